@@ -1,0 +1,213 @@
+"""Validated, frozen experiment configs whose fields carry their own limits.
+
+Every page's config is a frozen dataclass built from :func:`param` fields. The limits written on
+a field are used three times: by ``__post_init__`` to reject bad values, by ``labui`` to build the
+widgets (label, help text, slider range), and by :func:`from_strings` to read URL parameters with
+exactly the same rules. One place states a limit; nothing can disagree with it.
+
+Example:
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Toy(Config):
+    ...     n: int = param(20, label="Points", help="How many.", min=5, max=100)
+    >>> Toy(n=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: Points (n) must be between 5 and 100. Got 3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, Self, get_args, get_origin
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What a user may set a config field to, and how to present it.
+
+    Attributes:
+        label: short name shown next to the widget.
+        help: one sentence for a newcomer, shown as the widget's tooltip.
+        min: smallest allowed value (numbers only).
+        max: largest allowed value (numbers only).
+        step: widget step for numbers.
+        log: present the number on a log scale (learning rates).
+        choices: allowed values with a display name each (``Literal`` fields).
+        group: which section of the sidebar the widget belongs to.
+    """
+
+    label: str
+    help: str
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    log: bool = False
+    choices: Mapping[Any, str] | None = None
+    group: str = "Settings"
+
+
+def param(
+    default: Any,
+    *,
+    label: str,
+    help: str,
+    min: float | None = None,
+    max: float | None = None,
+    step: float | None = None,
+    log: bool = False,
+    choices: Mapping[Any, str] | None = None,
+    group: str = "Settings",
+) -> Any:
+    """A dataclass field whose metadata holds a :class:`Spec`."""
+    spec = Spec(label, help, min, max, step, log, dict(choices) if choices else None, group)
+    return dataclasses.field(default=default, metadata={"spec": spec})
+
+
+def spec_of(field: dataclasses.Field) -> Spec:
+    """The :class:`Spec` of a field (fields made without :func:`param` get a plain one)."""
+    return field.metadata.get("spec") or Spec(label=field.name, help="")
+
+
+def _resolved_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _base_type(tp: Any) -> Any:
+    """int, float, bool or str for a field type; Literal[...] maps to the type of its values."""
+    if get_origin(tp) is Literal:
+        return type(get_args(tp)[0])
+    return tp
+
+
+class Config:
+    """Base class for frozen experiment configs: validates every field on construction.
+
+    Subclasses are ``@dataclasses.dataclass(frozen=True)`` and may override :meth:`check` for
+    rules that involve several fields (call ``super().check()`` first).
+    """
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ``ValueError("<label> (<name>) must be … Got <value>.")`` on a bad field."""
+        types = _resolved_types(type(self))
+        for f in dataclasses.fields(self):
+            _check_value(f, types[f.name], getattr(self, f.name))
+
+    @classmethod
+    def field_specs(cls) -> dict[str, Spec]:
+        """Field name → :class:`Spec`, in declaration order."""
+        return {f.name: spec_of(f) for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def field_type(cls, name: str) -> Any:
+        """The declared type of a field (``Literal[...]`` kept as is)."""
+        return _resolved_types(cls)[name]
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed, validated like a new config."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Field name → value."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def to_strings(self) -> dict[str, str]:
+        """Field name → text form, for URLs; :func:`from_strings` reads it back."""
+        return {k: _to_text(v) for k, v in self.to_dict().items()}
+
+    def diff_strings(self) -> dict[str, str]:
+        """Like :meth:`to_strings`, but only the fields that differ from the defaults."""
+        default = type(self)()
+        return {
+            k: v for k, v in self.to_strings().items() if getattr(default, k) != getattr(self, k)
+        }
+
+    @classmethod
+    def from_strings(cls, values: Mapping[str, str], base: Config | None = None) -> Self:
+        """Build a config from text values (URL parameters), with the same limits as widgets.
+
+        Unknown keys are ignored; missing keys keep ``base``'s value (or the default).
+
+        Raises:
+            ValueError: a value cannot be read or breaks a field's limits.
+        """
+        start = base if base is not None else cls()
+        types = _resolved_types(cls)
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in values:
+                changes[f.name] = _parse(f, types[f.name], values[f.name])
+        return dataclasses.replace(start, **changes)
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _parse(field: dataclasses.Field, tp: Any, text: str) -> Any:
+    spec = spec_of(field)
+    base = _base_type(tp)
+    name = f"{spec.label} ({field.name})"
+    raw = str(text).strip()
+    if base is bool:
+        if raw.lower() in ("true", "1", "yes", "on"):
+            return True
+        if raw.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(f"{name} must be true or false. Got {raw!r}.")
+    if base is int:
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number. Got {raw!r}.") from None
+        if not math.isfinite(number) or number != int(number):
+            raise ValueError(f"{name} must be a whole number. Got {raw!r}.")
+        return int(number)
+    if base is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a number. Got {raw!r}.") from None
+    return raw
+
+
+def _check_value(field: dataclasses.Field, tp: Any, value: Any) -> None:
+    spec = spec_of(field)
+    name = f"{spec.label} ({field.name})"
+    base = _base_type(tp)
+    if get_origin(tp) is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            options = ", ".join(repr(a) for a in allowed)
+            raise ValueError(f"{name} must be one of {options}. Got {value!r}.")
+        return
+    if base is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false. Got {value!r}.")
+        return
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be a whole number. Got {value!r}.")
+    elif base is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name} must be a number. Got {value!r}.")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number. Got {value!r}.")
+    else:
+        return
+    if spec.min is not None and spec.max is not None:
+        if not spec.min <= value <= spec.max:
+            raise ValueError(f"{name} must be between {spec.min:g} and {spec.max:g}. Got {value}.")
+    elif spec.min is not None and value < spec.min:
+        raise ValueError(f"{name} must be at least {spec.min:g}. Got {value}.")
+    elif spec.max is not None and value > spec.max:
+        raise ValueError(f"{name} must be at most {spec.max:g}. Got {value}.")

@@ -1,0 +1,108 @@
+"""Small networks: a batched MLP whose M members train in one pass.
+
+A deep ensemble of M small MLPs spends most of its time in Python and kernel-launch overhead
+when the members are trained one after another. :class:`BatchedMLP` stacks the members'
+weights into tensors of shape ``(M, d_in, d_out)`` and runs all members with one batched
+matrix multiply per layer, so an ensemble costs little more than one model. ``M = 1`` is an
+ordinary MLP.
+
+Dropout draws its masks from the model's own ``torch.Generator``, so MC-dropout samples are
+reproducible for a seed even when several sessions train in threads of one process.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class BatchedMLP(nn.Module):
+    """M independent MLPs (ReLU, optional dropout after each hidden layer) evaluated together.
+
+    Args:
+        n_members: M, the number of independent networks.
+        in_dim: input features d.
+        out_dim: outputs per network (e.g. 2 for mean and log-variance).
+        hidden: units per hidden layer.
+        n_layers: number of hidden layers (≥ 1).
+        dropout: probability of zeroing a hidden unit (0 disables dropout).
+        seed: seeds the initial weights and the dropout masks.
+        device: where the parameters live.
+
+    Initial weights follow ``nn.Linear``'s default: U(−1/√d_in, 1/√d_in) for weights and biases.
+    """
+
+    def __init__(
+        self,
+        n_members: int,
+        in_dim: int,
+        out_dim: int,
+        hidden: int = 64,
+        n_layers: int = 2,
+        dropout: float = 0.0,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__()
+        if n_members < 1:
+            raise ValueError(f"n_members must be at least 1. Got {n_members}.")
+        if n_layers < 1:
+            raise ValueError(f"n_layers must be at least 1. Got {n_layers}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1). Got {dropout}.")
+        self.n_members, self.in_dim, self.out_dim = n_members, in_dim, out_dim
+        self.dropout = dropout
+        device = torch.device(device)
+        init_gen = torch.Generator().manual_seed(seed)
+        dims = [in_dim] + [hidden] * n_layers + [out_dim]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
+            bound = 1.0 / math.sqrt(d_in)
+            w = (torch.rand(n_members, d_in, d_out, generator=init_gen) * 2 - 1) * bound
+            b = (torch.rand(n_members, 1, d_out, generator=init_gen) * 2 - 1) * bound
+            self.weights.append(nn.Parameter(w.to(device)))
+            self.biases.append(nn.Parameter(b.to(device)))
+        self.dropout_generator = torch.Generator(device=device).manual_seed(seed + 1)
+
+    def forward(self, x: torch.Tensor, dropout: bool | None = None) -> torch.Tensor:
+        """Run every member.
+
+        Args:
+            x: (n, d) inputs shared by all members, or (M, n, d) one set per member.
+            dropout: apply dropout masks; ``None`` means "when in training mode". Pass True at
+                test time for MC dropout.
+
+        Returns:
+            (M, n, out_dim) outputs.
+        """
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(self.n_members, -1, -1)
+        use_dropout = self.training if dropout is None else dropout
+        use_dropout = use_dropout and self.dropout > 0
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = torch.relu(x)
+                if use_dropout:
+                    keep = 1.0 - self.dropout
+                    noise = torch.rand(x.shape, generator=self.dropout_generator, device=x.device)
+                    x = x * (noise < keep) / keep
+        return x
+
+    def member(self, index: int) -> nn.Sequential:
+        """A plain ``nn.Sequential`` copy of one member (for checks against independent models)."""
+        layers: list[nn.Module] = []
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            linear = nn.Linear(w.shape[1], w.shape[2])
+            with torch.no_grad():
+                linear.weight.copy_(w[index].T)
+                linear.bias.copy_(b[index, 0])
+            layers.append(linear)
+            if i < last:
+                layers.append(nn.ReLU())
+        return nn.Sequential(*layers).to(w.device)

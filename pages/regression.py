@@ -1,0 +1,158 @@
+"""Regression lab: predictive bands, aleatoric vs epistemic uncertainty (scenes S2–S4, S12)."""
+
+import pandas as pd
+import streamlit as st
+
+from labcore.experiments import regression_report as report
+from labcore.experiments.regression import (
+    RegressionConfig,
+    run_regression,
+    run_size_sweep,
+    sweep_config,
+)
+from labcore.plots import regression as plots
+from labui import (
+    config_form,
+    download_csv,
+    download_figure_html,
+    guard,
+    hidden_fields,
+    init_form_state,
+    preset_picker,
+    run_cached,
+    sync_url,
+)
+
+KEY = "regression"
+VIEWS = ["Bands", "MSE vs NLL", "Would more data help?", "Calibration & training"]
+BAND_NAMES = {
+    "total": "Total", "aleatoric": "Aleatoric", "epistemic": "Epistemic",
+    "truth": "Truth", "conformal": "Conformal", "members": "Members",
+}
+
+st.title("📈 Regression: how sure is the curve?")
+st.caption(
+    "A network learns y from x on data whose truth we know. It predicts a mean and, "
+    "depending on the loss, how noisy y is (aleatoric) — an ensemble or MC dropout adds how "
+    "unsure the model itself is (epistemic)."
+)
+
+init_form_state(RegressionConfig, key=KEY, presets=report.PRESETS)
+preset_picker(report.PRESETS, key=KEY)
+with guard():
+    config = config_form(RegressionConfig, key=KEY, hidden=hidden_fields())
+    sync_url(config)
+    result = run_cached(run_regression, config, label="Training")
+
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
+
+if view == "Bands":
+    shown = st.pills(
+        "Bands to show (each ±2σ ≈ 95 %)", list(BAND_NAMES), selection_mode="multi",
+        default=["total", "aleatoric", "epistemic", "truth"], format_func=BAND_NAMES.get,
+        key=f"{KEY}.bands",
+    )
+    fig = plots.bands_figure(result, show=shown or ())
+    st.plotly_chart(fig, key=f"{KEY}.bands_fig")
+    st.caption(
+        "Notice: the aleatoric band follows the noise in y wherever there is data; the "
+        "epistemic band is thin among the points and opens up in the gap and beyond x = ±4."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
+        st.caption("Notice: inside the data, the learned aleatoric σ(x) should track the true σ(x).")
+    with right:
+        st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
+        st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)
+    d1, d2 = st.columns(2)
+    with d1:
+        download_csv(pd.DataFrame(report.grid_table(result)), "regression_bands.csv",
+                     "Download the bands (CSV)")
+    with d2:
+        download_figure_html(fig, "regression_bands.html", "Download the figure (HTML)")
+
+elif view == "MSE vs NLL":
+    with guard():
+        homo = run_cached(run_regression, config.replace(loss="mse"), label="Training MSE model")
+        hetero = run_cached(run_regression, config.replace(loss="gaussian_nll"),
+                            label="Training NLL model")
+    fig = plots.side_by_side_figure(
+        [homo, hetero], ["MSE: one σ from held-out residuals", "Gaussian NLL: σ(x) learned"])
+    st.plotly_chart(fig, key=f"{KEY}.compare_fig")
+    st.caption(
+        "Notice: same data, same networks. MSE's noise band has one width everywhere; the "
+        "NLL model's band widens where y is noisier. Try the noise shape \"Growing with |x|\"."
+    )
+    download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")
+
+elif view == "Would more data help?":
+    if config.add_where == "nowhere":
+        st.info("Choose where to add points under **Add data** in the sidebar (inside the gap "
+                "needs a gap width above 0), then compare before and after here.")
+    else:
+        with guard():
+            before = run_cached(run_regression, config.replace(add_where="nowhere"),
+                                label="Training without the added points")
+        summary = report.gap_summary(before, result)
+        fig = plots.side_by_side_figure(
+            [before, result], ["Before", f"After adding {config.add_n} points"])
+        st.plotly_chart(fig, key=f"{KEY}.before_after_fig")
+        st.caption("Notice: where points were added, the epistemic band shrinks; the aleatoric "
+                   "band stays as wide as the noise in y.")
+        where = "inside the gap" if config.gap is not None else "over the data range"
+        c1, c2 = st.columns(2)
+        c1.metric(f"Mean epistemic σ {where}", f"{summary['epistemic_after']:.3f}",
+                  f"{summary['epistemic_after'] - summary['epistemic_before']:+.3f}",
+                  delta_color="inverse")
+        c2.metric(f"Mean aleatoric σ {where}", f"{summary['aleatoric_after']:.3f}",
+                  f"{summary['aleatoric_after'] - summary['aleatoric_before']:+.3f}",
+                  delta_color="off")
+    st.subheader("Sweep: 20 → 1,000 training points")
+    sweep_cfg = sweep_config(config)
+    if st.button("Run the sweep (6 trainings)", key=f"{KEY}.sweep_button"):
+        st.session_state[f"{KEY}.sweep_for"] = sweep_cfg
+    if st.session_state.get(f"{KEY}.sweep_for") == sweep_cfg:
+        with guard():
+            sweep = run_cached(run_size_sweep, sweep_cfg, label="Sweeping training-set sizes")
+        st.plotly_chart(plots.sweep_figure(sweep), key=f"{KEY}.sweep_fig")
+        st.caption("Notice: epistemic σ falls towards 0 as n grows; aleatoric σ levels off at "
+                   "the true noise — more data cannot remove noise that is in y itself.")
+        download_csv(pd.DataFrame(report.sweep_table(sweep)), "regression_sweep.csv",
+                     "Download the sweep (CSV)")
+    else:
+        st.caption("Retrains the current settings (an ensemble if no method is chosen) at "
+                   "n = 20, 50, 100, 200, 500 and 1,000.")
+
+else:
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(plots.calibration_figure(result), key=f"{KEY}.calibration_fig")
+        st.caption("Notice: points below the diagonal mean intervals that are too narrow "
+                   "(overconfident); above it, too wide.")
+    with right:
+        st.plotly_chart(plots.training_figure(result), key=f"{KEY}.training_fig")
+        steps = int(result.metrics["steps_run"])
+        st.caption(f"Notice: validation loss flattening or rising is where early stopping "
+                   f"keeps the weights. Ran {steps} of {config.steps} steps.")
+
+with st.expander("The maths behind this page"):
+    st.markdown("**MSE is a Gaussian NLL with σ fixed.** For y ~ N(h(x), σ²):")
+    st.latex(r"-\log p(y\mid x) = \tfrac12\log 2\pi + \log\sigma + \frac{(y-h(x))^2}{2\sigma^2}")
+    st.markdown("With σ fixed only the last term depends on the network, so minimising it is "
+                "minimising the MSE. Here σ is then estimated from held-out residuals.")
+    st.markdown("**Heteroscedastic loss.** Let the network also output s(x) = log σ²(x):")
+    st.latex(r"L = \frac{1}{2m}\sum_{i=1}^m \left(e^{-s_i}(y_i-h_i)^2 + s_i\right)")
+    st.markdown("A large s lowers the penalty for a miss but costs s itself: the best s is the "
+                "log of the squared error the model expects at that x. β-NLL multiplies each "
+                "term by σ²ᵝ (held fixed in the gradient) so noisy regions still pull on the mean.")
+    st.markdown("**Decomposition** over S ensemble members or dropout samples with means μₛ "
+                "and variances σₛ²:")
+    st.latex(r"\underbrace{\tfrac1S\textstyle\sum_s \sigma_s^2}_{\text{aleatoric}} + "
+             r"\underbrace{\tfrac1S\textstyle\sum_s (\mu_s-\bar\mu)^2}_{\text{epistemic}} = "
+             r"\text{total variance}")
+    st.markdown("**Conformal band.** On the validation points, take the scores |y − μ|/σ; the "
+                "⌈(n+1)·0.95⌉-th smallest, q, gives the band μ ± q·σ, which covers at least "
+                "95 % of new points from the same process, whatever the model.")
+    st.markdown("Metrics use 1,000 held-out points; the Gaussian NLL includes the ½·log 2π "
+                "constant. Training runs on standardised x and y; results are in data units.")
