@@ -41,7 +41,10 @@ FUNCTIONS: dict[str, Function1D] = {
 NOISE_SHAPES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "constant": ("σ(x) = σ0", lambda x: np.ones_like(x)),
     "growing": ("σ(x) = σ0 (0.25 + 0.375|x|)", lambda x: 0.25 + 0.375 * np.abs(x)),
-    "bump": ("σ(x) = σ0 (0.3 + 1.7 exp(−(x−1.5)²/0.5))", lambda x: 0.3 + 1.7 * np.exp(-((x - 1.5) ** 2) / 0.5)),
+    "bump": (
+        "σ(x) = σ0 (0.3 + 1.7 exp(−(x−1.5)²/0.5))",
+        lambda x: 0.3 + 1.7 * np.exp(-((x - 1.5) ** 2) / 0.5),
+    ),
 }
 
 

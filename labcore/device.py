@@ -6,6 +6,7 @@ variable ``LAB_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) overrides the c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -51,7 +52,9 @@ def parse_device(name: str) -> torch.device:
         ) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"LAB_DEVICE asks for CUDA but no CUDA device is available. Got {name!r}.")
+            raise ValueError(
+                f"LAB_DEVICE asks for CUDA but no CUDA device is available. Got {name!r}."
+            )
         index = device.index or 0
         if index >= torch.cuda.device_count():
             raise ValueError(
@@ -93,10 +96,9 @@ def configure_threads(n_threads: int | None = None) -> int:
             if n_threads < 1:
                 raise ValueError(f"Thread count must be at least 1. Got {n_threads}.")
             torch.set_num_threads(n_threads)
-            try:
+            # Fails once parallel work has started; then keep what is there.
+            with contextlib.suppress(RuntimeError):
                 torch.set_num_interop_threads(1)
-            except RuntimeError:
-                pass  # already set, or parallel work has started: keep what is there
             _threads_configured = True
         return torch.get_num_threads()
 

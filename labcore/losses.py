@@ -142,6 +142,8 @@ def uanll(
     return _reduce(values, reduction)
 
 
-def brier(probs: torch.Tensor, targets: torch.Tensor, reduction: Reduction = "mean") -> torch.Tensor:
+def brier(
+    probs: torch.Tensor, targets: torch.Tensor, reduction: Reduction = "mean"
+) -> torch.Tensor:
     """Square loss on one-hot targets, Σ_k (p_k − y_k)² per sample (range [0, 2])."""
     return _reduce(((probs - targets) ** 2).sum(dim=-1), reduction)

@@ -12,6 +12,7 @@ reproducible for a seed even when several sessions train in threads of one proce
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -59,7 +60,7 @@ class BatchedMLP(nn.Module):
         dims = [in_dim] + [hidden] * n_layers + [out_dim]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
+        for d_in, d_out in itertools.pairwise(dims):
             bound = 1.0 / math.sqrt(d_in)
             w = (torch.rand(n_members, d_in, d_out, generator=init_gen) * 2 - 1) * bound
             b = (torch.rand(n_members, 1, d_out, generator=init_gen) * 2 - 1) * bound

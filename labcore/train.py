@@ -133,7 +133,8 @@ def train(
     """
     n = data[0].shape[0]
     if any(t.shape[0] != n for t in data):
-        raise ValueError(f"data tensors must share their first dimension. Got {[t.shape for t in data]}.")
+        shapes = [tuple(t.shape) for t in data]
+        raise ValueError(f"data tensors must share their first dimension. Got {shapes}.")
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = make_adam(params, config.lr, config.weight_decay)
     val_loss_fn = val_loss_fn or loss_fn

@@ -61,7 +61,8 @@ if view == "Bands":
     left, right = st.columns(2)
     with left:
         st.plotly_chart(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
-        st.caption("Notice: inside the data, the learned aleatoric σ(x) should track the true σ(x).")
+        st.caption("Notice: inside the data, the learned aleatoric σ(x) should follow the "
+                   "true σ(x).")
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
         st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)

@@ -46,7 +46,8 @@ class RegressionConfig(Config):
     noise_shape: Literal["constant", "growing", "bump"] = param(
         "constant", label="Noise shape σ(x)", group="Data",
         help="How the true noise varies with x: the same everywhere (homoscedastic) or not.",
-        choices={"constant": "Constant", "growing": "Growing with |x|", "bump": "A bump near x = 1.5"},
+        choices={"constant": "Constant", "growing": "Growing with |x|",
+                 "bump": "A bump near x = 1.5"},
     )
     noise_scale: float = param(
         1.0, label="Noise level", group="Data", min=0.1, max=3.0, step=0.1,
@@ -212,7 +213,8 @@ class _Scaler:
         return cls(float(np.mean(x)), x_sd, float(np.mean(y)), y_sd)
 
     def x(self, x: np.ndarray, device: torch.device) -> torch.Tensor:
-        return torch.as_tensor((x - self.x_mu) / self.x_sd, dtype=torch.float32, device=device)[:, None]
+        scaled = (x - self.x_mu) / self.x_sd
+        return torch.as_tensor(scaled, dtype=torch.float32, device=device)[:, None]
 
     def y(self, y: np.ndarray, device: torch.device) -> torch.Tensor:
         return torch.as_tensor((y - self.y_mu) / self.y_sd, dtype=torch.float32, device=device)
@@ -327,7 +329,9 @@ def run_regression(config: RegressionConfig, progress: Progress | None = None) -
     g_mean, g_alea, g_epi, g_members = predict(x_grid)
     v_mean, v_alea, v_epi, _ = predict(val_set.x)
     t_mean, t_alea, t_epi, _ = predict(test_set.x)
-    g_std, v_std, t_std = (np.sqrt(a + e) for a, e in ((g_alea, g_epi), (v_alea, v_epi), (t_alea, t_epi)))
+    g_std, v_std, t_std = (
+        np.sqrt(a + e) for a, e in ((g_alea, g_epi), (v_alea, v_epi), (t_alea, t_epi))
+    )
 
     q = cal.split_conformal_scaled(val_set.y - v_mean, v_std, 1 - LEVEL)
     lower, upper = cal.central_interval(t_mean, t_std, LEVEL)

@@ -1,0 +1,57 @@
+"""Run one labcore experiment per config, cached across reruns and sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from labcore.config import Config
+from labui.progress import ProgressCallback, progress_reporter
+
+R = TypeVar("R")
+
+MAX_CACHED_RESULTS = 64
+
+
+@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+def _cached_call(
+    fn_name: str,
+    config: Config,
+    _fn: Callable[[Any, ProgressCallback], Any],
+    _progress: ProgressCallback,
+) -> Any:
+    """``_fn(config, _progress)``, cached on ``(fn_name, config)``; underscored args unhashed."""
+    return _fn(config, _progress)
+
+
+def _qualified_name(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def run_cached(
+    fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = "Training…"
+) -> R:
+    """``fn(config, progress)`` through ``st.cache_data``, with a progress bar while it runs.
+
+    The cache key is the qualified names of ``fn`` and of the config's class, plus the
+    config's field values (configs are frozen). A hit returns a copy of the stored result
+    without calling ``fn`` and without drawing a bar. Errors are not cached.
+
+    Args:
+        fn: a labcore run function, e.g. ``labcore.experiments.regression.run_regression``.
+        config: its frozen config.
+        label: text on the progress bar.
+
+    Returns:
+        ``fn``'s result (a frozen dataclass of numpy arrays and floats, so it pickles).
+    """
+    name = f"{_qualified_name(fn)}({_qualified_name(type(config))})"
+    with progress_reporter(label) as progress:
+        return _cached_call(name, config, fn, progress)
+
+
+def clear_caches() -> None:
+    """Forget every cached result (for tests, and after changing labcore code)."""
+    _cached_call.clear()
