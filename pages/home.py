@@ -33,7 +33,7 @@ PAGE_MAP = [
     ),
     (
         "pages/ood.py",
-        "Distribution shift",
+        "Out of distribution",
         ":material/explore_off:",
         "Inputs unlike the training data: accuracy falls, but does the confidence fall too?",
     ),
