@@ -1,0 +1,115 @@
+"""Start the real app and a headless system Chromium: shared by benchmarks and browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PLOTLY_CHART = ".js-plotly-plot"
+
+
+class AppStartError(RuntimeError):
+    """The server exited or did not answer its health check in time (message has its log)."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def healthy(url: str) -> bool:
+    """Whether Streamlit's health endpoint answers 200."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate the server's process group, then kill it if it lingers."""
+    if process.poll() is not None:
+        return
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def running_app(timeout_s: float = 90.0, extra_env: dict[str, str] | None = None
+                ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on a free port; yields (base URL, process); stops it after.
+
+    Raises:
+        AppStartError: the server exited or stayed unhealthy for ``timeout_s``.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
+                                   start_new_session=True)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while not healthy(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    text = log.read().decode(errors="replace")[-4000:]
+                    raise AppStartError(f"The Streamlit server did not start.\n{text}")
+                time.sleep(0.2)
+            yield url, process
+        finally:
+            stop(process)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """The system Chromium, headless, with the flags this machine needs."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=CHROMIUM_ARGS)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"No VmHWM for process {pid}.")
+
+
+def wait_for_chart(page: Any, timeout_ms: int = 120_000) -> None:
+    """Wait until a plotly chart is visible and Streamlit has stopped running."""
+    page.wait_for_selector(PLOTLY_CHART, state="visible", timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached",
+                           timeout=timeout_ms)
