@@ -17,10 +17,10 @@ from labui.errors import escape_markdown
 ROOT = Path(__file__).resolve().parent
 
 PAGES = [
-    ("pages/regression.py", "Regression", "📈"),
-    ("pages/classification.py", "Classification", "🔢"),
-    ("pages/calibration.py", "Calibration", "🎚️"),
-    ("pages/ood.py", "Out of distribution", "🌫️"),
+    ("pages/regression.py", "Regression", ":material/show_chart:"),
+    ("pages/classification.py", "Classification", ":material/category:"),
+    ("pages/calibration.py", "Calibration", ":material/tune:"),
+    ("pages/ood.py", "Out of distribution", ":material/explore_off:"),
 ]
 
 ABOUT = (
@@ -50,10 +50,10 @@ def start_up() -> tuple[str, str | None]:
     return device.describe_device(chosen), None
 
 
-st.set_page_config(page_title="Uncertainty Lab", page_icon="🎯", layout="wide")
+st.set_page_config(page_title="Uncertainty Lab", page_icon=":material/target:", layout="wide")
 device_text, device_problem = start_up()
 
-pages = [st.Page("pages/home.py", title="Home", icon="🏠", default=True)]
+pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [
     st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()
 ]

@@ -23,7 +23,14 @@ LossFn = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 
 
 class TrainingDiverged(ValueError):
-    """The loss became NaN or infinite; the message says what to change."""
+    """The loss became NaN or infinite, or exploded; the message says what to change."""
+
+
+BLOW_UP = 100.0
+"""The loss has exploded when its recent mean exceeds ``first + BLOW_UP · (|first| + 1)``,
+where ``first`` is the loss of the first step. A finite but exploded loss happens when a too
+high learning rate throws the weights far away while a clamp (e.g. on the log-variance) keeps
+the loss itself finite; no training that is working ever grows its loss a hundredfold."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +100,7 @@ def make_adam(params: Sequence[nn.Parameter], lr: float, weight_decay: float) ->
 
 
 def _divergence_message(step: int, value: float, lr: float) -> str:
-    kind = "NaN" if math.isnan(value) else "infinite"
+    kind = "NaN" if math.isnan(value) else "infinite" if math.isinf(value) else "huge"
     return (
         f"Training diverged at step {step}: the loss became {kind}. The learning rate "
         f"({lr:g}) is probably too high for this model and data; try {lr / 10:g} or lower, "
@@ -148,6 +155,7 @@ def train(
     best_params: list[torch.Tensor] | None = None
     best_step: torch.Tensor | None = None
     since_best: torch.Tensor | None = None
+    stopped: torch.Tensor | None = None
     checked = 0
     order: torch.Tensor | None = None
     cursor = n
@@ -177,6 +185,12 @@ def train(
                 bad_row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
                 value = float(flat[bad_row][~np.isfinite(flat[bad_row])][0])
                 raise TrainingDiverged(_divergence_message(checked + bad_row + 1, value, config.lr))
+            first = losses[0].float()
+            recent_mean = recent.float().mean(dim=0)
+            exploded = recent_mean > first + BLOW_UP * (first.abs() + 1)
+            if bool(exploded.any()):
+                value = float(recent_mean[exploded][0])
+                raise TrainingDiverged(_divergence_message(step, value, config.lr))
             checked = len(losses)
             stop = False
             if val_data is not None:
@@ -195,15 +209,19 @@ def train(
                         best_params = [p.detach().clone() for p in params]
                         best_step = torch.full_like(val, step)
                         since_best = torch.zeros_like(val)
+                        stopped = torch.zeros_like(val, dtype=torch.bool)
                     else:
-                        improved = val < best_val
+                        # A member out of patience has stopped: later improvements (while
+                        # the others train on) must not replace the weights it kept.
+                        improved = (val < best_val) & ~stopped
                         best_val = torch.where(improved, val, best_val)
                         best_step = torch.where(improved, torch.full_like(val, step), best_step)
                         since_best = torch.where(improved, torch.zeros_like(val), since_best + 1)
                         for saved, p in zip(best_params, params, strict=True):
                             mask = improved.view(-1, *([1] * (p.dim() - 1)))
                             saved.copy_(torch.where(mask, p.detach(), saved))
-                    stop = bool((since_best >= config.patience).all())
+                    stopped = stopped | (since_best >= config.patience)
+                    stop = bool(stopped.all())
             if progress is not None:
                 frac = lo + (hi - lo) * step / config.steps
                 progress(frac, f"{label}: step {step} of {config.steps}")

@@ -30,7 +30,7 @@ BAND_NAMES = {
     "truth": "Truth", "conformal": "Conformal", "members": "Members",
 }
 
-st.title("📈 Regression: how sure is the curve?")
+st.title("Regression: how sure is the curve?")
 st.caption(
     "A network learns y from x on data whose truth we know. It predicts a mean and, "
     "depending on the loss, how noisy y is (aleatoric) — an ensemble or MC dropout adds how "
@@ -65,7 +65,7 @@ if view == "Bands":
                    "true σ(x).")
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
-        st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)
+        st.table(pd.DataFrame(report.metrics_rows(result)).set_index("metric"))
     d1, d2 = st.columns(2)
     with d1:
         download_csv(pd.DataFrame(report.grid_table(result)), "regression_bands.csv",

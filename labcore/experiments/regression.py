@@ -22,7 +22,7 @@ from labcore.data import GRID_RANGE, X_RANGE, make_regression, true_mean, true_s
 from labcore.device import default_device
 from labcore.losses import LOG_VAR_MAX, LOG_VAR_MIN, beta_nll, gaussian_nll, mse
 from labcore.models import BatchedMLP
-from labcore.train import Progress, TrainConfig, train
+from labcore.train import Progress, TrainConfig, TrainingDiverged, train
 from labcore.uncertainty import variance_decomposition
 
 GRID_POINTS = 400
@@ -115,7 +115,7 @@ class RegressionConfig(Config):
         help="Samples per step; 0 uses every training point in every step (full batch).",
     )
     early_stopping: bool = param(
-        True, label="Early stopping", group="Training",
+        False, label="Early stopping", group="Training",
         help="Keep each network's weights from its best validation loss; stop when it stalls.",
     )
     add_where: Literal["nowhere", "gap", "everywhere"] = param(
@@ -254,6 +254,26 @@ def _sample_predictions(
     return mean.cpu().numpy().astype(float), var
 
 
+def _check_fit(model: BatchedMLP, xt: torch.Tensor, yt: torch.Tensor,
+               config: RegressionConfig) -> None:
+    """Refuse a model whose training fit is 10× worse than predicting the mean of y.
+
+    y is standardised, so always predicting its mean has a mean squared error of 1; a training
+    MSE above 100 means the weights were thrown away by too large steps even if the loss
+    stayed finite (the log-variance clamp can keep a Gaussian NLL finite while μ explodes).
+    """
+    with torch.no_grad():
+        mean, _ = _heads(model(xt, dropout=False))
+        worst = float(((mean - yt) ** 2).mean(dim=1).max())
+    if not worst <= 100.0:
+        raise TrainingDiverged(
+            f"Training diverged: the fitted curve is far from the training data (mean squared "
+            f"error {worst:.3g} in standardised units, where predicting the average gives 1). "
+            f"The learning rate ({config.lr:g}) is probably too high; try {config.lr / 10:g} "
+            f"or lower. Got lr = {config.lr:g}."
+        )
+
+
 def _draw_data(config: RegressionConfig):
     common = dict(gap=config.gap, x_noise=config.x_noise)
     args = (config.function, config.noise_shape, config.noise_scale)
@@ -307,6 +327,7 @@ def run_regression(config: RegressionConfig, progress: Progress | None = None) -
         label=f"Training {what.get(config.method, 'one network')}",
     )
 
+    _check_fit(model, xt, yt, config)
     # Aleatoric variance of an MSE model: one σ² per member from held-out residuals.
     val_means, val_vars = _sample_predictions(model, xv, config)
     if val_vars is None:

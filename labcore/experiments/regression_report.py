@@ -10,11 +10,13 @@ PRESETS: dict[str, RegressionConfig] = {
     "S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)": RegressionConfig(),
     "S2 · Noise growing with |x|": RegressionConfig(
         function="sine", noise_shape="growing", n_points=300, method="none"),
-    "S3 · A gap in the data": RegressionConfig(function="sine", gap_width=2.5, n_points=100),
+    "S3 · A gap in the data": RegressionConfig(
+        function="sine", gap_width=2.5, n_points=100, steps=2000),
     "S3 · Add points inside the gap": RegressionConfig(
-        function="sine", gap_width=2.5, n_points=100, add_where="gap", add_n=50),
+        function="sine", gap_width=2.5, n_points=100, steps=2000, add_where="gap", add_n=50),
     "S4 · MC dropout on a gap": RegressionConfig(
-        function="sine", gap_width=2.5, n_points=100, method="mc_dropout", dropout=0.1),
+        function="sine", gap_width=2.5, n_points=100, steps=2000, method="mc_dropout",
+        dropout=0.1),
     "β-NLL: a noisy bump": RegressionConfig(
         function="sine", noise_shape="bump", n_points=300, loss="beta_nll", beta=0.5),
     "S12 · Noise on the inputs x": RegressionConfig(
