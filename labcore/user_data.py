@@ -1,0 +1,231 @@
+"""A user's own CSV file: read it, pick columns, and say exactly what is wrong when it is bad.
+
+Every failure is a ``ValueError`` whose message says what to change ("… Got X."). The parsed
+data carry a content digest, so cached results are keyed on the data itself and one session's
+upload never answers another session's question.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+MAX_BYTES = 5 * 1024 * 1024
+"""Largest file accepted (5 MB), equal to ``server.maxUploadSize`` in .streamlit/config.toml."""
+MIN_ROWS = 10
+MAX_ROWS = 5000
+"""Most rows used for training: more would let one upload occupy the server for minutes."""
+MAX_CLASSES = 10
+
+Task = Literal["regression", "classification"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class UserData:
+    """Validated numeric data from a CSV.
+
+    Equality and hash use ``digest`` (SHA-256 of the arrays and column names), so a config
+    holding a ``UserData`` is a cache key for exactly this content.
+
+    Attributes:
+        x: (n, d) float inputs.
+        y: (n,) float targets (regression) or int class indices 0..K−1 (classification).
+        columns: the input column names, then the target column name.
+        class_names: the original label of each class index (classification), else ().
+        n_dropped: rows removed because they held NaN or infinite values.
+        digest: hex SHA-256 of the content.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    columns: tuple[str, ...]
+    class_names: tuple[str, ...]
+    n_dropped: int
+    digest: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UserData) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __reduce__(self):  # Streamlit hashes cache keys by pickling: use the digest only
+        return (
+            _from_state,
+            (self.x, self.y, self.columns, self.class_names, self.n_dropped, self.digest),
+        )
+
+
+def _from_state(x, y, columns, class_names, n_dropped, digest) -> UserData:
+    return UserData(x, y, columns, class_names, n_dropped, digest)
+
+
+def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
+    """Parse CSV bytes into a table of strings and numbers.
+
+    Raises:
+        ValueError: empty, too large, not text, or not a table with a header and rows.
+    """
+    if len(raw) == 0:
+        raise ValueError(
+            f"The file is empty: upload a CSV with a header row. Got {name} (0 bytes)."
+        )
+    if len(raw) > MAX_BYTES:
+        raise ValueError(
+            f"The file must be at most {MAX_BYTES // (1024 * 1024)} MB. "
+            f"Got {len(raw) / 1024 / 1024:.1f} MB."
+        )
+    text = _decode(raw, name)
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    sep = max((",", ";", "\t"), key=header.count)  # ties (no separator at all) go to ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv_error(), UnicodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"The file is not a readable CSV table ({first}). Got {name}.") from None
+    if frame.shape[1] < 2:
+        raise ValueError(
+            "The file needs at least two columns separated by commas (for example x,y). "
+            f"Got {frame.shape[1]} column: {list(map(str, frame.columns))}."
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def csv_error() -> type[Exception]:
+    """The csv module's error class (pandas' python engine raises it for bad quoting)."""
+    import csv
+
+    return csv.Error
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in (
+        ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
+    ):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(
+            f"The file must be text encoded as UTF-8 (save it as 'CSV UTF-8'). Got {name}, "
+            "which contains bytes that are not UTF-8."
+        )
+    if "\x00" in text:
+        raise ValueError(f"The file must be a text CSV, not a binary file. Got {name}.")
+    return text
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        example = str(frame[column][bad].iloc[0])[:40]
+        raise ValueError(
+            f"Column '{column}' must hold numbers only. Got {int(bad.sum())} values that are "
+            f"not numbers, for example {example!r}."
+        )
+    return values.to_numpy(dtype=float)
+
+
+def prepare(
+    frame: pd.DataFrame,
+    inputs: list[str],
+    target: str,
+    task: Task,
+    drop_invalid: bool = False,
+) -> UserData:
+    """Pick the input and target columns and check them for training.
+
+    Args:
+        frame: from :func:`read_csv_bytes`.
+        inputs: input column names (one for 1-D regression, two for the 2-D classifier).
+        target: the target column (y, or the class label).
+        task: "regression" (numeric y) or "classification" (labels, 2 to 10 classes).
+        drop_invalid: drop rows with NaN/inf instead of refusing them.
+
+    Raises:
+        ValueError: a column is missing or not numeric, NaN/inf rows (unless dropped), too few
+            or too many rows, fewer than two classes or more than ten.
+    """
+    missing = [c for c in [*inputs, target] if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"Column {missing[0]!r} is not in the file; pick one of {list(frame.columns)}. "
+            f"Got {missing}."
+        )
+    if len(set([*inputs, target])) != len(inputs) + 1:
+        raise ValueError(f"Pick different columns for inputs and target. Got {[*inputs, target]}.")
+    x = np.stack([_numeric(frame, c) for c in inputs], axis=1)
+    if task == "regression":
+        y_raw = _numeric(frame, target)
+        label_ok = np.isfinite(y_raw)
+    else:
+        y_raw = frame[target].astype("string").str.strip()
+        label_ok = y_raw.notna().to_numpy() & (y_raw.fillna("") != "").to_numpy()
+    ok = np.isfinite(x).all(axis=1) & label_ok
+    n_bad = int((~ok).sum())
+    if n_bad and not drop_invalid:
+        raise ValueError(
+            f"{n_bad} row(s) have missing (NaN) or infinite values; tick 'Drop those rows' to "
+            f"train without them. Got {n_bad} of {len(frame)} rows."
+        )
+    x = x[ok]
+    n = x.shape[0]
+    if n < MIN_ROWS:
+        raise ValueError(f"The data need at least {MIN_ROWS} usable rows. Got {n}.")
+    if n > MAX_ROWS:
+        raise ValueError(
+            f"The data may have at most {MAX_ROWS} rows (a cap that keeps the server fast for "
+            f"everyone); keep a sample of the rows. Got {n}."
+        )
+    if np.abs(x).max() > 1e12:
+        raise ValueError(f"Input values must be below 1e12 in size. Got {np.abs(x).max():.3g}.")
+    class_names: tuple[str, ...] = ()
+    if task == "regression":
+        y = np.asarray(y_raw[ok], dtype=float)
+        if np.abs(y).max() > 1e12:
+            raise ValueError(
+                f"Target values must be below 1e12 in size. Got {np.abs(y).max():.3g}."
+            )
+        if np.ptp(y) == 0:
+            raise ValueError(f"The target column '{target}' must vary. Got the constant {y[0]:g}.")
+    else:
+        labels = y_raw[ok].to_numpy(dtype=str)
+        names, y = np.unique(labels, return_inverse=True)
+        if names.size < 2:
+            raise ValueError(
+                f"Classification needs at least two classes in '{target}'. "
+                f"Got only {str(names[0])!r}."
+            )
+        if names.size > MAX_CLASSES:
+            raise ValueError(
+                f"The label column '{target}' may hold at most {MAX_CLASSES} classes. "
+                f"Got {names.size}."
+            )
+        class_names = tuple(str(s) for s in names)
+        y = y.astype(np.int64)
+    columns = (*inputs, target)
+    digest = hashlib.sha256()
+    for part in (
+        x.astype(np.float64).tobytes(),
+        np.asarray(y).tobytes(),
+        "\x1f".join(columns + class_names).encode(),
+        task.encode(),
+    ):
+        digest.update(part)
+    return UserData(
+        x=x,
+        y=y,
+        columns=columns,
+        class_names=class_names,
+        n_dropped=n_bad,
+        digest=digest.hexdigest(),
+    )
