@@ -71,8 +71,8 @@ def _stratified_split(
     parts: list[list[np.ndarray]] = [[], [], []]
     for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
-        n_test = int(round(test_fraction * idx.size))
-        n_val = int(round(val_fraction * idx.size))
+        n_test = round(test_fraction * idx.size)
+        n_val = round(val_fraction * idx.size)
         parts[2].append(idx[:n_test])
         parts[1].append(idx[n_test : n_test + n_val])
         parts[0].append(idx[n_test + n_val :])
@@ -204,7 +204,7 @@ def add_label_noise(
     affected = range(n_classes) if kind == "symmetric" else sorted(partner)
     for c in affected:
         idx = np.flatnonzero(labels == c)
-        chosen = rng.choice(idx, size=int(round(rate * idx.size)), replace=False)
+        chosen = rng.choice(idx, size=round(rate * idx.size), replace=False)
         if kind == "asymmetric":
             noisy[chosen] = partner[c]
         else:

@@ -6,7 +6,9 @@ import streamlit as st
 from labcore.experiments import regression_report as report
 from labcore.experiments.regression import (
     RegressionConfig,
+    UploadedRegression,
     run_regression,
+    run_regression_upload,
     run_size_sweep,
     sweep_config,
 )
@@ -22,8 +24,12 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.upload import csv_upload
 
 KEY = "regression"
+DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
+               "add_where", "add_n"}
+SOURCES = {"generated": "Generated (the truth is known)", "upload": "My CSV file (x, y)"}
 VIEWS = ["Bands", "MSE vs NLL", "Would more data help?", "Calibration & training"]
 BAND_NAMES = {
     "total": "Total", "aleatoric": "Aleatoric", "epistemic": "Epistemic",
@@ -38,11 +44,32 @@ st.caption(
 )
 
 init_form_state(RegressionConfig, key=KEY, presets=report.PRESETS)
-preset_picker(report.PRESETS, key=KEY)
+source = st.sidebar.radio("Data", list(SOURCES), format_func=SOURCES.get, key=f"{KEY}.source",
+                          horizontal=True)
+uploaded = None
+if source == "upload":
+    uploaded = csv_upload(key=f"{KEY}.upload", task="regression", inputs=("x",), target="y")
+    if uploaded is None:
+        st.stop()
+else:
+    preset_picker(report.PRESETS, key=KEY)
+hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
 with guard():
-    config = config_form(RegressionConfig, key=KEY, hidden=hidden_fields())
+    config = config_form(RegressionConfig, key=KEY, hidden=hidden)
     sync_url(config)
-    result = run_cached(run_regression, config, label="Training")
+    if uploaded is None:
+        result = run_cached(run_regression, config, label="Training")
+    else:
+        result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
+                            label="Training on your data")
+
+
+def run_variant(variant: RegressionConfig, label: str):
+    """The same data with other model settings (cached like the main run)."""
+    if uploaded is None:
+        return run_cached(run_regression, variant, label=label)
+    return run_cached(run_regression_upload, UploadedRegression(variant, uploaded), label=label)
+
 
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
 
@@ -75,9 +102,8 @@ if view == "Bands":
 
 elif view == "MSE vs NLL":
     with guard():
-        homo = run_cached(run_regression, config.replace(loss="mse"), label="Training MSE model")
-        hetero = run_cached(run_regression, config.replace(loss="gaussian_nll"),
-                            label="Training NLL model")
+        homo = run_variant(config.replace(loss="mse"), "Training the MSE model")
+        hetero = run_variant(config.replace(loss="gaussian_nll"), "Training the NLL model")
     fig = plots.side_by_side_figure(
         [homo, hetero], ["MSE: one σ from held-out residuals", "Gaussian NLL: σ(x) learned"])
     st.plotly_chart(fig, key=f"{KEY}.compare_fig")
@@ -86,6 +112,10 @@ elif view == "MSE vs NLL":
         "NLL model's band widens where y is noisier. Try the noise shape \"Growing with |x|\"."
     )
     download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")
+
+elif view == "Would more data help?" and uploaded is not None:
+    st.info("Adding points and the size sweep need generated data, where new points can be "
+            "drawn from the same process: switch the data source to Generated.")
 
 elif view == "Would more data help?":
     if config.add_where == "nowhere":

@@ -11,19 +11,19 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import Literal
 
 import numpy as np
 import torch
 
 from labcore import calibration as cal
-from labcore.config import Config, param
-from labcore.data import GRID_RANGE, X_RANGE, make_regression, true_mean, true_std
+from labcore.data import GRID_RANGE, X_RANGE, make_regression, rng_for, true_mean, true_std
 from labcore.device import default_device
+from labcore.experiments.regression_config import RegressionConfig
 from labcore.losses import LOG_VAR_MAX, LOG_VAR_MIN, beta_nll, gaussian_nll, mse
 from labcore.models import BatchedMLP
 from labcore.train import Progress, TrainConfig, TrainingDiverged, train
 from labcore.uncertainty import variance_decomposition
+from labcore.user_data import UserData
 
 GRID_POINTS = 400
 TEST_POINTS = 1000
@@ -31,124 +31,6 @@ LEVEL = 0.95  # the central-interval level of the coverage metrics and the confo
 EVAL_EVERY = 25
 PATIENCE = 20  # evaluations without a better validation loss before a member stops
 SWEEP_SIZES = (20, 50, 100, 200, 500, 1000)
-
-
-@dataclasses.dataclass(frozen=True)
-class RegressionConfig(Config):
-    """Everything that defines one Regression-lab experiment."""
-
-    function: Literal["cubic", "sine", "linear", "step"] = param(
-        "cubic", label="True function", group="Data",
-        help="The curve the data comes from. Cubic is the example of Lakshminarayanan et al. 2017.",
-        choices={"cubic": "Cubic  y = x³", "sine": "Sine  y = 2 sin(1.5x)",
-                 "linear": "Linear  y = 0.8x + 1", "step": "Step  y = ±1.5"},
-    )
-    noise_shape: Literal["constant", "growing", "bump"] = param(
-        "constant", label="Noise shape σ(x)", group="Data",
-        help="How the true noise varies with x: the same everywhere (homoscedastic) or not.",
-        choices={"constant": "Constant", "growing": "Growing with |x|",
-                 "bump": "A bump near x = 1.5"},
-    )
-    noise_scale: float = param(
-        1.0, label="Noise level", group="Data", min=0.1, max=3.0, step=0.1,
-        help="Multiplies the function's natural noise σ0 (cubic: σ0 = 3, sine and step: 0.3).",
-    )
-    n_points: int = param(
-        20, label="Training points", group="Data", min=5, max=2000, step=5,
-        help="How many (x, y) pairs the model trains on, drawn uniformly on [−4, 4].",
-    )
-    gap_width: float = param(
-        0.0, label="Gap width", group="Data", min=0.0, max=4.0, step=0.5,
-        help="An interval around x = 0 with no training data (0 = no gap).",
-    )
-    x_noise: float = param(
-        0.0, label="Noise on inputs x", group="Data", min=0.0, max=1.0, step=0.05,
-        help="Standard deviation of noise added to the inputs the model sees (errors in x).",
-    )
-    loss: Literal["mse", "gaussian_nll", "beta_nll"] = param(
-        "gaussian_nll", label="Loss", group="Model",
-        help="MSE learns only the mean (one σ from held-out residuals); Gaussian NLL also "
-        "learns σ(x); β-NLL reweights NLL so the mean is not neglected where σ is large.",
-        choices={"mse": "MSE (homoscedastic)", "gaussian_nll": "Gaussian NLL (heteroscedastic)",
-                 "beta_nll": "β-NLL (heteroscedastic)"},
-    )
-    beta: float = param(
-        0.5, label="β (β-NLL only)", group="Model", min=0.0, max=1.0, step=0.1,
-        help="0 is the plain Gaussian NLL; 1 gives the mean the same gradient as MSE.",
-    )
-    method: Literal["none", "mc_dropout", "ensemble"] = param(
-        "ensemble", label="Epistemic method", group="Model",
-        help="How the model expresses what it does not know: not at all, by keeping dropout on "
-        "at test time (MC dropout), or by training several networks (deep ensemble).",
-        choices={"none": "None (one network)", "mc_dropout": "MC dropout",
-                 "ensemble": "Deep ensemble"},
-    )
-    n_members: int = param(
-        5, label="Ensemble members M", group="Model", min=2, max=10,
-        help="Networks in the deep ensemble, trained together in one batched pass.",
-    )
-    dropout: float = param(
-        0.1, label="Dropout rate", group="Model", min=0.05, max=0.5, step=0.05,
-        help="Probability of dropping a hidden unit (MC dropout only).",
-    )
-    mc_samples: int = param(
-        50, label="MC samples T", group="Model", min=5, max=200, step=5,
-        help="Forward passes with dropout on at test time (MC dropout only).",
-    )
-    hidden: int = param(
-        64, label="Hidden units", group="Training", min=8, max=256, step=8,
-        help="Units in each hidden layer.",
-    )
-    n_layers: int = param(
-        2, label="Hidden layers", group="Training", min=1, max=4, help="Depth of each network."
-    )
-    steps: int = param(
-        1000, label="Training steps", group="Training", min=100, max=5000, step=100,
-        help="Adam steps (full batch unless a batch size is set).",
-    )
-    lr: float = param(
-        0.01, label="Learning rate", group="Training", min=0.0001, max=1.0, log=True,
-        help="Adam's step size. Too high and training diverges; the page then says so.",
-    )
-    batch_size: int = param(
-        0, label="Batch size", group="Training", min=0, max=1000, step=10,
-        help="Samples per step; 0 uses every training point in every step (full batch).",
-    )
-    early_stopping: bool = param(
-        False, label="Early stopping", group="Training",
-        help="Keep each network's weights from its best validation loss; stop when it stalls.",
-    )
-    add_where: Literal["nowhere", "gap", "everywhere"] = param(
-        "nowhere", label="Add points", group="Add data",
-        help="Add extra training points inside the gap or across the whole range (scene S3).",
-        choices={"nowhere": "Nowhere", "gap": "Inside the gap", "everywhere": "Everywhere"},
-    )
-    add_n: int = param(
-        50, label="Points to add", group="Add data", min=0, max=1000, step=10,
-        help="How many extra points to add.",
-    )
-    seed: int = param(
-        0, label="Seed", group="Training", min=0, max=9999,
-        help="The same seed and settings give the same data and the same result.",
-    )
-
-    def check(self) -> None:
-        super().check()
-        if self.add_where == "gap" and self.gap_width == 0:
-            raise ValueError(
-                "Adding points inside the gap needs a gap: set Gap width above 0 or add points "
-                f"everywhere. Got gap_width = {self.gap_width}."
-            )
-
-    @property
-    def gap(self) -> tuple[float, float] | None:
-        """The interval with no training data, or None."""
-        return (-self.gap_width / 2, self.gap_width / 2) if self.gap_width > 0 else None
-
-    @property
-    def heteroscedastic(self) -> bool:
-        """Whether the network predicts σ(x) itself."""
-        return self.loss != "mse"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +42,7 @@ class RegressionResult:
         x_added, y_added: the added points alone (empty when none were added).
         x_val, y_val: held-out validation set (early stopping, σ of MSE models, conformal).
         x_grid: (G,) inputs from −6 to 6, beyond the data range [−4, 4].
-        true_mean, true_std: f(x) and σ(x) on the grid.
+        true_mean, true_std: f(x) and σ(x) on the grid (None for a user's data: unknown).
         pred_mean, aleatoric_std, epistemic_std, total_std: the predictive mixture on the grid.
         member_means: (S, G) each ensemble member's or dropout sample's mean.
         conformal_lower, conformal_upper: the split-conformal 95 % band on the grid.
@@ -178,8 +60,8 @@ class RegressionResult:
     x_val: np.ndarray
     y_val: np.ndarray
     x_grid: np.ndarray
-    true_mean: np.ndarray
-    true_std: np.ndarray
+    true_mean: np.ndarray | None
+    true_std: np.ndarray | None
     pred_mean: np.ndarray
     aleatoric_std: np.ndarray
     epistemic_std: np.ndarray
@@ -274,7 +156,22 @@ def _check_fit(model: BatchedMLP, xt: torch.Tensor, yt: torch.Tensor,
         )
 
 
-def _draw_data(config: RegressionConfig):
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """The data of one run: splits as (x, y), the grid, and the truth when it is known."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    added: tuple[np.ndarray, np.ndarray]
+    x_grid: np.ndarray
+    true_mean: np.ndarray | None
+    true_std: np.ndarray | None
+    data_range: tuple[float, float]
+    gap: tuple[float, float] | None
+
+
+def _generated_problem(config: RegressionConfig) -> _Problem:
     common = dict(gap=config.gap, x_noise=config.x_noise)
     args = (config.function, config.noise_shape, config.noise_scale)
     train_set = make_regression(*args, config.n_points, config.seed, "train", **common)
@@ -288,7 +185,31 @@ def _draw_data(config: RegressionConfig):
             *args, config.add_n, config.seed, "added", x_noise=config.x_noise, region=region
         )
         added = (extra.x, extra.y)
-    return train_set, val_set, test_set, added
+    x_grid = np.linspace(*GRID_RANGE, GRID_POINTS)
+    return _Problem(
+        train=(train_set.x, train_set.y), val=(val_set.x, val_set.y),
+        test=(test_set.x, test_set.y), added=added, x_grid=x_grid,
+        true_mean=true_mean(config.function, x_grid),
+        true_std=true_std(config.function, config.noise_shape, config.noise_scale, x_grid),
+        data_range=X_RANGE, gap=config.gap,
+    )
+
+
+def _uploaded_problem(data: UserData, seed: int) -> _Problem:
+    """A user's (x, y) shuffled with the seed and split 60 / 20 / 20; the truth is unknown."""
+    x, y = data.x[:, 0], np.asarray(data.y, dtype=float)
+    order = rng_for(seed, "upload-split").permutation(x.size)
+    n_val = max(3, round(0.2 * x.size))
+    n_test = max(3, round(0.2 * x.size))
+    val, test, train = np.split(order, [n_val, n_val + n_test])
+    lo, hi = float(x.min()), float(x.max())
+    pad = 0.25 * (hi - lo)
+    return _Problem(
+        train=(x[train], y[train]), val=(x[val], y[val]), test=(x[test], y[test]),
+        added=(np.empty(0), np.empty(0)),
+        x_grid=np.linspace(lo - pad, hi + pad, GRID_POINTS), true_mean=None, true_std=None,
+        data_range=(lo, hi), gap=None,
+    )
 
 
 def run_regression(config: RegressionConfig, progress: Progress | None = None) -> RegressionResult:
@@ -301,13 +222,46 @@ def run_regression(config: RegressionConfig, progress: Progress | None = None) -
     Raises:
         ValueError: a bad config, or training diverged (the message says what to change).
     """
+    return _fit(config, _generated_problem(config), progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadedRegression:
+    """A run on a user's CSV: the model settings and the data; both form the cache key.
+
+    The data settings of ``config`` (function, noise, points, gap, added points) are unused.
+    """
+
+    config: RegressionConfig
+    data: UserData
+
+
+def run_regression_upload(
+    run: UploadedRegression, progress: Progress | None = None
+) -> RegressionResult:
+    """Like :func:`run_regression` on a user's data (60 % train, 20 % validation, 20 % test).
+
+    Raises:
+        ValueError: the data have more than one input column, or training diverged.
+    """
+    if run.data.x.shape[1] != 1:
+        raise ValueError(
+            f"Regression uses one input column. Got {run.data.x.shape[1]}: {run.data.columns}."
+        )
+    return _fit(run.config, _uploaded_problem(run.data, run.config.seed), progress)
+
+
+def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
+         ) -> RegressionResult:
+    """Train on ``problem`` as ``config`` says and measure the predictive distribution."""
     device = default_device()
-    train_set, val_set, test_set, (x_add, y_add) = _draw_data(config)
-    x_train = np.concatenate([train_set.x, x_add])
-    y_train = np.concatenate([train_set.y, y_add])
+    (x_val, y_val), (x_test, y_test) = problem.val, problem.test
+    x_add, y_add = problem.added
+    x_train = np.concatenate([problem.train[0], x_add])
+    y_train = np.concatenate([problem.train[1], y_add])
     scaler = _Scaler.fit(x_train, y_train)
     xt, yt = scaler.x(x_train, device), scaler.y(y_train, device)
-    xv, yv = scaler.x(val_set.x, device), scaler.y(val_set.y, device)
+    xv, yv = scaler.x(x_val, device), scaler.y(y_val, device)
 
     n_members = config.n_members if config.method == "ensemble" else 1
     model = BatchedMLP(
@@ -331,7 +285,7 @@ def run_regression(config: RegressionConfig, progress: Progress | None = None) -
     # Aleatoric variance of an MSE model: one σ² per member from held-out residuals.
     val_means, val_vars = _sample_predictions(model, xv, config)
     if val_vars is None:
-        y_val_std = (val_set.y - scaler.y_mu) / scaler.y_sd
+        y_val_std = (y_val - scaler.y_mu) / scaler.y_sd
         if config.method == "mc_dropout":
             resid_var = np.full(val_means.shape[0], np.mean((y_val_std - val_means.mean(0)) ** 2))
         else:
@@ -346,26 +300,26 @@ def run_regression(config: RegressionConfig, progress: Progress | None = None) -
         to_y = scaler.y_sd
         return mean * to_y + scaler.y_mu, alea * to_y**2, epi * to_y**2, means * to_y + scaler.y_mu
 
-    x_grid = np.linspace(*GRID_RANGE, GRID_POINTS)
+    x_grid = problem.x_grid
     g_mean, g_alea, g_epi, g_members = predict(x_grid)
-    v_mean, v_alea, v_epi, _ = predict(val_set.x)
-    t_mean, t_alea, t_epi, _ = predict(test_set.x)
+    v_mean, v_alea, v_epi, _ = predict(x_val)
+    t_mean, t_alea, t_epi, _ = predict(x_test)
     g_std, v_std, t_std = (
         np.sqrt(a + e) for a, e in ((g_alea, g_epi), (v_alea, v_epi), (t_alea, t_epi))
     )
 
-    q = cal.split_conformal_scaled(val_set.y - v_mean, v_std, 1 - LEVEL)
+    q = cal.split_conformal_scaled(y_val - v_mean, v_std, 1 - LEVEL)
     lower, upper = cal.central_interval(t_mean, t_std, LEVEL)
     c_lower, c_upper = cal.conformal_interval(t_mean, q, t_std)
-    expected, observed = cal.regression_calibration_curve(t_mean, t_std, test_set.y)
+    expected, observed = cal.regression_calibration_curve(t_mean, t_std, y_test)
     g_c_lower, g_c_upper = cal.conformal_interval(g_mean, q, g_std)
     metrics = {
-        "rmse": float(np.sqrt(np.mean((t_mean - test_set.y) ** 2))),
-        "nll": float(cal.gaussian_nll(t_mean, t_std, test_set.y)),
-        "crps": float(cal.crps_gaussian(t_mean, t_std, test_set.y)),
-        "coverage_95": cal.interval_coverage(lower, upper, test_set.y),
+        "rmse": float(np.sqrt(np.mean((t_mean - y_test) ** 2))),
+        "nll": float(cal.gaussian_nll(t_mean, t_std, y_test)),
+        "crps": float(cal.crps_gaussian(t_mean, t_std, y_test)),
+        "coverage_95": cal.interval_coverage(lower, upper, y_test),
         "width_95": float(np.mean(upper - lower)),
-        "conformal_coverage_95": cal.interval_coverage(c_lower, c_upper, test_set.y),
+        "conformal_coverage_95": cal.interval_coverage(c_lower, c_upper, y_test),
         "conformal_width_95": float(np.mean(c_upper - c_lower)),
         "conformal_q": float(q),
         "steps_run": float(history.steps_run),
@@ -374,15 +328,14 @@ def run_regression(config: RegressionConfig, progress: Progress | None = None) -
         progress(1.0, "Done")
     return RegressionResult(
         x_train=x_train, y_train=y_train, x_added=x_add, y_added=y_add,
-        x_val=val_set.x, y_val=val_set.y, x_grid=x_grid,
-        true_mean=true_mean(config.function, x_grid),
-        true_std=true_std(config.function, config.noise_shape, config.noise_scale, x_grid),
+        x_val=x_val, y_val=y_val, x_grid=x_grid,
+        true_mean=problem.true_mean, true_std=problem.true_std,
         pred_mean=g_mean, aleatoric_std=np.sqrt(g_alea), epistemic_std=np.sqrt(g_epi),
         total_std=g_std, member_means=g_members,
         conformal_lower=g_c_lower, conformal_upper=g_c_upper,
         calibration_expected=expected, calibration_observed=observed,
         train_loss=history.train_loss, eval_steps=history.eval_steps, val_loss=history.val_loss,
-        metrics=metrics, data_range=X_RANGE, gap=config.gap,
+        metrics=metrics, data_range=problem.data_range, gap=problem.gap,
     )
 
 

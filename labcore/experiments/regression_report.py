@@ -47,10 +47,11 @@ def metrics_rows(result: RegressionResult) -> list[dict[str, str]]:
 
 def grid_table(result: RegressionResult) -> dict[str, np.ndarray]:
     """Columns for a CSV download: everything the band figure draws, on the grid."""
+    truth = {} if result.true_mean is None else {
+        "true_mean": result.true_mean, "true_std": result.true_std}
     return {
         "x": result.x_grid,
-        "true_mean": result.true_mean,
-        "true_std": result.true_std,
+        **truth,
         "pred_mean": result.pred_mean,
         "aleatoric_std": result.aleatoric_std,
         "epistemic_std": result.epistemic_std,

@@ -58,8 +58,10 @@ def _shade_regions(fig: go.Figure, result: RegressionResult, row: int | None = N
 
 def _y_range(result: RegressionResult) -> list[float]:
     """A y range that shows the data and truth without letting wild extrapolation dominate."""
-    lo = min(np.min(result.y_train), np.min(result.true_mean - 2 * result.true_std))
-    hi = max(np.max(result.y_train), np.max(result.true_mean + 2 * result.true_std))
+    lo, hi = float(np.min(result.y_train)), float(np.max(result.y_train))
+    if result.true_mean is not None:
+        lo = min(lo, float(np.min(result.true_mean - 2 * result.true_std)))
+        hi = max(hi, float(np.max(result.true_mean + 2 * result.true_std)))
     pad = 0.15 * (hi - lo)
     return [float(lo - pad), float(hi + pad)]
 
@@ -89,7 +91,7 @@ def band_traces(result: RegressionResult, show: Collection[str], legend: bool = 
                 x=x, y=edge, mode="lines", line={"color": CONFORMAL_COLOR, "dash": "dot"},
                 name="conformal 95 % band", legendgroup="conformal",
                 showlegend=legend and i == 0))
-    if "truth" in show:
+    if "truth" in show and result.true_mean is not None:
         traces.append(go.Scatter(x=x, y=result.true_mean, mode="lines", name="true mean f(x)",
                                  line={"color": TRUE_COLOR, "dash": "dash"}, legendgroup="truth",
                                  showlegend=legend))
@@ -148,16 +150,18 @@ def sigma_figure(result: RegressionResult) -> go.Figure:
     """Predicted aleatoric and epistemic σ(x) against the true noise σ(x)."""
     x = result.x_grid
     fig = go.Figure([
-        go.Scatter(x=x, y=result.true_std, mode="lines", name="true noise σ(x)",
-                   line={"color": TRUE_COLOR, "dash": "dash"}),
         go.Scatter(x=x, y=result.aleatoric_std, mode="lines", name="predicted aleatoric σ(x)",
                    line={"color": "#e08a28", "width": 2.5}),
         go.Scatter(x=x, y=result.epistemic_std, mode="lines", name="predicted epistemic σ(x)",
                    line={"color": MEAN_COLOR, "width": 2.5}),
     ])
-    _shade_regions(fig, result)
-    top = float(max(np.max(result.true_std), np.quantile(result.aleatoric_std, 0.9),
+    top = float(max(np.quantile(result.aleatoric_std, 0.9),
                     np.quantile(result.epistemic_std, 0.9)))
+    if result.true_std is not None:
+        fig.add_trace(go.Scatter(x=x, y=result.true_std, mode="lines", name="true noise σ(x)",
+                                 line={"color": TRUE_COLOR, "dash": "dash"}))
+        top = max(top, float(np.max(result.true_std)))
+    _shade_regions(fig, result)
     fig.update_layout(title="Standard deviation: learned vs true", height=380, **_LAYOUT)
     fig.update_xaxes(title="x (input; grey = no training data)")
     fig.update_yaxes(title="σ (units of y)", range=[0, 1.4 * top])

@@ -1,0 +1,126 @@
+"""The settings of the Regression lab: one frozen config whose fields carry their limits."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from labcore.config import Config, param
+
+
+@dataclasses.dataclass(frozen=True)
+class RegressionConfig(Config):
+    """Everything that defines one Regression-lab experiment."""
+
+    function: Literal["cubic", "sine", "linear", "step"] = param(
+        "cubic", label="True function", group="Data",
+        help="The curve the data comes from. Cubic is the example of Lakshminarayanan et al. 2017.",
+        choices={"cubic": "Cubic  y = x³", "sine": "Sine  y = 2 sin(1.5x)",
+                 "linear": "Linear  y = 0.8x + 1", "step": "Step  y = ±1.5"},
+    )
+    noise_shape: Literal["constant", "growing", "bump"] = param(
+        "constant", label="Noise shape σ(x)", group="Data",
+        help="How the true noise varies with x: the same everywhere (homoscedastic) or not.",
+        choices={"constant": "Constant", "growing": "Growing with |x|",
+                 "bump": "A bump near x = 1.5"},
+    )
+    noise_scale: float = param(
+        1.0, label="Noise level", group="Data", min=0.1, max=3.0, step=0.1,
+        help="Multiplies the function's natural noise σ0 (cubic: σ0 = 3, sine and step: 0.3).",
+    )
+    n_points: int = param(
+        20, label="Training points", group="Data", min=5, max=2000, step=5,
+        help="How many (x, y) pairs the model trains on, drawn uniformly on [−4, 4].",
+    )
+    gap_width: float = param(
+        0.0, label="Gap width", group="Data", min=0.0, max=4.0, step=0.5,
+        help="An interval around x = 0 with no training data (0 = no gap).",
+    )
+    x_noise: float = param(
+        0.0, label="Noise on inputs x", group="Data", min=0.0, max=1.0, step=0.05,
+        help="Standard deviation of noise added to the inputs the model sees (errors in x).",
+    )
+    loss: Literal["mse", "gaussian_nll", "beta_nll"] = param(
+        "gaussian_nll", label="Loss", group="Model",
+        help="MSE learns only the mean (one σ from held-out residuals); Gaussian NLL also "
+        "learns σ(x); β-NLL reweights NLL so the mean is not neglected where σ is large.",
+        choices={"mse": "MSE (homoscedastic)", "gaussian_nll": "Gaussian NLL (heteroscedastic)",
+                 "beta_nll": "β-NLL (heteroscedastic)"},
+    )
+    beta: float = param(
+        0.5, label="β (β-NLL only)", group="Model", min=0.0, max=1.0, step=0.1,
+        help="0 is the plain Gaussian NLL; 1 gives the mean the same gradient as MSE.",
+    )
+    method: Literal["none", "mc_dropout", "ensemble"] = param(
+        "ensemble", label="Epistemic method", group="Model",
+        help="How the model expresses what it does not know: not at all, by keeping dropout on "
+        "at test time (MC dropout), or by training several networks (deep ensemble).",
+        choices={"none": "None (one network)", "mc_dropout": "MC dropout",
+                 "ensemble": "Deep ensemble"},
+    )
+    n_members: int = param(
+        5, label="Ensemble members M", group="Model", min=2, max=10,
+        help="Networks in the deep ensemble, trained together in one batched pass.",
+    )
+    dropout: float = param(
+        0.1, label="Dropout rate", group="Model", min=0.05, max=0.5, step=0.05,
+        help="Probability of dropping a hidden unit (MC dropout only).",
+    )
+    mc_samples: int = param(
+        50, label="MC samples T", group="Model", min=5, max=200, step=5,
+        help="Forward passes with dropout on at test time (MC dropout only).",
+    )
+    hidden: int = param(
+        64, label="Hidden units", group="Training", min=8, max=256, step=8,
+        help="Units in each hidden layer.",
+    )
+    n_layers: int = param(
+        2, label="Hidden layers", group="Training", min=1, max=4, help="Depth of each network."
+    )
+    steps: int = param(
+        1000, label="Training steps", group="Training", min=100, max=5000, step=100,
+        help="Adam steps (full batch unless a batch size is set).",
+    )
+    lr: float = param(
+        0.01, label="Learning rate", group="Training", min=0.0001, max=1.0, log=True,
+        help="Adam's step size. Too high and training diverges; the page then says so.",
+    )
+    batch_size: int = param(
+        0, label="Batch size", group="Training", min=0, max=1000, step=10,
+        help="Samples per step; 0 uses every training point in every step (full batch).",
+    )
+    early_stopping: bool = param(
+        False, label="Early stopping", group="Training",
+        help="Keep each network's weights from its best validation loss; stop when it stalls.",
+    )
+    add_where: Literal["nowhere", "gap", "everywhere"] = param(
+        "nowhere", label="Add points", group="Add data",
+        help="Add extra training points inside the gap or across the whole range (scene S3).",
+        choices={"nowhere": "Nowhere", "gap": "Inside the gap", "everywhere": "Everywhere"},
+    )
+    add_n: int = param(
+        50, label="Points to add", group="Add data", min=0, max=1000, step=10,
+        help="How many extra points to add.",
+    )
+    seed: int = param(
+        0, label="Seed", group="Training", min=0, max=9999,
+        help="The same seed and settings give the same data and the same result.",
+    )
+
+    def check(self) -> None:
+        super().check()
+        if self.add_where == "gap" and self.gap_width == 0:
+            raise ValueError(
+                "Adding points inside the gap needs a gap: set Gap width above 0 or add points "
+                f"everywhere. Got gap_width = {self.gap_width}."
+            )
+
+    @property
+    def gap(self) -> tuple[float, float] | None:
+        """The interval with no training data, or None."""
+        return (-self.gap_width / 2, self.gap_width / 2) if self.gap_width > 0 else None
+
+    @property
+    def heteroscedastic(self) -> bool:
+        """Whether the network predicts σ(x) itself."""
+        return self.loss != "mse"
