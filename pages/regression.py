@@ -81,15 +81,16 @@ if view == "Bands":
     )
     fig = plots.bands_figure(result, show=shown or ())
     st.plotly_chart(fig, key=f"{KEY}.bands_fig")
+    where = "in the gap and beyond the data" if config.gap_width > 0 else "beyond the data"
     st.caption(
         "Notice: the aleatoric band follows the noise in y wherever there is data; the "
-        "epistemic band is thin among the points and opens up in the gap and beyond x = ±4."
+        f"epistemic band is thin among the points and opens up {where} (grey)."
     )
     left, right = st.columns(2)
     with left:
         st.plotly_chart(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
-        st.caption("Notice: inside the data, the learned aleatoric σ(x) should follow the "
-                   "true σ(x).")
+        st.caption("Notice: the learned aleatoric σ(x) approaches the true σ(x) inside the "
+                   "data as points are added; with 20 points it is still rough.")
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
         st.table(pd.DataFrame(report.metrics_rows(result)).set_index("metric"))

@@ -57,13 +57,21 @@ def _shade_regions(fig: go.Figure, result: RegressionResult, row: int | None = N
 
 
 def _y_range(result: RegressionResult) -> list[float]:
-    """A y range that shows the data and truth without letting wild extrapolation dominate."""
-    lo, hi = float(np.min(result.y_train)), float(np.max(result.y_train))
+    """A y range that shows the data, the truth and the bands where there is data.
+
+    Beyond the data (grey) the curves may leave the plot: a cubic's extrapolation would
+    otherwise squash everything inside the data range into a line.
+    """
+    inside = (result.x_grid >= result.data_range[0]) & (result.x_grid <= result.data_range[1])
+    parts = [result.y_train, (result.pred_mean + 2.5 * result.total_std)[inside],
+             (result.pred_mean - 2.5 * result.total_std)[inside]]
     if result.true_mean is not None:
-        lo = min(lo, float(np.min(result.true_mean - 2 * result.true_std)))
-        hi = max(hi, float(np.max(result.true_mean + 2 * result.true_std)))
-    pad = 0.15 * (hi - lo)
-    return [float(lo - pad), float(hi + pad)]
+        parts += [(result.true_mean + 2 * result.true_std)[inside],
+                  (result.true_mean - 2 * result.true_std)[inside]]
+    lo = float(min(np.min(p) for p in parts))
+    hi = float(max(np.max(p) for p in parts))
+    pad = 0.1 * (hi - lo)
+    return [lo - pad, hi + pad]
 
 
 def band_traces(result: RegressionResult, show: Collection[str], legend: bool = True) -> list:
