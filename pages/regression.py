@@ -24,6 +24,7 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.teacher import predict_then_reveal, teacher_link
 from labui.upload import csv_upload
 
 KEY = "regression"
@@ -62,6 +63,7 @@ with guard():
     else:
         result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
                             label="Training on your data")
+teacher_link(config, key=KEY)
 
 
 def run_variant(variant: RegressionConfig, label: str):
@@ -102,6 +104,14 @@ if view == "Bands":
         download_figure_html(fig, "regression_bands.html", "Download the figure (HTML)")
 
 elif view == "MSE vs NLL":
+    if not predict_then_reveal(
+        "Two networks see the same data: one trained with MSE, one with the Gaussian NLL. "
+        "Whose noise band can be wider in some places than in others?",
+        ["The MSE model's", "The NLL model's", "Both", "Neither"], key=f"{KEY}.quiz.mse",
+        explanation="Only the NLL model's: it predicts σ(x) for every x, while the MSE model "
+        "has one σ for all x, estimated from held-out residuals.",
+    ):
+        st.stop()
     with guard():
         homo = run_variant(config.replace(loss="mse"), "Training the MSE model")
         hetero = run_variant(config.replace(loss="gaussian_nll"), "Training the NLL model")
@@ -123,6 +133,15 @@ elif view == "Would more data help?":
         st.info("Choose where to add points under **Add data** in the sidebar (inside the gap "
                 "needs a gap width above 0), then compare before and after here.")
     else:
+        place = "inside the gap" if config.add_where == "gap" else "everywhere"
+        if not predict_then_reveal(
+            f"{config.add_n} points are added {place}. Where they land, which band gets narrower?",
+            ["Both bands", "Only the epistemic band", "Only the aleatoric band", "Neither"],
+            key=f"{KEY}.quiz.add",
+            explanation="Only the epistemic band: new points show the model what the curve does "
+            "there, but each y is as noisy as before, so the aleatoric band stays.",
+        ):
+            st.stop()
         with guard():
             before = run_cached(run_regression, config.replace(add_where="nowhere"),
                                 label="Training without the added points")
