@@ -6,13 +6,12 @@ shared sidebar (device, about) and runs the page the user picked.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
 
-from labcore import device
 from labui.errors import escape_markdown
+from labui.shell import page_setup
 
 ROOT = Path(__file__).resolve().parent
 
@@ -32,26 +31,7 @@ ABOUT = (
 )
 
 
-@st.cache_resource(show_spinner=False)
-def start_up() -> tuple[str, str | None]:
-    """Once per process: set torch's thread count and check ``LAB_DEVICE``.
-
-    Returns:
-        The device's description, e.g. ``"CPU (4 threads)"``, and None when ``LAB_DEVICE`` is
-        fine; otherwise the problem, after switching the whole process to the CPU
-        (``LAB_DEVICE=cpu``) so every experiment can still run.
-    """
-    device.configure_threads()
-    try:
-        chosen = device.default_device()
-    except ValueError as exc:
-        os.environ["LAB_DEVICE"] = "cpu"
-        return device.describe_device(device.parse_device("cpu")), f"{exc} Using the CPU."
-    return device.describe_device(chosen), None
-
-
-st.set_page_config(page_title="Uncertainty Lab", page_icon=":material/target:", layout="wide")
-device_text, device_problem = start_up()
+device_text, device_problem = page_setup()
 
 pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -64,10 +65,29 @@ def stop(process: subprocess.Popen) -> None:
             continue
 
 
+@dataclasses.dataclass
+class RunningApp:
+    """A started server: its base URL, its process, and its log so far."""
+
+    url: str
+    process: subprocess.Popen
+    log_file: Any
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def read_log(self) -> str:
+        """Everything the server wrote to stdout and stderr until now."""
+        self.log_file.flush()
+        self.log_file.seek(0)
+        return self.log_file.read().decode(errors="replace")
+
+
 @contextlib.contextmanager
 def running_app(timeout_s: float = 90.0, extra_env: dict[str, str] | None = None
-                ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run app.py`` on a free port; yields (base URL, process); stops it after.
+                ) -> Iterator[RunningApp]:
+    """``streamlit run app.py`` on a free port; yields the running app; stops it after.
 
     Raises:
         AppStartError: the server exited or stayed unhealthy for ``timeout_s``.
@@ -81,15 +101,15 @@ def running_app(timeout_s: float = 90.0, extra_env: dict[str, str] | None = None
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
                                    start_new_session=True)
+        app = RunningApp(url, process, log)
         try:
             deadline = time.monotonic() + timeout_s
             while not healthy(url):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    text = log.read().decode(errors="replace")[-4000:]
-                    raise AppStartError(f"The Streamlit server did not start.\n{text}")
+                    raise AppStartError(
+                        f"The Streamlit server did not start.\n{app.read_log()[-4000:]}")
                 time.sleep(0.2)
-            yield url, process
+            yield app
         finally:
             stop(process)
 

@@ -27,16 +27,16 @@ def run(quick: bool = False) -> list[Row]:
         return [Row("app cold start", float("nan"), "s", note=f"no {CHROMIUM}: skipped")]
     pages = [p for p in PAGES if not p or (ROOT / "pages" / f"{p}.py").exists()]
     start = time.perf_counter()
-    with running_app() as (url, process), sync_playwright() as pw:
+    with running_app() as app, sync_playwright() as pw:
         browser = launch_chromium(pw)
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        tab.goto(f"{url}/regression")
+        tab.goto(f"{app.url}/regression")
         wait_for_chart(tab)
         cold = time.perf_counter() - start
         for name in pages:
-            tab.goto(f"{url}/{name}")
+            tab.goto(f"{app.url}/{name}")
             wait_for_chart(tab)
-        peak = peak_rss_mb(process.pid)
+        peak = peak_rss_mb(app.pid)
         browser.close()
     return [
         Row("cold start → first Regression chart", cold, "s", "report", None,

@@ -9,6 +9,7 @@ from streamlit.errors import StreamlitAPIException
 
 from labcore import mle
 from labcore.plots import home as plots
+from labui.shell import page_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,7 @@ def page_link(path: str, label: str, icon: str, blurb: str) -> None:
     st.caption(blurb)
 
 
+page_setup()
 st.title("Uncertainty Lab")
 st.markdown(
     "Train small models live and see when they know they are wrong. Every page trains a few "

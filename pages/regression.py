@@ -24,6 +24,7 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.shell import page_setup
 from labui.teacher import predict_then_reveal, teacher_link
 from labui.upload import csv_upload
 
@@ -37,6 +38,7 @@ BAND_NAMES = {
     "truth": "Truth", "conformal": "Conformal", "members": "Members",
 }
 
+page_setup()
 st.title("Regression: how sure is the curve?")
 st.caption(
     "A network learns y from x on data whose truth we know. It predicts a mean and, "

@@ -1,0 +1,99 @@
+"""A classroom at once: N browser sessions open a page, then each changes one setting.
+
+Drives the real app (``streamlit run app.py``) with Playwright's async API: one headless
+Chromium, one browser context (= one Streamlit session) per student, all at the same time.
+Used by the ``load`` test (every session must render, identical configs computed once) and by
+``python -m benchmarks`` (time to first chart, peak server memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import statistics
+import time
+
+from benchmarks.app_server import CHROMIUM, CHROMIUM_ARGS, PLOTLY_CHART, peak_rss_mb, running_app
+
+EXCEPTION = '[data-testid="stException"]'
+RUNNING = '[data-testid="stStatusWidget"]'
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassroomReport:
+    """What N simultaneous sessions saw.
+
+    Attributes:
+        first_chart_s: per session, seconds from opening the page to a visible chart.
+        after_change_s: per session, seconds from changing a setting to the new chart.
+        errors: per session, the text of any exception box (empty when none).
+        trainings: cache misses the server logged ("computing …" lines).
+        peak_mb: the server's peak resident memory.
+    """
+
+    first_chart_s: list[float]
+    after_change_s: list[float]
+    errors: list[str]
+    trainings: int
+    peak_mb: float
+
+    @property
+    def median_first(self) -> float:
+        return statistics.median(self.first_chart_s)
+
+    @property
+    def worst_first(self) -> float:
+        return max(self.first_chart_s)
+
+
+async def _student(browser, url: str, path: str, timeout_ms: int) -> tuple[float, float, str]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    try:
+        start = time.perf_counter()
+        await page.goto(f"{url}/{path}")
+        await page.wait_for_selector(PLOTLY_CHART, state="visible", timeout=timeout_ms)
+        await page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
+        first = time.perf_counter() - start
+        # One setting changed by every student: the "Early stopping" switch in the sidebar.
+        start = time.perf_counter()
+        await page.get_by_text("Early stopping", exact=True).click()
+        await page.wait_for_timeout(300)
+        await page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
+        await page.wait_for_selector(PLOTLY_CHART, state="visible", timeout=timeout_ms)
+        after = time.perf_counter() - start
+        boxes = page.locator(EXCEPTION)
+        error = "" if await boxes.count() == 0 else await boxes.first.inner_text()
+        return first, after, error
+    except Exception as exc:  # a session that failed is a finding, not a crash of the driver
+        return float("inf"), float("inf"), f"{type(exc).__name__}: {exc}"
+    finally:
+        await context.close()
+
+
+async def _classroom(url: str, n: int, path: str, timeout_ms: int) -> list[tuple]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                           args=CHROMIUM_ARGS)
+        try:
+            return await asyncio.gather(
+                *(_student(browser, url, path, timeout_ms) for _ in range(n))
+            )
+        finally:
+            await browser.close()
+
+
+def run_classroom(n_sessions: int = 20, path: str = "regression",
+                  timeout_s: float = 180.0) -> ClassroomReport:
+    """Start the app, run ``n_sessions`` students at once, and report what they saw."""
+    with running_app(extra_env={"LAB_LOG_LEVEL": "INFO"}) as app:
+        results = asyncio.run(_classroom(app.url, n_sessions, path, int(timeout_s * 1000)))
+        peak = peak_rss_mb(app.pid)
+        log = app.read_log()
+    trainings = sum("labui.run computing" in line for line in log.splitlines())
+    return ClassroomReport(
+        first_chart_s=[r[0] for r in results], after_change_s=[r[1] for r in results],
+        errors=[r[2] for r in results], trainings=trainings, peak_mb=peak,
+    )

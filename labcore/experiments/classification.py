@@ -1,0 +1,303 @@
+"""The Classification lab: UANLL, label noise, test-time augmentation, rejection (S5–S8, S11).
+
+``run_classification(config)`` loads digits or a 2-D toy, flips some training labels, trains
+one network, an ensemble or an MC-dropout network with cross-entropy, the square loss or UANLL,
+and returns everything the page shows: per-view predictions for the test and training sets,
+the entropy decomposition over members, accuracy–coverage curves, a decision map for toys, the
+training curves and the headline metrics. Decision thresholds are applied afterwards (see
+:mod:`labcore.experiments.classification_report`), so moving a threshold never retrains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+
+from labcore import calibration as cal
+from labcore import selective
+from labcore.classification_data import (
+    ClassificationData,
+    add_label_noise,
+    augment_views,
+    load_dataset,
+    noise_pairs,
+)
+from labcore.data import rng_for
+from labcore.experiments.classification_config import DATASET_CHOICES, ClassificationConfig
+from labcore.experiments.classification_train import ViewScores, fit_with_curves, predict_views
+from labcore.ood import auroc
+from labcore.train import Progress
+from labcore.uncertainty import entropy_decomposition
+
+GRID_SIZE = 100  # the decision map is GRID_SIZE × GRID_SIZE points
+GRID_MARGIN = 0.5  # how far the map reaches beyond the data (standardised units)
+ECE_BINS = 15
+
+__all__ = [
+    "DATASET_CHOICES",
+    "ClassificationConfig",
+    "ClassificationResult",
+    "DecisionMap",
+    "SplitPredictions",
+    "load_data",
+    "rejection_scores",
+    "run_classification",
+    "stream_seed",
+    "training_set",
+]
+
+@dataclasses.dataclass(frozen=True)
+class SplitPredictions:
+    """What the model says about every sample of one split.
+
+    "Prediction" is the mean over the S members or dropout passes on view 0 (the input).
+
+    Attributes:
+        probs: (n, K) predictive distribution.
+        classes: (n,) argmax of ``probs``.
+        confidence: (n,) max_k of ``probs``.
+        certainty: (n,) UANLL certainty 1/(1+σ²) on view 0, or None for other losses.
+        sigma: (n,) UANLL σ = e^{s/2} on view 0, or None.
+        total_entropy, aleatoric, epistemic: (n,) entropy decomposition over the S members
+            (nats); epistemic (mutual information) is 0 for a single network.
+        view_inputs: (V, n, d) the views themselves (view 0 is the input).
+        view_probs: (V, n, K) per-view distributions (mean over members).
+        view_certainty: (V, n) per-view certainty, or None.
+        view_agreement: (n,) share of the V views whose class equals ``classes``.
+        augmentation_sensitivity: (n,) mutual information across views (nats): how much the
+            prediction changes under augmentation — not epistemic uncertainty.
+        n_samples: S, members or dropout passes behind each prediction.
+    """
+
+    probs: np.ndarray
+    classes: np.ndarray
+    confidence: np.ndarray
+    certainty: np.ndarray | None
+    sigma: np.ndarray | None
+    total_entropy: np.ndarray
+    aleatoric: np.ndarray
+    epistemic: np.ndarray
+    view_inputs: np.ndarray
+    view_probs: np.ndarray
+    view_certainty: np.ndarray | None
+    view_agreement: np.ndarray
+    augmentation_sensitivity: np.ndarray
+    n_samples: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionMap:
+    """The model evaluated on a GRID_SIZE × GRID_SIZE grid over a 2-D toy.
+
+    Attributes:
+        x1, x2: (G,) grid coordinates (standardised feature units).
+        classes: (G, G) predicted class, rows along x2.
+        confidence: (G, G) max softmax probability.
+        sigma: (G, G) UANLL σ, or None.
+        aleatoric: (G, G) expected entropy over members (nats), or None for one network.
+        epistemic: (G, G) mutual information over members (nats), or None for one network.
+    """
+
+    x1: np.ndarray
+    x2: np.ndarray
+    classes: np.ndarray
+    confidence: np.ndarray
+    sigma: np.ndarray | None
+    aleatoric: np.ndarray | None
+    epistemic: np.ndarray | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassificationResult:
+    """Everything the Classification page draws (numpy arrays and floats only).
+
+    Attributes:
+        dataset, loss, method: as configured.
+        n_classes: K.
+        image_shape: (8, 8) for digits, None for 2-D points.
+        n_samples: S, members or dropout passes behind each prediction.
+        x_train, y_train, y_train_noisy, flipped: training inputs, clean and noisy labels, and
+            the mask of flipped labels.
+        x_test, y_test: clean test set.
+        train, test: :class:`SplitPredictions` of each split.
+        curves: score name → accuracy–coverage curve on the test set.
+        decision_map: the 2-D map, or None for digits.
+        eval_steps, val_loss, val_accuracy: (E,), (E, M), (E, M) validation curves.
+        train_loss: (steps, M) training loss per step.
+        metrics: accuracy, nll, ece, aurc_<score>, tta_accuracy, n_flipped, flip AUROCs, ….
+    """
+
+    dataset: str
+    loss: str
+    method: str
+    n_classes: int
+    image_shape: tuple[int, int] | None
+    n_samples: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+    y_train_noisy: np.ndarray
+    flipped: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    train: SplitPredictions
+    test: SplitPredictions
+    curves: Mapping[str, selective.SelectiveCurve]
+    decision_map: DecisionMap | None
+    eval_steps: np.ndarray
+    val_loss: np.ndarray
+    val_accuracy: np.ndarray
+    train_loss: np.ndarray
+    metrics: Mapping[str, float]
+
+
+def load_data(config: ClassificationConfig) -> ClassificationData:
+    """The dataset the config names (toys use ``toy_points`` and ``toy_noise``)."""
+    return load_dataset(config.dataset, seed=config.seed, n=config.toy_points,
+                        noise=config.toy_noise)
+
+
+def stream_seed(seed: int, stream: str) -> int:
+    """A seed for one named random stream of a config's seed (views and copies differ)."""
+    return int(rng_for(seed, stream).integers(2**31 - 1))
+
+
+def training_set(
+    config: ClassificationConfig, data: ClassificationData, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The training inputs and labels with ``config.train_copies`` augmented copies appended.
+
+    Copy j of sample i keeps label ``labels[i]`` (a flipped label stays flipped).
+    """
+    if config.train_copies == 0:
+        return data.x_train, labels
+    views = augment_views(data.x_train, config.train_copies + 1,
+                          stream_seed(config.seed, "train-copies"), data.image_shape,
+                          config.aug_strength)
+    reps = (1,) * (labels.ndim - 1) + (config.train_copies + 1,)
+    return views.reshape(-1, views.shape[-1]), np.tile(labels, reps)
+
+
+def _split_predictions(scores: ViewScores, views: np.ndarray) -> SplitPredictions:
+    probs = scores.member_probs.mean(axis=0)
+    classes = probs.argmax(axis=1)
+    total, aleatoric, epistemic = entropy_decomposition(scores.member_probs)
+    view_classes = scores.probs.argmax(axis=2)
+    return SplitPredictions(
+        probs=probs, classes=classes, confidence=probs.max(axis=1),
+        certainty=None if scores.certainty is None else scores.certainty[0],
+        sigma=None if scores.sigma is None else scores.sigma[0],
+        total_entropy=total, aleatoric=aleatoric, epistemic=epistemic,
+        view_inputs=views.astype(np.float32), view_probs=scores.probs.astype(np.float32),
+        view_certainty=scores.certainty,
+        view_agreement=(view_classes == classes[None]).mean(axis=0),
+        augmentation_sensitivity=entropy_decomposition(scores.probs)[2],
+        n_samples=scores.member_probs.shape[0],
+    )
+
+
+def rejection_scores(pred: SplitPredictions) -> dict[str, np.ndarray]:
+    """Scores to rank predictions by (higher = keep): the ones this run can provide.
+
+    ``confidence`` always; ``certainty`` for UANLL; ``view_agreement`` with ≥ 2 views;
+    ``members_agree`` (minus the mutual information) with ≥ 2 members or passes.
+    """
+    scores = {"confidence": pred.confidence}
+    if pred.certainty is not None:
+        scores["certainty"] = pred.certainty
+    if pred.view_probs.shape[0] > 1:
+        scores["view_agreement"] = pred.view_agreement
+    if pred.n_samples > 1:
+        scores["members_agree"] = -pred.epistemic
+    return scores
+
+
+def _decision_map(data: ClassificationData, classifier, mc_samples: int) -> DecisionMap:
+    both = np.concatenate([data.x_train, data.x_test])
+    lo, hi = both.min(axis=0) - GRID_MARGIN, both.max(axis=0) + GRID_MARGIN
+    x1 = np.linspace(lo[0], hi[0], GRID_SIZE)
+    x2 = np.linspace(lo[1], hi[1], GRID_SIZE)
+    g1, g2 = np.meshgrid(x1, x2)
+    grid = np.stack([g1.ravel(), g2.ravel()], axis=1).astype(np.float32)
+    scores = predict_views(classifier, grid[None], mc_samples)
+    pred = _split_predictions(scores, np.empty((1, 0, 2), dtype=np.float32))
+    shape = (GRID_SIZE, GRID_SIZE)
+    several = pred.n_samples > 1
+    return DecisionMap(
+        x1=x1, x2=x2, classes=pred.classes.reshape(shape),
+        confidence=pred.confidence.reshape(shape),
+        sigma=None if pred.sigma is None else pred.sigma.reshape(shape),
+        aleatoric=pred.aleatoric.reshape(shape) if several else None,
+        epistemic=pred.epistemic.reshape(shape) if several else None,
+    )
+
+
+def _flip_auroc(score: np.ndarray | None, flipped: np.ndarray) -> float:
+    """AUROC of ``score`` for telling clean (positive) from flipped training labels."""
+    if score is None or not flipped.any() or flipped.all():
+        return float("nan")
+    return auroc(score[~flipped], score[flipped])
+
+
+def run_classification(
+    config: ClassificationConfig, progress: Progress | None = None
+) -> ClassificationResult:
+    """Train the configured classifier on noisy labels and measure what it knows.
+
+    Args:
+        config: the experiment (its thresholds are not used here).
+        progress: ``progress(fraction, message)``, called every few training steps.
+
+    Raises:
+        ValueError: a bad config, or training diverged (the message says what to change).
+    """
+    data = load_data(config)
+    noisy, flipped = add_label_noise(data.y_train, config.label_noise, config.noise_kind,
+                                     data.n_classes, config.seed, pairs=noise_pairs(data))
+    spec = config.spec()
+    what = {"ensemble": f"{spec.members} networks", "mc_dropout": "a dropout network"}
+    x_fit, y_fit = training_set(config, data, noisy)
+    fit = fit_with_curves(spec, x_fit, y_fit, data.x_val, data.y_val, data.n_classes,
+                          progress=progress, progress_range=(0.0, 0.9),
+                          label=f"Training {what.get(config.method, 'one network')}")
+    mc = config.mc_samples if config.method == "mc_dropout" else 0
+    if progress is not None:
+        progress(0.92, f"Predicting {config.n_views} views of every sample")
+    views_test = augment_views(data.x_test, config.n_views, stream_seed(config.seed, "test"),
+                               data.image_shape, config.aug_strength)
+    views_train = augment_views(data.x_train, config.n_views, stream_seed(config.seed, "train"),
+                                data.image_shape, config.aug_strength)
+    test = _split_predictions(predict_views(fit.classifier, views_test, mc), views_test)
+    train = _split_predictions(predict_views(fit.classifier, views_train, mc), views_train)
+    decision_map = _decision_map(data, fit.classifier, mc) if config.is_toy else None
+
+    correct = test.classes == data.y_test
+    curves = {name: selective.accuracy_coverage_curve(score, correct)
+              for name, score in rejection_scores(test).items()}
+    tta_classes = test.view_probs.mean(axis=0).argmax(axis=1)
+    metrics = {
+        "accuracy": float(correct.mean()),
+        "tta_accuracy": float(np.mean(tta_classes == data.y_test)),
+        "nll": cal.nll(test.probs, data.y_test),
+        "ece": cal.expected_calibration_error(test.probs, data.y_test, n_bins=ECE_BINS),
+        "n_flipped": float(flipped.sum()),
+        "train_noisy_accuracy": float(np.mean(train.classes == noisy)),
+        "flip_auroc_confidence": _flip_auroc(train.confidence, flipped),
+        "flip_auroc_certainty": _flip_auroc(train.certainty, flipped),
+        "steps_run": float(fit.classifier.history.steps_run),
+    }
+    for name, score in rejection_scores(test).items():
+        metrics[f"aurc_{name}"] = selective.aurc(score, correct)
+    if progress is not None:
+        progress(1.0, "Done")
+    history = fit.classifier.history
+    return ClassificationResult(
+        dataset=config.dataset, loss=config.loss, method=config.method,
+        n_classes=data.n_classes, image_shape=data.image_shape,
+        n_samples=test.n_samples,
+        x_train=data.x_train, y_train=data.y_train, y_train_noisy=noisy, flipped=flipped,
+        x_test=data.x_test, y_test=data.y_test, train=train, test=test, curves=curves,
+        decision_map=decision_map, eval_steps=history.eval_steps, val_loss=history.val_loss,
+        val_accuracy=fit.val_accuracy, train_loss=history.train_loss, metrics=metrics,
+    )

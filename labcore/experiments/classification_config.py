@@ -1,0 +1,148 @@
+"""The Classification lab's settings: one frozen, validated config (its fields carry limits).
+
+Re-exported by :mod:`labcore.experiments.classification`, where ``run_classification`` uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from labcore.classification_data import DatasetName
+from labcore.classifier import ClassifierSpec
+from labcore.config import Config, param
+
+DATASET_CHOICES = {
+    "digits": "Digits (8×8 images, 10 classes)",
+    "moons": "Two moons (2-D)",
+    "circles": "Circles (2-D)",
+    "blobs": "Three blobs (2-D)",
+    "spirals": "Three spirals (2-D)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassificationConfig(Config):
+    """Everything that defines one Classification-lab experiment."""
+
+    dataset: DatasetName = param(
+        "digits", label="Dataset", group="Data", choices=DATASET_CHOICES,
+        help="scikit-learn's bundled 8×8 handwritten digits, or a 2-D toy you can see whole.",
+    )
+    toy_points: int = param(
+        600, label="Points (2-D toys)", group="Data", min=100, max=2000, step=100,
+        help="Points in a 2-D toy before the 60/20/20 train/validation/test split.",
+    )
+    toy_noise: float = param(
+        0.2, label="Class overlap (2-D toys)", group="Data", min=0.0, max=1.0, step=0.05,
+        help="How much the classes of a 2-D toy overlap (jitter added to the points).",
+    )
+    label_noise: float = param(
+        0.4, label="Label noise rate", group="Data", min=0.0, max=0.5, step=0.05,
+        help="Share of each affected class whose training label is flipped. Validation and "
+        "test labels stay clean.",
+    )
+    noise_kind: Literal["asymmetric", "symmetric"] = param(
+        "asymmetric", label="Label noise kind", group="Data",
+        choices={"asymmetric": "Asymmetric: look-alike pairs swapped (1↔7, 3↔8, 4↔9, 5↔6)",
+                 "symmetric": "Symmetric: to any other class"},
+        help="Asymmetric noise swaps classes in pairs, like the lecture's cat↔dog; on toys the "
+        "pair is classes 0↔1.",
+    )
+    loss: Literal["uanll", "ce", "mse"] = param(
+        "uanll", label="Loss", group="Model",
+        choices={"uanll": "UANLL (square loss + learned σ)", "ce": "Cross-entropy",
+                 "mse": "Square loss on one-hot targets"},
+        help="UANLL also predicts s = log σ² per sample, which gives each prediction a "
+        "certainty 1/(1+σ²).",
+    )
+    smoothing: float = param(
+        0.0, label="Label smoothing ε", group="Model", min=0.0, max=0.3, step=0.01,
+        help="Targets become 1−ε on the labelled class and ε/(N−1) on each other class.",
+    )
+    method: Literal["none", "ensemble", "mc_dropout"] = param(
+        "none", label="Epistemic method", group="Model",
+        choices={"none": "None (one network)", "ensemble": "Deep ensemble",
+                 "mc_dropout": "MC dropout"},
+        help="Several networks (ensemble) or dropout kept on at test time add how unsure the "
+        "model itself is (mutual information).",
+    )
+    members: int = param(
+        5, label="Ensemble members M", group="Model", min=2, max=10,
+        help="Networks in the deep ensemble, trained together in one batched pass.",
+    )
+    dropout: float = param(
+        0.1, label="Dropout rate", group="Model", min=0.05, max=0.5, step=0.05,
+        help="Probability of dropping a hidden unit (MC dropout only).",
+    )
+    mc_samples: int = param(
+        20, label="MC samples T", group="Model", min=5, max=100, step=5,
+        help="Forward passes with dropout on at test time (MC dropout only).",
+    )
+    hidden: int = param(
+        128, label="Hidden units", group="Training", min=16, max=512, step=16,
+        help="Units in each hidden layer of the MLP.",
+    )
+    n_layers: int = param(2, label="Hidden layers", group="Training", min=1, max=4,
+                          help="Depth of each network.")
+    steps: int = param(
+        400, label="Training steps", group="Training", min=50, max=3000, step=50,
+        help="Adam steps, one mini-batch each.",
+    )
+    lr: float = param(
+        0.003, label="Learning rate", group="Training", min=0.0001, max=0.1, log=True,
+        help="Adam's step size. Too high and training diverges; the page then says so.",
+    )
+    batch_size: int = param(
+        128, label="Batch size", group="Training", min=0, max=1024, step=32,
+        help="Samples per step; 0 uses the whole training set in every step.",
+    )
+    n_views: int = param(
+        8, label="Views per sample V", group="Test-time augmentation", min=1, max=32,
+        help="View 0 is the input itself; the others are shifted, rotated and noised "
+        "(digits) or jittered (2-D points).",
+    )
+    aug_strength: float = param(
+        0.5, label="Augmentation strength", group="Test-time augmentation", min=0.0, max=3.0,
+        step=0.1, help="Scales every augmentation; at 1, digits get up to ±1 px shift, ±12° "
+        "rotation and pixel noise 0.05, points a jitter of 0.1.",
+    )
+    train_copies: int = param(
+        3, label="Augmented copies in training", group="Test-time augmentation", min=0,
+        max=5, help="Augmented copies of every training sample (same label, same "
+        "augmentation as the views), so the views do not look new to the model.",
+    )
+    t_co: float = param(
+        0.5, label="Confidence threshold t_co", group="Decision thresholds", min=0.0, max=1.0,
+        step=0.01, help="A view's co_h = 1 when its confidence co_s ≥ t_co.",
+    )
+    t_ce: float = param(
+        0.95, label="Certainty threshold t_ce", group="Decision thresholds", min=0.0, max=1.0,
+        step=0.01, help="A view's ce_h = 1 when its UANLL certainty ce_s ≥ t_ce.",
+    )
+    seed: int = param(
+        0, label="Seed", group="Training", min=0, max=9999,
+        help="The same seed and settings give the same data, model and result.",
+    )
+
+    @property
+    def is_toy(self) -> bool:
+        """Whether the data are 2-D points (a decision map can be drawn)."""
+        return self.dataset != "digits"
+
+    def model_config(self) -> ClassificationConfig:
+        """This config with the thresholds at their defaults: all that training depends on.
+
+        The page caches the training run on this, so moving a threshold never retrains.
+        """
+        default = type(self)()
+        return self.replace(t_co=default.t_co, t_ce=default.t_ce)
+
+    def spec(self) -> ClassifierSpec:
+        """The classifier this config trains."""
+        return ClassifierSpec(
+            loss=self.loss, smoothing=self.smoothing, hidden=self.hidden, n_layers=self.n_layers,
+            members=self.members if self.method == "ensemble" else 1,
+            dropout=self.dropout if self.method == "mc_dropout" else 0.0,
+            steps=self.steps, lr=self.lr, batch_size=self.batch_size or None, seed=self.seed,
+        )

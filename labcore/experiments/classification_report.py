@@ -1,0 +1,246 @@
+"""Presets, tables and threshold decisions of the Classification lab (numbers the page shows).
+
+Everything that depends on the decision thresholds t_co and t_ce is computed here from a
+cached :class:`~labcore.experiments.classification.ClassificationResult`, so moving a
+threshold costs milliseconds and never retrains.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+from labcore import selective
+from labcore.aggregation import AGGREGATION_LABELS, aggregate_views, hard_flags
+from labcore.classifier import LOSS_LABELS
+from labcore.experiments.classification import (
+    ClassificationConfig,
+    ClassificationResult,
+    SplitPredictions,
+)
+from labcore.experiments.classification_sweep import NoiseSweepResult
+
+Split = Literal["test", "train"]
+
+PRESETS: dict[str, ClassificationConfig] = {
+    "S7 · The lecture's TTA table: UANLL, 40 % asymmetric noise": ClassificationConfig(),
+    "S5 · UANLL on clean digits": ClassificationConfig(label_noise=0.0),
+    "S5 · UANLL on two moons, with an ensemble (decision map)": ClassificationConfig(
+        dataset="moons", label_noise=0.1, method="ensemble", aug_strength=2.0, t_ce=0.8,
+        t_co=0.7),
+    "S6 · Cross-entropy with 20 % asymmetric noise": ClassificationConfig(
+        loss="ce", label_noise=0.2),
+    "S8 · Reject uncertain digits: deep ensemble": ClassificationConfig(
+        label_noise=0.2, method="ensemble"),
+    "S11 · Square loss on one-hot targets, clean labels": ClassificationConfig(
+        loss="mse", label_noise=0.0),
+    "Three spirals, MC dropout, symmetric noise": ClassificationConfig(
+        dataset="spirals", label_noise=0.1, noise_kind="symmetric", method="mc_dropout",
+        steps=1200, train_copies=0, aug_strength=1.0, t_ce=0.85, t_co=0.6),
+}
+
+SCORE_LABELS = {
+    "confidence": "confidence (max softmax)",
+    "certainty": "UANLL certainty 1/(1+σ²)",
+    "view_agreement": "view agreement (share of views)",
+    "members_agree": "members agree (−mutual information)",
+}
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def split_of(result: ClassificationResult, split: Split) -> SplitPredictions:
+    """The predictions of the "test" or "train" split."""
+    if split not in ("test", "train"):
+        raise ValueError(f"split must be 'test' or 'train'. Got {split!r}.")
+    return result.test if split == "test" else result.train
+
+
+LECTURE_SAMPLE = 14  # the lecture's TTA slide shows test sample i = 14
+
+
+def index_limits(result: ClassificationResult, split: Split) -> tuple[int, int, int]:
+    """(smallest, largest, starting) sample index of a split; it starts at the lecture's 14."""
+    last = split_of(result, split).classes.shape[0] - 1
+    return 0, last, min(LECTURE_SAMPLE, last)
+
+
+def check_index(result: ClassificationResult, split: Split, index: int) -> int:
+    """``index`` if it names a sample of the split, else a ValueError saying the range."""
+    n = split_of(result, split).classes.shape[0]
+    if not 0 <= index < n:
+        raise ValueError(f"Sample index must be between 0 and {n - 1}. Got {index}.")
+    return int(index)
+
+
+def metrics_rows(result: ClassificationResult) -> list[dict[str, str]]:
+    """Headline test metrics as table rows: metric, value, what it means."""
+    m = result.metrics
+    rows = [
+        {"metric": "Test accuracy", "value": f"{m['accuracy']:.1%}",
+         "meaning": "share of clean test labels predicted right from the input itself (view 0)"},
+        {"metric": "Test accuracy with TTA", "value": f"{m['tta_accuracy']:.1%}",
+         "meaning": "the same, predicting from the mean softmax over all views"},
+        {"metric": "NLL", "value": _fmt(m["nll"]),
+         "meaning": "mean −log p(true class), nats (lower is better)"},
+        {"metric": "ECE", "value": _fmt(m["ece"]),
+         "meaning": "top-label expected calibration error, 15 equal-width bins (lower is better)"},
+    ]
+    for name, label in SCORE_LABELS.items():
+        if f"aurc_{name}" in m:
+            rows.append({"metric": f"AURC, {label}", "value": _fmt(m[f"aurc_{name}"]),
+                         "meaning": "area under risk vs coverage when rejecting by this score "
+                                    "(lower is better)"})
+    return rows
+
+
+def sample_facts(result: ClassificationResult, split: Split, index: int) -> dict[str, str]:
+    """What the inspector prints about one sample: labels, prediction, confidence, certainty."""
+    index = check_index(result, split, index)
+    pred = split_of(result, split)
+    if split == "test":
+        facts = {"Label": f"{int(result.y_test[index])} (test labels are clean)"}
+    else:
+        true, given = int(result.y_train[index]), int(result.y_train_noisy[index])
+        note = f"flipped from {true}" if result.flipped[index] else "not flipped"
+        facts = {"True class": str(true), "Training label": f"{given} ({note})"}
+    facts["Prediction on the input (view 0)"] = str(int(pred.classes[index]))
+    facts["Confidence co_s (view 0)"] = f"{pred.confidence[index]:.4f}"
+    facts["Predictive entropy"] = f"{pred.total_entropy[index]:.4f} nats"
+    if pred.certainty is not None:
+        facts["Certainty ce_s (view 0)"] = f"{pred.certainty[index]:.4f}"
+        facts["σ = e^(s/2) (view 0)"] = f"{pred.sigma[index]:.4f}"
+    if pred.n_samples > 1:
+        facts["Epistemic: mutual information over members"] = f"{pred.epistemic[index]:.4f} nats"
+    facts["Augmentation sensitivity (MI over views)"] = (
+        f"{pred.augmentation_sensitivity[index]:.4f} nats")
+    return facts
+
+
+def view_rows(
+    result: ClassificationResult, split: Split, index: int, t_co: float, t_ce: float
+) -> list[dict[str, object]]:
+    """The lecture's per-view table for one sample: class, co_s, co_h, ce_s, ce_h per view."""
+    index = check_index(result, split, index)
+    pred = split_of(result, split)
+    probs = pred.view_probs[:, index]
+    confidence = probs.max(axis=1)
+    rows = []
+    for v in range(probs.shape[0]):
+        row: dict[str, object] = {
+            "view": "0 (input)" if v == 0 else str(v),
+            "predicted class": int(probs[v].argmax()),
+            "co_s": f"{confidence[v]:.4f}",
+            "co_h": int(hard_flags(confidence[v], t_co)),
+        }
+        if pred.view_certainty is not None:
+            certainty = pred.view_certainty[v, index]
+            row["ce_s"] = f"{certainty:.4f}"
+            row["ce_h"] = int(hard_flags(certainty, t_ce))
+        rows.append(row)
+    return rows
+
+
+def final_rows(
+    result: ClassificationResult, split: Split, index: int, t_co: float, t_ce: float
+) -> list[dict[str, str]]:
+    """The final class of one sample under each aggregation, and whether it is right."""
+    index = check_index(result, split, index)
+    pred = split_of(result, split)
+    certainty = None if pred.view_certainty is None else pred.view_certainty[:, [index]]
+    truth = int((result.y_test if split == "test" else result.y_train)[index])
+    rows = []
+    for name, agg in aggregate_views(pred.view_probs[:, [index]], certainty, t_co, t_ce).items():
+        cls = int(agg.classes[0])
+        note = "no view passed: mode used" if agg.fell_back[0] else ""
+        rows.append({"aggregation": AGGREGATION_LABELS[name], "final class": str(cls),
+                     "right?": "✓" if cls == truth else "✗", "note": note})
+    return rows
+
+
+def aggregation_rows(
+    result: ClassificationResult, t_co: float, t_ce: float
+) -> list[dict[str, str]]:
+    """Test accuracy of every aggregation at the thresholds, next to view 0 alone."""
+    pred = result.test
+    y = result.y_test
+    rows = [{"prediction": "View 0 only (no TTA)",
+             "test accuracy": f"{np.mean(pred.classes == y):.1%}", "fell back to the mode": "—"}]
+    for name, agg in aggregate_views(pred.view_probs, pred.view_certainty, t_co, t_ce).items():
+        fell = int(agg.fell_back.sum()) if name.startswith("flags") else None
+        rows.append({"prediction": AGGREGATION_LABELS[name],
+                     "test accuracy": f"{np.mean(agg.classes == y):.1%}",
+                     "fell back to the mode": "—" if fell is None else f"{fell} samples"})
+    return rows
+
+
+def accepted_subsets(
+    result: ClassificationResult, t_co: float, t_ce: float
+) -> dict[str, selective.AcceptedSubset]:
+    """Accepted test subsets at the thresholds: by confidence ≥ t_co, and by certainty ≥ t_ce."""
+    pred = result.test
+    correct = pred.classes == result.y_test
+    out = {"confidence": selective.accepted_subset(pred.confidence, correct, t_co)}
+    if pred.certainty is not None:
+        out["certainty"] = selective.accepted_subset(pred.certainty, correct, t_ce)
+        both = np.minimum(hard_flags(pred.confidence, t_co), hard_flags(pred.certainty, t_ce))
+        out["both"] = selective.accepted_subset(both, correct, 1.0)
+    return out
+
+
+def selective_rows(
+    result: ClassificationResult, t_co: float, t_ce: float
+) -> list[dict[str, str]]:
+    """One row per rejection rule at the thresholds: accepted, coverage, accuracy."""
+    rules = {"confidence": f"confidence ≥ t_co = {t_co:.2f}",
+             "certainty": f"certainty ≥ t_ce = {t_ce:.2f}",
+             "both": "both of the above"}
+    everything = float(np.mean(result.test.classes == result.y_test))
+    rows = [{"keep the predictions with": "everything (no rejection)",
+             "accepted": f"{result.y_test.size} of {result.y_test.size}", "coverage": "100%",
+             "accuracy on accepted": f"{everything:.1%}"}]
+    for name, subset in accepted_subsets(result, t_co, t_ce).items():
+        rows.append({"keep the predictions with": rules[name],
+                     "accepted": f"{subset.n_accepted} of {result.y_test.size}",
+                     "coverage": f"{subset.coverage:.0%}",
+                     "accuracy on accepted": "—" if math.isnan(subset.accuracy)
+                     else f"{subset.accuracy:.1%}"})
+    return rows
+
+
+def sweep_rows(sweep: NoiseSweepResult) -> list[dict[str, str]]:
+    """The loss × noise-rate table: clean-test accuracy, NLL, ECE, AURC, flip detection."""
+    rows = []
+    for i, loss in enumerate(sweep.losses):
+        for j, rate in enumerate(sweep.rates):
+            rows.append({
+                "loss": LOSS_LABELS[loss], "noise rate": f"{rate:.0%}",
+                "test accuracy": f"{sweep.test_accuracy[i, j]:.1%}",
+                "NLL": _fmt(sweep.test_nll[i, j]), "ECE": _fmt(sweep.test_ece[i, j]),
+                "AURC (confidence)": _fmt(sweep.aurc_confidence[i, j]),
+                "AURC (certainty)": _fmt(sweep.aurc_certainty[i, j]),
+                "flipped-label AUROC": _fmt(sweep.flip_auroc[i, j]),
+            })
+    return rows
+
+
+def view_table(result: ClassificationResult) -> dict[str, np.ndarray]:
+    """Columns for a CSV download: every test sample's label, prediction and scores."""
+    pred = result.test
+    table = {
+        "index": np.arange(result.y_test.size), "true_class": result.y_test,
+        "predicted_class": pred.classes, "confidence": pred.confidence,
+        "entropy_nats": pred.total_entropy, "view_agreement": pred.view_agreement,
+        "augmentation_sensitivity_nats": pred.augmentation_sensitivity,
+    }
+    if pred.certainty is not None:
+        table["certainty"] = pred.certainty
+        table["sigma"] = pred.sigma
+    if pred.n_samples > 1:
+        table["epistemic_mi_nats"] = pred.epistemic
+        table["aleatoric_expected_entropy_nats"] = pred.aleatoric
+    return table

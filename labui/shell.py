@@ -1,0 +1,67 @@
+"""What every page needs before it draws: page config, torch threads, logging, the device.
+
+``app.py`` calls :func:`page_setup` on every run, and so does every page: when a fresh server's
+first request is a direct link (``/regression``), Streamlit may run the page script without
+``app.py``, and the page must still be set up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import streamlit as st
+
+from labcore import device
+
+
+def _configure_logging() -> None:
+    """Send labcore/labui logs to stderr at ``LAB_LOG_LEVEL`` (default WARNING).
+
+    Called on every run (it is idempotent): the server's own logging set-up may reset loggers
+    after a once-per-process configuration.
+
+    At INFO every training the cache could not answer is logged ("computing …"), which the
+    classroom load test counts.
+    """
+    level = os.environ.get("LAB_LOG_LEVEL", "WARNING").upper()
+    if level not in logging.getLevelNamesMapping():
+        level = "WARNING"
+    for name in ("labcore", "labui"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        if not any(getattr(h, "lab_handler", False) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.lab_handler = True
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+            logger.addHandler(handler)
+
+
+@st.cache_resource(show_spinner=False)
+def start_up() -> tuple[str, str | None]:
+    """Once per process: set torch's thread count and check ``LAB_DEVICE``.
+
+    Returns:
+        The device's description, e.g. ``"CPU (4 threads)"``, and None when ``LAB_DEVICE`` is
+        fine; otherwise the problem, after switching the whole process to the CPU
+        (``LAB_DEVICE=cpu``) so every experiment can still run.
+    """
+    device.configure_threads()
+    try:
+        chosen = device.default_device()
+    except ValueError as exc:
+        os.environ["LAB_DEVICE"] = "cpu"
+        return device.describe_device(device.parse_device("cpu")), f"{exc} Using the CPU."
+    return device.describe_device(chosen), None
+
+
+def page_setup() -> tuple[str, str | None]:
+    """Set the page config, logging and (once per process) threads; return the device text.
+
+    Returns:
+        The device's description and None, or the description and the ``LAB_DEVICE`` problem.
+    """
+    st.set_page_config(page_title="Uncertainty Lab", page_icon=":material/target:",
+                       layout="wide")
+    _configure_logging()
+    return start_up()

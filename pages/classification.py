@@ -1,0 +1,209 @@
+"""Classification lab: UANLL, label noise, test-time augmentation, rejection (S5–S8, S11)."""
+
+import pandas as pd
+import streamlit as st
+
+from labcore.classifier import S_MAX, S_MIN
+from labcore.experiments import classification_report as report
+from labcore.experiments.classification import ClassificationConfig, run_classification
+from labcore.experiments.classification_sweep import SWEEP_RATES, run_noise_sweep, sweep_config
+from labcore.plots import classification as plots
+from labui import (
+    config_form,
+    download_csv,
+    download_figure_html,
+    guard,
+    hidden_fields,
+    init_form_state,
+    preset_picker,
+    run_cached,
+    sync_url,
+)
+from labui.shell import page_setup
+
+KEY = "classification"
+VIEWS = ["Sample inspector", "Decision map", "Label noise", "Reject uncertain"]
+SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
+
+page_setup()
+st.title("Classification: does the model know when a label is wrong?")
+st.caption(
+    "A small network learns to classify handwritten digits (or 2-D points) from labels, some of "
+    "which were deliberately swapped. Besides the class it reports how sure it is — and with "
+    "UANLL, a per-sample σ that grows where the label looks wrong."
+)
+
+init_form_state(ClassificationConfig, key=KEY, presets=report.PRESETS)
+preset_picker(report.PRESETS, key=KEY)
+with guard():
+    config = config_form(ClassificationConfig, key=KEY, hidden=hidden_fields())
+    sync_url(config)
+    result = run_cached(run_classification, config.model_config(), label="Training")
+
+m = result.metrics
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Test accuracy (clean labels)", f"{m['accuracy']:.1%}")
+c2.metric("…predicting from all views (TTA)", f"{m['tta_accuracy']:.1%}")
+c3.metric("ECE (15 equal-width bins)", f"{m['ece']:.3f}")
+c4.metric("Training labels flipped", f"{int(m['n_flipped'])} of {result.y_train.size}")
+
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
+
+if view == "Sample inspector":
+    st.markdown(
+        "**Scene S7.** The model sees V views of one sample (view 0 is the sample itself) and "
+        "says a class, a confidence co_s and — with UANLL — a certainty ce_s for each. The "
+        "thresholds in the sidebar turn them into flags co_h and ce_h."
+    )
+    left, right = st.columns([2, 3])
+    with left:
+        split = st.segmented_control("Samples from", list(SPLITS), format_func=SPLITS.get,
+                                     default="test", key=f"{KEY}.split") or "test"
+        low, high, start = report.index_limits(result, split)
+        index = st.number_input(
+            f"Sample index ({low}–{high})", min_value=low, max_value=high, value=start, step=1,
+            key=f"{KEY}.sample.{split}.{high}",
+            help="Which sample to inspect. The lecture's slide shows test sample 14.")
+        with guard():
+            index = report.check_index(result, split, int(index))
+            facts = report.sample_facts(result, split, index)
+        st.markdown("  \n".join(f"**{name}:** {value}" for name, value in facts.items()))
+        if result.image_shape is not None:
+            st.plotly_chart(plots.digit_figure(result, split, index), key=f"{KEY}.digit_fig")
+            st.caption("Notice: look-alike digits (1/7, 3/8, 4/9, 5/6) are the ones whose "
+                       "training labels asymmetric noise swaps.")
+    with right:
+        st.markdown(f"**Per view** — thresholds t_co = {config.t_co:.2f} on confidence, "
+                    f"t_ce = {config.t_ce:.2f} on certainty")
+        st.dataframe(pd.DataFrame(report.view_rows(result, split, index, config.t_co,
+                                                   config.t_ce)), hide_index=True)
+        st.caption("co_s = max softmax probability, co_h = 1 if co_s ≥ t_co; ce_s = 1/(1+σ²) "
+                   "from UANLL's s = log σ², ce_h = 1 if ce_s ≥ t_ce.")
+        st.markdown("**Final class under each aggregation**")
+        st.table(pd.DataFrame(report.final_rows(result, split, index, config.t_co,
+                                                config.t_ce)).set_index("aggregation"))
+        st.caption("Ties go to the class of the earliest view (view 0 first); when no view "
+                   "passes a threshold, the flag vote falls back to the plain mode.")
+    if result.image_shape is not None:
+        st.plotly_chart(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
+        st.caption("Notice: a shift or a small rotation can change the predicted class of a "
+                   "hard digit; an easy one keeps its class in every view.")
+    else:
+        whole, close = st.columns(2)
+        with whole:
+            st.plotly_chart(plots.inspector_map_figure(result, split, index),
+                            key=f"{KEY}.point_fig")
+            st.caption("Notice: where the sample (star) sits relative to the black decision "
+                       "boundary and to the flipped labels (✕).")
+        with close:
+            st.plotly_chart(plots.inspector_map_figure(result, split, index, zoom=0.8),
+                            key=f"{KEY}.point_zoom_fig")
+            st.caption("Notice: views that land across the boundary vote for the other class; "
+                       "raise the augmentation strength to spread them.")
+    st.markdown("**Every aggregation on the whole test set** (at the thresholds above)")
+    st.dataframe(pd.DataFrame(report.aggregation_rows(result, config.t_co, config.t_ce)),
+                 hide_index=True)
+    st.caption("The spread of the views measures augmentation sensitivity — how much the "
+               "prediction moves under small changes of the input — not epistemic uncertainty.")
+
+elif view == "Decision map":
+    if not config.is_toy:
+        st.info("The decision map needs 2-D points: choose a toy under **Data → Dataset** in "
+                "the sidebar, or the preset \"S5 · UANLL on two moons\".")
+    else:
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(plots.map_figure(result, "confidence"), key=f"{KEY}.conf_map")
+            st.caption("Notice: confidence drops to 1/K along the boundary, and stays high far "
+                       "from the data, where the model has never seen a point.")
+        with right:
+            if result.decision_map.sigma is not None:
+                st.plotly_chart(plots.map_figure(result, "sigma"), key=f"{KEY}.sigma_map")
+                st.caption("Notice: σ is largest where classes overlap and around flipped "
+                           "labels (✕): UANLL expects a large error there.")
+            else:
+                st.info("Choose the UANLL loss to see its per-point σ.")
+        if result.decision_map.epistemic is not None:
+            fig = plots.entropy_maps_figure(result)
+            st.plotly_chart(fig, key=f"{KEY}.entropy_maps")
+            st.caption("Notice: expected entropy (aleatoric) sits on the class overlap; mutual "
+                       "information (epistemic) grows away from the data, where members "
+                       "disagree.")
+            download_figure_html(fig, "classification_entropy_maps.html",
+                                 "Download the figure (HTML)")
+        else:
+            st.info("Choose **Deep ensemble** or **MC dropout** as the epistemic method to "
+                    "split the uncertainty into aleatoric and epistemic maps.")
+
+elif view == "Label noise":
+    st.markdown(f"**Scene S6.** The same network trained on labels with "
+                f"{', '.join(f'{r:.0%}' for r in SWEEP_RATES)} {config.noise_kind} noise, once "
+                "per loss; validation and test labels are clean.")
+    with guard():
+        sweep = run_cached(run_noise_sweep, sweep_config(config), label="Noise sweep")
+    fig = plots.noise_curves_figure(sweep)
+    st.plotly_chart(fig, key=f"{KEY}.sweep_fig")
+    st.caption("Notice: with more flipped labels, validation accuracy tops out lower and the "
+               "validation loss stops falling (or rises) as the network starts to learn the "
+               "wrong labels.")
+    rows = pd.DataFrame(report.sweep_rows(sweep))
+    st.dataframe(rows, hide_index=True)
+    st.caption("AURC: area under risk vs coverage when rejecting by the score (lower is "
+               "better). Flipped-label AUROC: how well the score (certainty for UANLL, "
+               "confidence otherwise) separates kept from flipped training labels; 0.5 = not "
+               "at all.")
+    download_csv(rows, "classification_noise_sweep.csv", "Download the table (CSV)")
+    st.subheader("Does this model notice its flipped training labels?")
+    if result.flipped.any():
+        st.plotly_chart(plots.flip_histogram_figure(result), key=f"{KEY}.flip_fig")
+        score = "flip_auroc_certainty" if result.train.certainty is not None else \
+            "flip_auroc_confidence"
+        st.caption(f"Notice: the flipped samples sit further left (less sure). AUROC for "
+                   f"telling them apart: {m[score]:.3f} (0.5 = chance, 1 = perfect).")
+    else:
+        st.info("No training label was flipped: raise **Label noise rate** in the sidebar.")
+
+else:
+    st.markdown("**Scene S8.** What to do with uncertain predictions? Set them aside (for a "
+                "human, or another test) and keep the rest: accuracy on what is kept rises as "
+                "coverage falls.")
+    marks = report.accepted_subsets(result, config.t_co, config.t_ce)
+    fig = plots.coverage_figure(result, marks)
+    st.plotly_chart(fig, key=f"{KEY}.coverage_fig")
+    st.caption("Notice: a useful score climbs towards the dotted best-possible curve; a score "
+               "no better than chance stays on the grey line. Diamonds mark the thresholds.")
+    st.dataframe(pd.DataFrame(report.selective_rows(result, config.t_co, config.t_ce)),
+                 hide_index=True)
+    st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)
+    d1, d2 = st.columns(2)
+    with d1:
+        download_csv(pd.DataFrame(report.view_table(result)), "classification_test_scores.csv",
+                     "Download every test prediction (CSV)")
+    with d2:
+        download_figure_html(fig, "classification_coverage.html", "Download the figure (HTML)")
+
+with st.expander("The maths behind this page"):
+    st.markdown("**The trick: a regression loss that classifies (UANLL, scene S5).** Treat the "
+                "N class outputs h = softmax(z) as a regression onto the one-hot (or smoothed) "
+                "target y, with Gaussian noise of one variance σ² per sample shared by all N "
+                "outputs. Its negative log-likelihood, without constants, with s = log σ²:")
+    st.latex(r"L_C = \frac{1}{2m}\sum_{i=1}^{m}\Big(e^{-s_i}\sum_{k=1}^{N}(y_{ik}-h_{ik})^2"
+             r" + N\,s_i\Big)")
+    st.markdown("The first term is the square loss, which alone already classifies well "
+                "(scene S11): it is smallest when h puts its mass on the labelled class. The "
+                "network also outputs s. A large s excuses a large error but costs N·s, so for "
+                "fixed h the best s is the log of the mean squared error over the classes:")
+    st.latex(r"s_i^\ast = \log\frac{\sum_k (y_{ik}-h_{ik})^2}{N}, \qquad "
+             r"\text{certainty} = \frac{1}{1+\sigma_i^2} = \frac{1}{1+e^{s_i}}")
+    st.markdown(f"A sample whose label disagrees with what the network has learned from its "
+                f"look-alikes keeps a large error, so it earns a large σ and a low certainty. "
+                f"Here s is clamped to [{S_MIN:g}, {S_MAX:g}], so certainty stays between "
+                f"1/(1+e^{S_MAX:g}) ≈ 0.018 and 1/(1+e^{S_MIN:g}) ≈ 0.9997.")
+    st.markdown("**Entropy decomposition** over S ensemble members or dropout passes p_s:")
+    st.latex(r"\underbrace{H\big[\tfrac1S\textstyle\sum_s p_s\big]}_{\text{total}} = "
+             r"\underbrace{\tfrac1S\textstyle\sum_s H[p_s]}_{\text{aleatoric}} + "
+             r"\underbrace{I[y;\theta]}_{\text{epistemic}\;\ge 0}")
+    st.markdown("Over TTA views instead of members the same mutual information measures "
+                "augmentation sensitivity. Label smoothing ε puts 1−ε on the labelled class and "
+                "ε/(N−1) on every other class (PyTorch's label_smoothing=α is ε = α(N−1)/N). "
+                "NLL is −log p(true class) in nats; ECE is top-label with 15 equal-width bins.")

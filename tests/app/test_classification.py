@@ -1,0 +1,119 @@
+"""The Classification page (scenes S5–S8, S11) in Streamlit's AppTest: inspector, views, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import labcore.experiments.classification as engine
+from labcore.experiments.classification_report import PRESETS
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+KEY = "classification"
+TOY_PRESET = "S5 · UANLL on two moons, with an ensemble (decision map)"
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/classification.py")
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.run()
+    return at
+
+
+def chart_keys(at: AppTest) -> list[str]:
+    return [chart.key for chart in at.get("plotly_chart")]
+
+
+def chart_title(at: AppTest, key: str) -> str:
+    chart = next(c for c in at.get("plotly_chart") if c.key == key)
+    return json.loads(chart.proto.spec)["layout"]["title"]["text"]
+
+
+def sample_input(at: AppTest):
+    return next(n for n in at.number_input if n.key.startswith(f"{KEY}.sample."))
+
+
+def show(at: AppTest, view: str) -> None:
+    at.segmented_control(key=f"{KEY}.view").set_value(view).run()
+
+
+def test_default_page_reproduces_the_lecture_table() -> None:
+    at = open_page()
+    assert not at.exception and not at.error
+    assert chart_keys(at) == [f"{KEY}.digit_fig", f"{KEY}.views_fig"]
+    assert sample_input(at).value == 14  # the lecture's test sample
+    views, whole = (frame.value for frame in at.dataframe)
+    assert list(views.columns) == ["view", "predicted class", "co_s", "co_h", "ce_s", "ce_h"]
+    assert len(views) == 8  # the default V
+    finals = at.table[0].value
+    assert len(finals) == 6 and len(whole) == 7  # six aggregations (+ view 0 alone)
+    assert finals.loc["Mode of per-view classes", "final class"] in {str(k) for k in range(10)}
+    assert "Test sample 14" in chart_title(at, f"{KEY}.digit_fig")
+    assert any("t_co = 0.50" in m.value for m in at.markdown)
+
+
+def test_the_inspector_follows_the_index_and_the_split() -> None:
+    at = open_page()
+    sample_input(at).set_value(3).run()
+    assert "Test sample 3" in chart_title(at, f"{KEY}.digit_fig")
+    at.segmented_control(key=f"{KEY}.split").set_value("train").run()
+    assert not at.exception and not at.error
+    assert sample_input(at).max == 898  # 899 training images
+    assert any("**Training label:**" in m.value for m in at.markdown)
+
+
+def test_moving_a_threshold_does_not_retrain(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = engine.fit_with_curves
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "fit_with_curves", counted)
+    at = open_page()
+    assert len(calls) == 1
+    at.slider(key=f"{KEY}.t_co").set_value(0.0).run()
+    assert not at.exception
+    assert len(calls) == 1  # served from the cache
+    assert set(at.dataframe[0].value["co_h"]) == {1}  # every co_s ≥ 0
+
+
+def test_a_bad_link_value_is_reported_and_the_default_used() -> None:
+    at = open_page({"label_noise": "0.9"})
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("label_noise" in e and "Got 0.9" in e for e in errors), errors
+    assert at.slider(key=f"{KEY}.label_noise").value == pytest.approx(0.4)
+    assert len(at.get("plotly_chart")) == 2  # the page still ran with the default
+
+
+def test_reject_and_noise_views() -> None:
+    at = open_page({"steps": "100"})  # a short training keeps the sweep quick
+    show(at, "Reject uncertain")
+    assert not at.exception and not at.error
+    assert chart_keys(at) == [f"{KEY}.coverage_fig"]
+    rules = at.dataframe[0].value["keep the predictions with"].tolist()
+    assert rules[0] == "everything (no rejection)" and len(rules) == 4
+    show(at, "Decision map")
+    assert "needs 2-D points" in at.info[0].value
+    show(at, "Label noise")
+    assert not at.exception and not at.error
+    assert chart_keys(at) == [f"{KEY}.sweep_fig", f"{KEY}.flip_fig"]
+    assert len(at.dataframe[0].value) == 9  # 3 losses × 3 noise rates
+
+
+def test_the_toy_preset_draws_the_maps() -> None:
+    at = open_page()
+    at.sidebar.selectbox(key=f"{KEY}._preset").set_value(TOY_PRESET).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key=f"{KEY}.dataset").value == PRESETS[TOY_PRESET].dataset
+    assert chart_keys(at) == [f"{KEY}.point_fig", f"{KEY}.point_zoom_fig"]
+    show(at, "Decision map")
+    assert chart_keys(at) == [f"{KEY}.conf_map", f"{KEY}.sigma_map", f"{KEY}.entropy_maps"]
