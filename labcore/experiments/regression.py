@@ -310,17 +310,23 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
 
     q = cal.split_conformal_scaled(y_val - v_mean, v_std, 1 - LEVEL)
     lower, upper = cal.central_interval(t_mean, t_std, LEVEL)
-    c_lower, c_upper = cal.conformal_interval(t_mean, q, t_std)
     expected, observed = cal.regression_calibration_curve(t_mean, t_std, y_test)
-    g_c_lower, g_c_upper = cal.conformal_interval(g_mean, q, g_std)
+    if math.isfinite(q):
+        c_lower, c_upper = cal.conformal_interval(t_mean, q, t_std)
+        g_c_lower, g_c_upper = cal.conformal_interval(g_mean, q, g_std)
+        conformal = (cal.interval_coverage(c_lower, c_upper, y_test),
+                     float(np.mean(c_upper - c_lower)))
+    else:  # fewer than 19 validation points: no finite band reaches 95 % (rank > n)
+        g_c_lower = g_c_upper = np.full_like(g_mean, np.nan)
+        conformal = (1.0, math.inf)
     metrics = {
         "rmse": float(np.sqrt(np.mean((t_mean - y_test) ** 2))),
         "nll": float(cal.gaussian_nll(t_mean, t_std, y_test)),
         "crps": float(cal.crps_gaussian(t_mean, t_std, y_test)),
         "coverage_95": cal.interval_coverage(lower, upper, y_test),
         "width_95": float(np.mean(upper - lower)),
-        "conformal_coverage_95": cal.interval_coverage(c_lower, c_upper, y_test),
-        "conformal_width_95": float(np.mean(c_upper - c_lower)),
+        "conformal_coverage_95": conformal[0],
+        "conformal_width_95": conformal[1],
         "conformal_q": float(q),
         "steps_run": float(history.steps_run),
     }

@@ -40,8 +40,11 @@ def metrics_rows(result: RegressionResult) -> list[dict[str, str]]:
          "meaning": "mean width of μ ± 1.96σ (units of y; narrower is better at equal coverage)"},
         {"metric": "Conformal coverage", "value": f"{m['conformal_coverage_95']:.1%}",
          "meaning": "share inside the split-conformal band (guaranteed ≥ 95 % on average)"},
-        {"metric": "Conformal width", "value": f"{m['conformal_width_95']:.3f}",
-         "meaning": "mean width of the conformal band (units of y)"},
+        {"metric": "Conformal width",
+         "value": f"{m['conformal_width_95']:.3f}" if np.isfinite(m["conformal_width_95"])
+         else "∞",
+         "meaning": "mean width of the conformal band (units of y; ∞ when fewer than 19 "
+         "validation points: no finite band can promise 95 %)"},
     ]
 
 
