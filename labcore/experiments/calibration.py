@@ -1,0 +1,358 @@
+"""The Calibration lab: label smoothing vs temperature scaling, reliability diagrams, ECE (S9).
+
+``run_calibration(config)`` trains two classifiers on the same split — plain cross-entropy and
+cross-entropy on smoothed labels (ε) — and keeps their validation and test logits. It fits one
+temperature per model on the validation logits (NLL, Guo et al. 2017). Everything the page
+draws is then computed from those cached logits by cheap functions: :func:`rescore` (one model
+at any temperature), :func:`four_panels` (the 2×2 grid) and :func:`temperature_curves` (NLL and
+ECE against T). Moving the temperature slider never retrains.
+
+The sweeps, which retrain, live in :mod:`labcore.experiments.calibration_sweep`.
+
+References:
+    Guo et al., "On Calibration of Modern Neural Networks", ICML 2017.
+    Müller, Kornblith and Hinton, "When Does Label Smoothing Help?", NeurIPS 2019.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import numpy as np
+
+from labcore import calibration as cal
+from labcore.classification_data import ClassificationData, DatasetName, load_digits_split, make_toy
+from labcore.classifier import ClassifierSpec, train_classifier
+from labcore.config import Config, param
+from labcore.train import Progress
+
+ModelKind = Literal["plain", "smoothed"]
+
+SCORING_FIELDS = ("n_bins", "strategy")  # change how results are scored, never the training
+T_MIN, T_MAX = 0.1, 5.0  # the page's temperature slider
+TEMPERATURE_GRID = np.geomspace(0.1, 10.0, 81)  # T values of the NLL/ECE-vs-T curves
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationConfig(Config):
+    """Everything that defines one Calibration-lab experiment."""
+
+    dataset: DatasetName = param(
+        "digits", label="Data", group="Data",
+        help="8×8 handwritten digits (10 classes) or a 2-D toy whose classes overlap.",
+        choices={"digits": "Digits (8×8 images, 10 classes)", "moons": "Two moons (2 classes)",
+                 "circles": "Two circles (2 classes)", "blobs": "Three blobs (3 classes)",
+                 "spirals": "Three spirals (3 classes)"},
+    )
+    n_points: int = param(
+        1500, label="Points (2-D toys)", group="Data", min=300, max=3000, step=100,
+        help="Size of a 2-D toy before its 60/20/20 split into train, validation and test.",
+    )
+    toy_noise: float = param(
+        0.3, label="Class overlap (2-D toys)", group="Data", min=0.0, max=1.0, step=0.05,
+        help="Jitter added to the toy's points; more overlap means more unavoidable mistakes.",
+    )
+    smoothing: float = param(
+        0.1, label="Label smoothing ε", group="Model", min=0.0, max=0.3, step=0.01,
+        help="The smoothed model trains on targets 1 − ε for the true class and ε/(K − 1) for "
+        "each other class; the plain model uses ε = 0.",
+    )
+    hidden: int = param(
+        128, label="Hidden units", group="Model", min=16, max=512, step=16,
+        help="Units in each hidden layer; wider networks tend to be more over-confident.",
+    )
+    n_layers: int = param(2, label="Hidden layers", group="Model", min=1, max=4,
+                          help="Depth of each network.")
+    steps: int = param(
+        400, label="Training steps", group="Training", min=50, max=3000, step=50,
+        help="Adam steps on mini-batches of 128; training longer makes plain CE more sure.",
+    )
+    lr: float = param(
+        0.003, label="Learning rate", group="Training", min=0.0001, max=0.03, log=True,
+        help="Adam's step size. Too high and training diverges; the page then says so.",
+    )
+    seed: int = param(
+        0, label="Seed", group="Training", min=0, max=9999,
+        help="The same seed and settings give the same split, networks and result.",
+    )
+    n_bins: int = param(
+        15, label="ECE bins", group="Scoring", min=5, max=30,
+        help="Number of confidence bins of the reliability diagrams and the ECE.",
+    )
+    strategy: cal.BinStrategy = param(
+        "uniform", label="Binning", group="Scoring",
+        help="Equal-width bins split [0, 1] evenly; equal-mass bins hold the same number of "
+        "predictions each (adaptive ECE).",
+        choices={"uniform": "Equal width", "quantile": "Equal mass (adaptive)"},
+    )
+
+
+def training_config(config: CalibrationConfig) -> CalibrationConfig:
+    """The config with the scoring fields at their defaults: the key of the training cache.
+
+    Changing the bins re-scores cached logits; it must not retrain.
+    """
+    default = CalibrationConfig()
+    return config.replace(**{name: getattr(default, name) for name in SCORING_FIELDS})
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedModel:
+    """One trained classifier, as logits on held-out data plus its fitted temperature.
+
+    Attributes:
+        kind: "plain" (ε = 0) or "smoothed".
+        name: how the page names it, e.g. "CE + label smoothing (ε = 0.1)".
+        smoothing: the ε it was trained with.
+        val_logits: (n_val, K) logits on the validation set (fits the temperature).
+        test_logits: (n_test, K) logits on the test set (everything shown is scored here).
+        temperature: T > 0 minimising the validation NLL of softmax(z/T).
+        val_nll: validation NLL at T = 1 (nats).
+        val_nll_scaled: validation NLL at the fitted T (never above ``val_nll``).
+    """
+
+    kind: ModelKind
+    name: str
+    smoothing: float
+    val_logits: np.ndarray
+    test_logits: np.ndarray
+    temperature: float
+    val_nll: float
+    val_nll_scaled: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationRun:
+    """The two trained models of one config and the labels they are scored against.
+
+    Attributes:
+        dataset: the dataset's name.
+        n_classes: K.
+        y_val, y_test: (n_val,), (n_test,) clean integer labels.
+        plain, smoothed: the two models (the same one when ε = 0).
+    """
+
+    dataset: str
+    n_classes: int
+    y_val: np.ndarray
+    y_test: np.ndarray
+    plain: TrainedModel
+    smoothed: TrainedModel
+
+    def model(self, kind: ModelKind) -> TrainedModel:
+        """The "plain" or the "smoothed" model."""
+        if kind not in ("plain", "smoothed"):
+            raise ValueError(f"Model must be 'plain' or 'smoothed'. Got {kind!r}.")
+        return self.plain if kind == "plain" else self.smoothed
+
+
+@dataclasses.dataclass(frozen=True)
+class Scores:
+    """One model at one temperature, scored on the test set.
+
+    Attributes:
+        name: the model's name and the temperature, for titles.
+        temperature: the T the logits were divided by.
+        bins: the reliability bins (top-label confidence).
+        accuracy: fraction of correct argmax predictions.
+        mean_confidence: mean of max_k p_k; above ``accuracy`` means over-confident on average.
+        ece, mce: expected and maximum calibration error with ``bins``.
+        nll: mean −log p(true class) in nats (exact log-softmax).
+        brier: Σ_k (p_k − y_k)² averaged over samples, in [0, 2].
+    """
+
+    name: str
+    temperature: float
+    bins: cal.ReliabilityBins
+    accuracy: float
+    mean_confidence: float
+    ece: float
+    mce: float
+    nll: float
+    brier: float
+
+
+def load_data(config: CalibrationConfig) -> ClassificationData:
+    """The split the config names: digits, or a 2-D toy of ``n_points`` points."""
+    if config.dataset == "digits":
+        return load_digits_split(config.seed)
+    return make_toy(config.dataset, n=config.n_points, noise=config.toy_noise, seed=config.seed)
+
+
+def classifier_spec(config: CalibrationConfig, **changes: int | float) -> ClassifierSpec:
+    """The classifier the config trains (cross-entropy with its ε), with ``changes`` applied."""
+    spec = ClassifierSpec(loss="ce", smoothing=config.smoothing, hidden=config.hidden,
+                          n_layers=config.n_layers, steps=config.steps, lr=config.lr,
+                          seed=config.seed)
+    return dataclasses.replace(spec, **changes)
+
+
+def _model_name(smoothing: float) -> str:
+    return "Plain CE" if smoothing == 0 else f"CE + label smoothing (ε = {smoothing:g})"
+
+
+def train_model(
+    data: ClassificationData, spec: ClassifierSpec, kind: ModelKind, progress: Progress | None,
+    progress_range: tuple[float, float], label: str,
+) -> TrainedModel:
+    """Train one classifier, keep its held-out logits and fit its temperature on validation.
+
+    Args:
+        data: the split (training labels train, validation labels fit T, test labels score).
+        spec: what to train.
+        kind: "plain" or "smoothed", recorded on the result.
+        progress: ``progress(fraction, message)``, called every few training steps.
+        progress_range: the slice of the caller's progress bar this training fills.
+        label: what the progress message calls this training.
+
+    Raises:
+        ValueError: training diverged (the message says what to change).
+    """
+    trained = train_classifier(spec, data.x_train, data.y_train, data.x_val, data.y_val,
+                               data.n_classes, progress=progress, progress_range=progress_range,
+                               label=label)
+    val_logits = trained.predict(data.x_val).logits[0]
+    test_logits = trained.predict(data.x_test).logits[0]
+    temperature = cal.fit_temperature(val_logits, data.y_val)
+    before, after = cal.nll_at_temperatures(val_logits, data.y_val, [1.0, temperature])
+    return TrainedModel(kind=kind, name=_model_name(spec.smoothing), smoothing=spec.smoothing,
+                        val_logits=val_logits, test_logits=test_logits,
+                        temperature=temperature, val_nll=float(before),
+                        val_nll_scaled=float(after))
+
+
+def run_calibration(config: CalibrationConfig, progress: Progress | None = None) -> CalibrationRun:
+    """Train plain CE and CE with label smoothing ε; fit each model's temperature.
+
+    Only the training fields of ``config`` matter (see :func:`training_config`). With ε = 0
+    one network is trained and used for both rows.
+
+    Args:
+        config: the experiment.
+        progress: ``progress(fraction, message)``, called every few training steps.
+
+    Raises:
+        ValueError: a bad config, or training diverged (the message says what to change).
+    """
+    data = load_data(config)
+    plain_range = (0.0, 0.5) if config.smoothing > 0 else (0.0, 1.0)
+    plain = train_model(data, classifier_spec(config, smoothing=0.0), "plain", progress,
+                        plain_range, "plain CE")
+    if config.smoothing > 0:
+        smoothed = train_model(data, classifier_spec(config), "smoothed", progress, (0.5, 1.0),
+                               f"CE + label smoothing ε = {config.smoothing:g}")
+    else:
+        smoothed = dataclasses.replace(plain, kind="smoothed")
+    if progress is not None:
+        progress(1.0, "Done")
+    return CalibrationRun(dataset=data.name, n_classes=data.n_classes, y_val=data.y_val,
+                          y_test=data.y_test, plain=plain, smoothed=smoothed)
+
+
+def score_logits(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0,
+                 n_bins: int = 15, strategy: cal.BinStrategy = "uniform",
+                 name: str = "") -> Scores:
+    """Accuracy, ECE, MCE, NLL, Brier and reliability bins of softmax(logits / T).
+
+    Args:
+        logits: (n, K) logits.
+        labels: (n,) integer labels.
+        temperature: T > 0.
+        n_bins: bins of the ECE and the diagram.
+        strategy: "uniform" (equal width) or "quantile" (equal mass).
+        name: a title for the result.
+    """
+    probs = cal.softmax(logits, temperature)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    bins = cal.reliability_bins(confidence, correct, n_bins, strategy)
+    return Scores(
+        name=name, temperature=float(temperature), bins=bins,
+        accuracy=float(correct.mean()), mean_confidence=float(confidence.mean()),
+        ece=bins.ece, mce=bins.mce,
+        nll=float(cal.nll_at_temperatures(logits, labels, [temperature])[0]),
+        brier=cal.brier_score(probs, labels),
+    )
+
+
+def rescore(run: CalibrationRun, kind: ModelKind, temperature: float, n_bins: int = 15,
+            strategy: cal.BinStrategy = "uniform", name: str | None = None) -> Scores:
+    """Score one cached model on the test set at any temperature, without retraining.
+
+    Args:
+        run: a result of :func:`run_calibration`.
+        kind: "plain" or "smoothed".
+        temperature: T > 0 (the slider's value, 1 for the raw model, or the fitted T).
+        n_bins: bins of the ECE and the diagram.
+        strategy: "uniform" or "quantile".
+        name: a title for the result (default: the model's name and T).
+    """
+    model = run.model(kind)
+    title = name if name is not None else f"{model.name} · T = {temperature:.2f}"
+    return score_logits(model.test_logits, run.y_test, temperature, n_bins, strategy, title)
+
+
+def four_panels(run: CalibrationRun, n_bins: int = 15,
+                strategy: cal.BinStrategy = "uniform") -> tuple[Scores, ...]:
+    """The 2×2 grid: (plain, raw), (plain, scaled), (smoothed, raw), (smoothed, scaled).
+
+    "Scaled" divides the test logits by the temperature fitted on the validation logits.
+    """
+    panels = []
+    for kind in ("plain", "smoothed"):
+        model = run.model(kind)
+        for temperature, how in ((1.0, "raw"), (model.temperature, "temperature-scaled")):
+            scores = rescore(run, kind, temperature, n_bins, strategy)
+            panels.append(dataclasses.replace(
+                scores, name=f"{model.name} · {how} (T = {temperature:.2f})"))
+    return tuple(panels)
+
+
+@dataclasses.dataclass(frozen=True)
+class TemperatureCurves:
+    """NLL and ECE of one model against the temperature, on validation and test data.
+
+    Attributes:
+        temperatures: (G,) the grid of T.
+        val_nll, test_nll: (G,) mean NLL in nats.
+        val_ece, test_ece: (G,) top-label ECE with the chosen bins.
+        t_nll: the T minimising the validation NLL (the model's fitted temperature).
+        t_ece: the grid T minimising the validation ECE (:func:`fit_temperature_ece`).
+        n_bins, strategy: the bins of the ECE.
+    """
+
+    temperatures: np.ndarray
+    val_nll: np.ndarray
+    test_nll: np.ndarray
+    val_ece: np.ndarray
+    test_ece: np.ndarray
+    t_nll: float
+    t_ece: float
+    n_bins: int
+    strategy: cal.BinStrategy
+
+
+def temperature_curves(run: CalibrationRun, kind: ModelKind, n_bins: int = 15,
+                       strategy: cal.BinStrategy = "uniform",
+                       grid: np.ndarray = TEMPERATURE_GRID) -> TemperatureCurves:
+    """NLL and ECE against T for one model: where the two criteria put their minimum.
+
+    NLL is a proper scoring rule and smooth in T; ECE is neither, so the T that minimises it
+    (on a grid) can differ from the NLL fit — which is why both are shown.
+    """
+    model = run.model(kind)
+
+    def eces(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return np.array([cal.expected_calibration_error(cal.softmax(logits, t), labels, n_bins,
+                                                        strategy) for t in grid])
+
+    val_ece = eces(model.val_logits, run.y_val)
+    t_ece = cal.fit_temperature_ece(model.val_logits, run.y_val, grid=grid, n_bins=n_bins)
+    return TemperatureCurves(
+        temperatures=np.asarray(grid, dtype=float),
+        val_nll=cal.nll_at_temperatures(model.val_logits, run.y_val, grid),
+        test_nll=cal.nll_at_temperatures(model.test_logits, run.y_test, grid),
+        val_ece=val_ece, test_ece=eces(model.test_logits, run.y_test),
+        t_nll=model.temperature, t_ece=t_ece, n_bins=n_bins, strategy=strategy,
+    )

@@ -1,0 +1,263 @@
+"""Calibration lab: reliability diagrams, ECE, label smoothing vs temperature scaling (S9)."""
+
+import pandas as pd
+import streamlit as st
+
+from labcore.experiments import calibration_report as report
+from labcore.experiments.calibration import (
+    T_MAX,
+    T_MIN,
+    CalibrationConfig,
+    four_panels,
+    rescore,
+    run_calibration,
+    temperature_curves,
+    training_config,
+)
+from labcore.experiments.calibration_sweep import (
+    SWEEP_SYMBOLS,
+    SWEEP_VALUES,
+    run_length_sweep,
+    run_smoothing_sweep,
+    run_width_sweep,
+    sweep_config,
+)
+from labcore.plots import calibration as plots
+from labui import (
+    config_form,
+    download_csv,
+    download_figure_html,
+    guard,
+    hidden_fields,
+    init_form_state,
+    preset_picker,
+    run_cached,
+    sync_url,
+)
+from labui.shell import page_setup
+
+KEY = "calibration"
+T_KEY = f"{KEY}.temperature"
+VIEWS = ["Four models", "Temperature slider", "NLL or ECE?", "One model, many ECEs", "Sweeps"]
+TOY_FIELDS = {"n_points", "toy_noise"}
+SWEEPS = {
+    "smoothing": (run_smoothing_sweep, "ECE vs label smoothing ε"),
+    "steps": (run_length_sweep, "Over-confidence vs training length"),
+    "hidden": (run_width_sweep, "Over-confidence vs model size"),
+}
+SWEEP_NOTES = {
+    "smoothing": "Notice: the raw ECE is smallest where the mean confidence meets the accuracy; "
+    "a larger ε pushes the confidence below the accuracy (under-confidence) and the ECE "
+    "climbs. After temperature scaling the ECE stays low for every ε.",
+    "steps": "Notice: confidence keeps rising after accuracy has levelled off, so the gap "
+    "between them (over-confidence) and the fitted T grow with training length: the longer it "
+    "trains, the more temperature scaling has to soften it.",
+    "hidden": "Notice: wider networks fit the training set more tightly and become surer; the "
+    "fitted T tends to rise with width while accuracy changes little.",
+}
+
+
+def _set_temperature(value: float) -> None:
+    st.session_state[T_KEY] = value
+
+
+def _model_picker(run, key: str) -> str:
+    names = {"plain": run.plain.name, "smoothed": run.smoothed.name}
+    return st.segmented_control("Model", list(names), format_func=names.get, default="plain",
+                                key=key) or "plain"
+
+
+page_setup()
+st.title("Calibration: does “90 % sure” mean right 90 % of the time?")
+st.caption(
+    "Two networks learn the same classes: one with plain cross-entropy (CE), one with label "
+    "smoothing ε. Each is then temperature-scaled on held-out validation data. Reliability "
+    "diagrams and the expected calibration error (ECE) show whose confidence you can trust."
+)
+
+init_form_state(CalibrationConfig, key=KEY, presets=report.PRESETS)
+preset_picker(report.PRESETS, key=KEY)
+toy_fields = TOY_FIELDS if st.session_state.get(f"{KEY}.dataset", "digits") == "digits" else set()
+with guard():
+    config = config_form(CalibrationConfig, key=KEY, hidden=hidden_fields() | toy_fields)
+    sync_url(config)
+    run = run_cached(run_calibration, training_config(config), label="Training")
+
+if config.smoothing == 0:
+    st.info("ε = 0: both rows show the same plain CE model. Set **Label smoothing ε** above 0 in "
+            "the sidebar to compare.")
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
+
+if view == "Four models":
+    panels = four_panels(run, config.n_bins, config.strategy)
+    fig = plots.reliability_figure(panels, cols=2, strategy=config.strategy)
+    st.plotly_chart(fig, key=f"{KEY}.grid_fig")
+    st.caption(
+        "Notice: red hatching is over-confidence (bar below the diagonal), orange is "
+        "under-confidence. Label smoothing lowers every confidence — too far when the model is "
+        "more accurate than 1 − ε — and temperature scaling pulls both models back toward the "
+        "diagonal without changing a single prediction (accuracy is equal within each row). "
+        "Bins with only a few predictions (see the counts) have large, noisy gaps; they set "
+        "the MCE but barely move the ECE."
+    )
+    st.markdown("**Test-set metrics** (lower is better for ECE, MCE, NLL and Brier)")
+    metrics = pd.DataFrame(report.metrics_rows(panels))
+    st.dataframe(metrics, hide_index=True)
+    st.markdown("**Temperatures, fitted on the validation set by minimising NLL**")
+    st.dataframe(pd.DataFrame(report.fit_rows(run)), hide_index=True)
+    d1, d2 = st.columns(2)
+    with d1:
+        download_csv(metrics, "calibration_metrics.csv", "Download the metrics (CSV)")
+    with d2:
+        download_figure_html(fig, "calibration_reliability.html", "Download the figure (HTML)")
+
+elif view == "Temperature slider":
+    kind = _model_picker(run, f"{KEY}.slider_model")
+    model = run.model(kind)
+    st.session_state.setdefault(T_KEY, 1.0)
+    b1, b2, _ = st.columns([1, 1, 2])
+    b1.button("Raw model (T = 1)", on_click=_set_temperature, args=(1.0,), key=f"{KEY}.t_one")
+    fitted = report.slider_temperature(model.temperature)
+    b2.button(f"Fitted T = {fitted:.2f}", on_click=_set_temperature, args=(fitted,),
+              key=f"{KEY}.t_fit")
+    temperature = st.slider(
+        "Temperature T (divides the logits before the softmax; nothing is retrained)",
+        min_value=T_MIN, max_value=T_MAX, step=0.01, key=T_KEY,
+        help="T > 1 softens every prediction, T < 1 sharpens it; the predicted class never "
+        "changes.")
+    with guard():
+        scores = rescore(run, kind, temperature, config.n_bins, config.strategy)
+        raw = rescore(run, kind, 1.0, config.n_bins, config.strategy)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(plots.reliability_figure([scores], cols=1, strategy=config.strategy),
+                        key=f"{KEY}.slider_fig")
+        st.caption("Notice: T above 1 lowers every confidence and T below 1 raises it, so "
+                   "predictions move between bins and the black ticks (mean confidence) "
+                   "follow; accuracy never changes. Look for the T where the bars meet the "
+                   "diagonal.")
+    with right:
+        st.markdown("**Test-set metrics at T = 1 and at the slider's T**")
+        st.dataframe(pd.DataFrame(report.comparison_rows(raw, scores)), hide_index=True)
+    st.subheader("The ECE, bin by bin (the lecture's table)")
+    table = pd.DataFrame(report.ece_table(scores))
+    st.dataframe(table, hide_index=True)
+    st.markdown(f"Weighted sum of the differences, weight = share of the predictions in the "
+                f"bin; empty bins add nothing:\n\n`{report.ece_sum_text(scores)}`")
+    download_csv(table, "calibration_ece_table.csv", "Download the ECE table (CSV)")
+
+elif view == "NLL or ECE?":
+    kind = _model_picker(run, f"{KEY}.curves_model")
+    with guard():
+        curves = temperature_curves(run, kind, config.n_bins, config.strategy)
+        at_nll = rescore(run, kind, curves.t_nll, config.n_bins, config.strategy,
+                         name=f"T fitted by NLL on validation (T = {curves.t_nll:.2f})")
+        at_ece = rescore(run, kind, curves.t_ece, config.n_bins, config.strategy,
+                         name=f"T fitted by ECE on validation (T = {curves.t_ece:.2f})")
+    fig = plots.temperature_figure(curves)
+    st.plotly_chart(fig, key=f"{KEY}.curves_fig")
+    st.caption(
+        "Notice: NLL changes smoothly with T and has one minimum; ECE jumps as predictions "
+        "cross bin edges, and its minimum on the validation set can sit at another T — and "
+        "need not be the best T on the test set."
+    )
+    st.markdown("**Test-set metrics at the two fitted temperatures**")
+    st.dataframe(pd.DataFrame(report.metrics_rows((at_nll, at_ece))), hide_index=True)
+    download_figure_html(fig, "calibration_vs_temperature.html", "Download the figure (HTML)")
+
+elif view == "One model, many ECEs":
+    c1, c2 = st.columns([2, 1])
+    with c1:
+        kind = _model_picker(run, f"{KEY}.variants_model")
+    with c2:
+        scaled = st.toggle("After temperature scaling", key=f"{KEY}.variants_scaled")
+    temperature = run.model(kind).temperature if scaled else 1.0
+    with guard():
+        rows = report.ece_variants(run, kind, temperature)
+        pair = [rescore(run, kind, temperature, 15, "uniform"),
+                rescore(run, kind, temperature, 15, "quantile")]
+    fig = plots.variants_figure(rows)
+    st.plotly_chart(fig, key=f"{KEY}.variants_fig")
+    st.caption(f"Notice: one set of predictions, six numbers. {report.variants_spread(rows)} "
+               "Always say which ECE you report.")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.plotly_chart(
+        plots.reliability_figure(pair, cols=2, strategy=None, titles=[
+            f"15 equal-width bins · ECE {pair[0].ece:.4f}",
+            f"15 equal-mass bins · ECE {pair[1].ece:.4f}"]),
+        key=f"{KEY}.binning_fig")
+    st.caption("Notice: equal-width bins leave most bins nearly empty and put most predictions "
+               "in the top bin; equal-mass bins give every bin the same count, so the few "
+               "uncertain predictions share one wide bin and the other bins crowd close to "
+               "confidence 1.")
+
+else:
+    which = st.segmented_control("Sweep", list(SWEEPS), format_func=lambda k: SWEEPS[k][1],
+                                 default="smoothing", key=f"{KEY}.sweep") or "smoothing"
+    fn, title = SWEEPS[which]
+    cfg = sweep_config(config, which)
+    values = ", ".join(f"{v:g}" for v in SWEEP_VALUES[which])
+    st.subheader(title)
+    trains = "plain CE" if which != "smoothing" else "CE with label smoothing"
+    if st.button(f"Run the sweep ({len(SWEEP_VALUES[which])} trainings)",
+                 key=f"{KEY}.sweep_button.{which}"):
+        st.session_state[f"{KEY}.sweep_for.{which}"] = cfg
+    if st.session_state.get(f"{KEY}.sweep_for.{which}") == cfg:
+        with guard():
+            sweep = run_cached(fn, cfg, label=f"Sweep: {title}")
+        fig = plots.sweep_figure(sweep, report.SWEEP_LABELS[which])
+        st.plotly_chart(fig, key=f"{KEY}.sweep_fig.{which}")
+        st.caption(SWEEP_NOTES[which])
+        download_csv(pd.DataFrame(report.sweep_table(sweep)), f"calibration_sweep_{which}.csv",
+                     "Download the sweep (CSV)")
+    else:
+        st.caption(f"Retrains {trains} with the sidebar's other settings at "
+                   f"{SWEEP_SYMBOLS[which]} = "
+                   f"{values}; each model is scored on the test set (ECE with 15 equal-width "
+                   "bins) before and after temperature scaling.")
+
+with st.expander("Why these ideas work (the lecture's self-study questions 3 and 4)"):
+    st.markdown(
+        "**Why does label smoothing work?** With one-hot targets, cross-entropy keeps "
+        "rewarding a larger gap between the true class's logit and the others even after every "
+        "training example is classified correctly, so the logits grow and the softmax creeps "
+        "toward 1: the network becomes sure of everything it has seen. Smoothed targets put "
+        "1 − ε on the true class and ε/(K − 1) on each other class. Cross-entropy is smallest "
+        "when the softmax equals the target, which happens at a finite logit gap:")
+    st.latex(r"z_{\text{true}} - z_{\text{other}} = \log\frac{(1-\varepsilon)(K-1)}{\varepsilon}"
+             r"\qquad(\varepsilon = 0.1,\ K = 10:\ \log 81 \approx 4.39)")
+    st.markdown(
+        "Growing further is now penalised, so the logits stay bounded and examples of one "
+        "class gather in tight, evenly spaced clusters (the lecture's penultimate-layer "
+        "figure; Müller et al. 2019). The price: every training example is pulled to about "
+        "1 − ε confidence, however easy it is. When the model is more accurate than 1 − ε, it "
+        "ends up under-confident — exactly what the digits show at ε = 0.1 — and temperature "
+        "scaling with T < 1 sharpens it again.")
+    st.markdown(
+        "**Why does ECE compare accuracy with confidence?** A confidence is a claim about a "
+        "frequency: of all the predictions made with confidence 0.8, 80 % should be right. "
+        "One prediction cannot confirm or refute that (it is simply right or wrong), but a "
+        "group can. So ECE groups predictions into bins of similar confidence and compares "
+        "each bin's accuracy (how often it was right) with its mean confidence (how often it "
+        "claimed to be right). In the ideal world the two match in every bin, P(correct | "
+        "confidence = c) = c, and the ECE is 0:")
+    st.latex(r"\mathrm{ECE} = \sum_{b=1}^{B} \frac{n_b}{N}\,\bigl|\mathrm{acc}_b - "
+             r"\mathrm{conf}_b\bigr|")
+    st.markdown(
+        "ECE alone is not enough: a model that always states its overall accuracy as its "
+        "confidence has ECE ≈ 0 yet says nothing about which predictions are risky. That is "
+        "why the tables also show accuracy and two proper scoring rules, NLL and Brier.")
+    st.markdown("**Temperature scaling** divides all logits by one number T > 0, fitted on "
+                "validation data by minimising the NLL (Guo et al. 2017):")
+    st.latex(r"p_k = \frac{e^{z_k/T}}{\sum_j e^{z_j/T}},\qquad "
+             r"T^\ast = \arg\min_{T>0} -\frac{1}{n}\sum_{i=1}^{n}\log p_{i,y_i}(T)")
+    st.markdown(
+        "Dividing by T keeps the order of the logits, so the predicted class and the accuracy "
+        "never change; only the confidences do.")
+    st.markdown(
+        "**Definitions on this page.** Confidence = the largest softmax probability. ECE and "
+        "MCE are top-label (the predicted class only) with the sidebar's bins, (lower, upper] "
+        "with 0 in the first bin; MCE is the largest gap of a non-empty bin. NLL is the mean "
+        "−log p(true class) in nats. Brier = Σₖ (pₖ − yₖ)² averaged over samples, from 0 "
+        "(perfect) to 2. Everything is measured on the test set; only T is fitted on the "
+        "validation set. PyTorch's `label_smoothing = α` is ε = α(K − 1)/K here.")

@@ -1,0 +1,301 @@
+"""The Calibration lab's engine: config, cached logits, re-scoring, tables, sweeps, science.
+
+Expected numbers are derived by hand in the assertion, come from an independent
+implementation (torch, torchmetrics, scikit-learn) or are properties theory guarantees. The
+science tests train real networks with fixed seeds; each states the value it measured.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import accuracy_score
+from torchmetrics.classification import MulticlassCalibrationError
+
+from labcore.experiments import calibration as calx
+from labcore.experiments import calibration_report as report
+from labcore.experiments.calibration import (
+    CalibrationConfig,
+    four_panels,
+    rescore,
+    run_calibration,
+    score_logits,
+    temperature_curves,
+    training_config,
+)
+from labcore.experiments.calibration_sweep import (
+    run_length_sweep,
+    run_smoothing_sweep,
+    sweep_config,
+)
+
+SMALL = CalibrationConfig(steps=50, hidden=16)  # trains in well under a second
+
+# Four 2-class predictions whose probabilities are exact (logits = log p):
+#   confidence .90 right, .75 wrong, .70 right, .55 right.
+# Five equal-width bins: .55 → (.4, .6]; .70 and .75 → (.6, .8]; .90 → (.8, 1].
+HAND_PROBS = np.array([[0.9, 0.1], [0.75, 0.25], [0.3, 0.7], [0.55, 0.45]])
+HAND_LABELS = np.array([0, 1, 1, 0])
+
+
+@pytest.fixture(scope="module")
+def small_run() -> calx.CalibrationRun:
+    return run_calibration(SMALL)
+
+
+# --- config -----------------------------------------------------------------------------------
+
+
+def test_config_rejects_bad_values_with_the_house_message():
+    with pytest.raises(ValueError, match=r"Label smoothing ε \(smoothing\) must be between 0 "
+                       r"and 0.3. Got 0.5."):
+        CalibrationConfig(smoothing=0.5)
+    with pytest.raises(ValueError, match=r"ECE bins \(n_bins\) must be between 5 and 30. Got 2."):
+        CalibrationConfig(n_bins=2)
+    with pytest.raises(ValueError, match=r"Binning \(strategy\) must be one of 'uniform', "
+                       r"'quantile'. Got 'equal'."):
+        CalibrationConfig(strategy="equal")
+    with pytest.raises(ValueError, match=r"Label smoothing ε \(smoothing\) must be a number"):
+        CalibrationConfig.from_strings({"smoothing": "lots"})
+
+
+def test_training_config_ignores_only_the_scoring_fields():
+    scored = CalibrationConfig(smoothing=0.2, steps=800, n_bins=10, strategy="quantile")
+    assert training_config(scored) == CalibrationConfig(smoothing=0.2, steps=800)
+    assert training_config(scored) == training_config(scored.replace(n_bins=30))
+
+
+def test_sweep_config_resets_the_swept_setting_and_epsilon():
+    config = CalibrationConfig(smoothing=0.2, steps=800, hidden=64, n_bins=10)
+    assert sweep_config(config, "steps") == CalibrationConfig(smoothing=0.0, hidden=64)
+    assert sweep_config(config, "hidden") == CalibrationConfig(smoothing=0.0, steps=800)
+    assert sweep_config(config, "smoothing") == CalibrationConfig(smoothing=0.0, steps=800,
+                                                                  hidden=64)
+
+
+# --- scoring logits ---------------------------------------------------------------------------
+
+
+def test_score_logits_hand_case():
+    s = score_logits(np.log(HAND_PROBS), HAND_LABELS, n_bins=5)
+    assert s.bins.counts.tolist() == [0, 0, 1, 2, 1]
+    assert s.accuracy == pytest.approx(3 / 4)
+    assert s.mean_confidence == pytest.approx((0.9 + 0.75 + 0.7 + 0.55) / 4)
+    # 1/4·|1 − .55| + 2/4·|1/2 − (.75 + .7)/2| + 1/4·|1 − .9| = .1125 + .1125 + .025
+    assert s.ece == pytest.approx(0.25)
+    assert s.mce == pytest.approx(0.45)
+    assert s.nll == pytest.approx(-(math.log(0.9) + math.log(0.25) + math.log(0.7)
+                                    + math.log(0.55)) / 4)
+    # Σ_k (p_k − y_k)² per row: .02, 1.125, .18, .405
+    assert s.brier == pytest.approx((0.02 + 1.125 + 0.18 + 0.405) / 4)
+
+
+def test_score_logits_at_a_temperature_matches_torch_and_sklearn():
+    z = np.random.default_rng(0).normal(scale=3.0, size=(400, 6))
+    labels = np.random.default_rng(1).integers(0, 6, size=400)
+    s = score_logits(z, labels, temperature=1.7)
+    ref_nll = torch.nn.functional.cross_entropy(torch.tensor(z) / 1.7, torch.tensor(labels))
+    assert s.nll == pytest.approx(ref_nll.item())
+    assert s.accuracy == pytest.approx(accuracy_score(labels, z.argmax(axis=1)))
+    probs = torch.softmax(torch.tensor(z) / 1.7, dim=1)
+    assert probs.max() < 1
+    ref_ece = MulticlassCalibrationError(num_classes=6, n_bins=15, norm="l1")(
+        probs, torch.tensor(labels))
+    assert s.ece == pytest.approx(ref_ece.item(), abs=1e-6)
+
+
+def test_rescore_never_changes_accuracy_and_softens_with_t(small_run):
+    raw = rescore(small_run, "plain", 1.0)
+    soft = rescore(small_run, "plain", 2.0)
+    sharp = rescore(small_run, "plain", 0.5)
+    assert soft.accuracy == raw.accuracy == sharp.accuracy
+    # max_k softmax(z/T)_k falls as T grows, for every sample, so the mean falls too.
+    assert sharp.mean_confidence > raw.mean_confidence > soft.mean_confidence
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        rescore(small_run, "plain", 0.0)
+    with pytest.raises(ValueError, match=r"Model must be 'plain' or 'smoothed'\. Got 'other'\."):
+        small_run.model("other")  # type: ignore[arg-type]
+
+
+def test_four_panels_use_the_fitted_temperatures(small_run):
+    panels = four_panels(small_run, n_bins=10)
+    assert [p.temperature for p in panels] == [
+        1.0, small_run.plain.temperature, 1.0, small_run.smoothed.temperature]
+    assert panels[0].accuracy == panels[1].accuracy
+    assert panels[2].accuracy == panels[3].accuracy
+    assert all(p.bins.counts.size == 10 for p in panels)
+    assert all(p.bins.counts.sum() == small_run.y_test.size for p in panels)
+
+
+def test_fitted_temperature_minimises_validation_nll(small_run):
+    for model in (small_run.plain, small_run.smoothed):
+        assert model.val_nll_scaled <= model.val_nll
+        t = model.temperature
+        near = calx.cal.nll_at_temperatures(model.val_logits, small_run.y_val,
+                                            [t / 1.05, t * 1.05])
+        assert np.all(near >= model.val_nll_scaled)
+
+
+def test_temperature_curves_mark_their_own_minima(small_run):
+    curves = temperature_curves(small_run, "smoothed", n_bins=10)
+    assert curves.val_ece[curves.temperatures == curves.t_ece][0] == curves.val_ece.min()
+    # The NLL fit is a continuous optimum, so no grid point has a lower validation NLL.
+    assert curves.val_nll.min() >= small_run.smoothed.val_nll_scaled - 1e-12
+
+
+# --- training runs ----------------------------------------------------------------------------
+
+
+def test_same_config_same_logits_and_progress_reaches_one():
+    fractions: list[float] = []
+    first = run_calibration(SMALL, progress=lambda f, m: fractions.append(f))
+    second = run_calibration(SMALL)
+    assert np.array_equal(first.plain.test_logits, second.plain.test_logits)
+    assert np.array_equal(first.smoothed.val_logits, second.smoothed.val_logits)
+    assert fractions[-1] == 1.0
+    assert all(a <= b for a, b in itertools.pairwise(fractions))
+
+
+def test_epsilon_zero_trains_one_network(monkeypatch):
+    calls = []
+    real = calx.train_classifier
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(calx, "train_classifier", counting)
+    run = run_calibration(SMALL.replace(smoothing=0.0))
+    assert len(calls) == 1
+    assert np.array_equal(run.smoothed.test_logits, run.plain.test_logits)
+    assert run.smoothed.kind == "smoothed"
+
+
+def test_toy_dataset_runs():
+    run = run_calibration(SMALL.replace(dataset="blobs", n_points=300))
+    assert run.n_classes == 3
+    assert run.y_test.size == 60  # 20 % of 300 points
+    assert run.plain.test_logits.shape == (60, 3)
+
+
+def test_sweep_records_each_value_and_rejects_an_empty_grid():
+    sweep = run_length_sweep(SMALL, values=(20, 40))
+    assert sweep.values.tolist() == [20.0, 40.0]
+    assert sweep.accuracy.shape == sweep.temperature.shape == (2,)
+    with pytest.raises(ValueError, match="values must name at least one setting"):
+        run_length_sweep(SMALL, values=())
+
+
+# --- report tables ----------------------------------------------------------------------------
+
+
+def test_ece_table_and_the_written_out_sum():
+    s = score_logits(np.log(HAND_PROBS), HAND_LABELS, n_bins=5)
+    rows = report.ece_table(s)
+    assert [r["bin"] for r in rows] == [3, 4, 5]
+    assert [r["confidence range"] for r in rows] == [
+        "(0.400, 0.600]", "(0.600, 0.800]", "(0.800, 1.000]"]
+    assert [r["predictions"] for r in rows] == [1, 2, 1]
+    assert sum(r["contribution"] for r in rows) == pytest.approx(0.25)
+    assert report.ece_sum_text(s) == (
+        "ECE = 1/4 × 0.4500 + 2/4 × 0.2250 + 1/4 × 0.1000 = 0.2500")
+
+
+def test_ece_variants_agree_with_torchmetrics(small_run):
+    rows = report.ece_variants(small_run, "plain")
+    assert len(rows) == 6
+    probs = torch.softmax(torch.tensor(small_run.plain.test_logits), dim=1)
+    assert probs.max() < 1
+    ref = MulticlassCalibrationError(num_classes=10, n_bins=15, norm="l1")(
+        probs, torch.tensor(small_run.y_test))
+    top15 = next(r for r in rows if r["scores"] == "top-label" and r["bins"] == 15
+                 and r["binning"] == "equal width")
+    assert top15["ECE"] == pytest.approx(ref.item(), abs=5e-5)  # the table rounds to 1e-4
+
+
+def test_small_report_helpers():
+    assert report.slider_temperature(0.05) == 0.1
+    assert report.slider_temperature(7.3) == 5.0
+    assert report.slider_temperature(1.3437) == 1.34
+    assert report.variants_spread([{"ECE": 0.01}, {"ECE": 0.03}]) == (
+        "The ECEs range from 0.0100 to 0.0300: the largest is 3.0× the smallest, for the same "
+        "predictions.")
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def test_reliability_figure_draws_the_hand_case():
+    from labcore.plots.calibration import reliability_figure
+
+    s = score_logits(np.log(HAND_PROBS), HAND_LABELS, n_bins=5)
+    fig = reliability_figure([s], cols=1)
+    by_name = {t.name: t for t in fig.data}
+    acc = by_name["accuracy of the predictions in the bin"]
+    assert list(acc.x) == pytest.approx([0.5, 0.7, 0.9])  # centres of the non-empty bins
+    assert list(acc.y) == pytest.approx([1.0, 0.5, 1.0])
+    over = by_name["gap: more confident than right (over-confident)"]
+    assert list(over.base) == pytest.approx([0.5])
+    assert list(over.y) == pytest.approx([0.725 - 0.5])
+    under = by_name["gap: more right than confident (under-confident)"]
+    assert list(under.base) == pytest.approx([0.55, 0.9])
+    assert list(under.y) == pytest.approx([0.45, 0.1])
+    counts = by_name["predictions per bin (lower panels)"]
+    assert list(counts.y) == [1, 2, 1]
+    assert list(counts.text) == ["1", "2", "1"]  # bins 0.2 wide: every count is written
+    with pytest.raises(ValueError, match="panels must hold at least one scored model"):
+        reliability_figure([])
+
+
+# --- science ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_run() -> calx.CalibrationRun:
+    return run_calibration(CalibrationConfig())
+
+
+@pytest.mark.science
+def test_temperature_scaling_lowers_validation_nll_and_test_ece(default_run):
+    plain, smoothed = default_run.plain, default_run.smoothed
+    # Validation NLL, measured: plain 0.0975 → 0.0908, smoothed 0.1877 → 0.0545.
+    assert plain.val_nll_scaled < plain.val_nll - 0.003
+    assert smoothed.val_nll_scaled < smoothed.val_nll - 0.05
+    # Test ECE of plain CE, measured: 0.0228 → 0.0160 (30 % lower) at T = 1.34.
+    raw, scaled = four_panels(default_run)[:2]
+    assert scaled.ece < raw.ece - 0.003
+    assert plain.temperature > 1.1
+
+
+@pytest.mark.science
+def test_label_smoothing_caps_confidence_near_one_minus_epsilon(default_run):
+    # ε = 0.1 trains towards 0.9 on the true class; digits are classified better than that, so
+    # the smoothed model is under-confident (measured: confidence 0.849 vs accuracy 0.976)
+    # and its fitted T is below 1 (measured: 0.42).
+    s = rescore(default_run, "smoothed", 1.0)
+    assert s.mean_confidence < 0.9 < s.accuracy
+    assert default_run.smoothed.temperature < 0.7
+
+
+@pytest.mark.science
+def test_stronger_smoothing_raises_raw_ece_which_scaling_removes(default_run):
+    sweep = run_smoothing_sweep(CalibrationConfig(), values=(0.3,))
+    plain = rescore(default_run, "plain", 1.0)
+    # Measured: ε = 0.3 raw ECE 0.327 (confidence 0.655, accuracy 0.981) vs ε = 0: 0.023;
+    # after temperature scaling (T = 0.32) the ε = 0.3 ECE is 0.019.
+    assert sweep.mean_confidence[0] < sweep.accuracy[0] - 0.2
+    assert sweep.ece[0] > plain.ece + 0.2
+    assert sweep.ece_scaled[0] < 0.05
+
+
+@pytest.mark.science
+def test_longer_training_makes_plain_ce_more_over_confident():
+    sweep = run_length_sweep(CalibrationConfig(), values=(50, 800))
+    over = sweep.mean_confidence - sweep.accuracy
+    # Measured: confidence − accuracy −0.041 at 50 steps, +0.027 at 800; fitted T 0.73 → 1.67.
+    assert over[0] < 0 < over[1]
+    assert sweep.temperature[1] > 1.3 > 1.0 > sweep.temperature[0]
