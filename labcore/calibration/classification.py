@@ -96,8 +96,15 @@ def _check_labels(labels: object, n: int, n_classes: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
-    """Validate (n, K) probabilities (rows summing to 1 within 1e-3) and (n,) labels."""
+def _check_probs_labels(
+    probs: object, labels: object, clip: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate (n, K) probabilities (rows summing to 1 within 1e-3) and (n,) labels.
+
+    With ``clip=False`` the (validated) probabilities come back as they are, without the copy
+    that clipping the tolerated ±1e-3 excursions into [0, 1] costs; callers then clip what
+    they use.
+    """
     probs = _as_array(probs, "probs", 2)
     low, high = probs.min(), probs.max()
     if low < -_PROB_TOLERANCE or high > 1 + _PROB_TOLERANCE:
@@ -109,7 +116,7 @@ def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.n
     if abs(sums[worst] - 1) > _SUM_TOLERANCE:
         raise ValueError(f"probs rows must sum to 1. Got a row summing to {sums[worst]:g}.")
     labels = _check_labels(labels, probs.shape[0], probs.shape[1])
-    return np.clip(probs, 0.0, 1.0), labels
+    return (np.clip(probs, 0.0, 1.0) if clip else probs), labels
 
 
 def _check_n_bins(n_bins: int) -> None:
@@ -186,6 +193,13 @@ def reliability_bins(
         )
     if not np.all((hits == 0) | (hits == 1)):
         raise ValueError(f"correct must hold only 0/1 or booleans. Got {np.unique(hits)[:5]}.")
+    return _bin_statistics(conf, hits, n_bins, strategy)
+
+
+def _bin_statistics(
+    conf: np.ndarray, hits: np.ndarray, n_bins: int, strategy: BinStrategy
+) -> ReliabilityBins:
+    """:func:`reliability_bins` on inputs already checked: conf in [0, 1], hits 0/1."""
     _check_n_bins(n_bins)
     if strategy == "uniform":
         index, edges = _uniform_bin_index(conf, n_bins)
@@ -204,9 +218,11 @@ def reliability_bins(
 def _top_label_bins(
     probs: np.ndarray, labels: np.ndarray, n_bins: int, strategy: BinStrategy
 ) -> ReliabilityBins:
-    probs, labels = _check_probs_labels(probs, labels)
-    correct = probs.argmax(axis=1) == labels
-    return reliability_bins(probs.max(axis=1), correct, n_bins, strategy)
+    probs, labels = _check_probs_labels(probs, labels, clip=False)
+    predicted = probs.argmax(axis=1)
+    confidence = np.take_along_axis(probs, predicted[:, None], axis=1)[:, 0]
+    np.clip(confidence, 0.0, 1.0, out=confidence)
+    return _bin_statistics(confidence, predicted == labels, n_bins, strategy)
 
 
 def expected_calibration_error(
