@@ -35,6 +35,7 @@ from labui import (
     sync_url,
 )
 from labui.shell import page_setup
+from labui.teacher import predict_then_reveal, teacher_link
 
 KEY = "calibration"
 T_KEY = f"{KEY}.temperature"
@@ -82,6 +83,7 @@ with guard():
     config = config_form(CalibrationConfig, key=KEY, hidden=hidden_fields() | toy_fields)
     sync_url(config)
     run = run_cached(run_calibration, training_config(config), label="Training")
+teacher_link(config, key=KEY)
 
 if config.smoothing == 0:
     st.info("ε = 0: both rows show the same plain CE model. Set **Label smoothing ε** above 0 in "
@@ -112,6 +114,14 @@ if view == "Four models":
         download_figure_html(fig, "calibration_reliability.html", "Download the figure (HTML)")
 
 elif view == "Temperature slider":
+    if not predict_then_reveal(
+        "Dividing every logit by a temperature T = 2 before the softmax: what happens to the "
+        "model's accuracy?",
+        ["It goes up", "It goes down", "It stays exactly the same"], key=f"{KEY}.quiz.t",
+        explanation="It stays exactly the same: dividing all logits by one positive number "
+        "keeps their order, so every predicted class is unchanged; only the confidences move.",
+    ):
+        st.stop()
     kind = _model_picker(run, f"{KEY}.slider_model")
     model = run.model(kind)
     st.session_state.setdefault(T_KEY, 1.0)
