@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from labcore.budget import check_training_time, mlp_training_seconds
 from labcore.config import Config, param
 
 
@@ -109,6 +110,14 @@ class RegressionConfig(Config):
 
     def check(self) -> None:
         super().check()
+        rows = self.batch_size or (self.n_points + self.add_n)
+        members = self.n_members if self.method == "ensemble" else 1
+        dims = (1, *[self.hidden] * self.n_layers, 2)
+        check_training_time(
+            mlp_training_seconds(self.steps, members, rows, dims),
+            "use fewer training steps, hidden units, layers, ensemble members or points, "
+            "or a batch size",
+        )
         if self.add_where == "gap" and self.gap_width == 0:
             raise ValueError(
                 "Adding points inside the gap needs a gap: set Gap width above 0 or add points "
