@@ -8,7 +8,9 @@ import sys
 
 from benchmarks.common import format_table
 
-MODULES = ["bench_regression", "bench_app"]
+MODULES = [
+    "bench_regression", "bench_classification", "bench_calibration", "bench_ood", "bench_app",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import sys
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Self, get_args, get_origin
@@ -71,8 +73,17 @@ def spec_of(field: dataclasses.Field) -> Spec:
     return field.metadata.get("spec") or Spec(label=field.name, help="")
 
 
+@functools.cache
 def _resolved_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    """Field name → type, with string annotations resolved in the class's own module.
+
+    The namespace comes from the dataclass ``__init__`` (created with the module's globals),
+    not from ``sys.modules``: Streamlit's file watcher may drop a module from ``sys.modules``
+    while sessions still hold configs of its classes.
+    """
+    namespace = dict(getattr(sys.modules.get(cls.__module__), "__dict__", {}))
+    namespace.update(getattr(cls.__init__, "__globals__", {}))
+    return typing.get_type_hints(cls, globalns=namespace)
 
 
 def _base_type(tp: Any) -> Any:

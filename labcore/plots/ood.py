@@ -1,0 +1,262 @@
+"""Figures of the OOD lab: shift curves, corruption and OOD galleries, score histograms, ROC
+curves and score heatmaps over a 2-D toy.
+
+Every builder takes a result from :mod:`labcore.experiments.ood` and returns a ``go.Figure``
+with axis titles and a legend a newcomer can read. Scores are drawn with the lab's convention:
+higher = looks more in-distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from labcore.corruptions import CORRUPTION_LABELS
+from labcore.experiments.ood import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
+from labcore.experiments.ood_shift import METHOD_LABELS
+
+METHOD_COLORS = {
+    "plain": "#444444",
+    "temperature": "#e08a28",
+    "mc_dropout": "#2a9d5c",
+    "ensemble": "#3b6fd8",
+    "uanll": "#b0417f",
+    "tta": "#8c6d31",
+}
+SET_COLORS = {
+    "in": "#3b6fd8",
+    "held_out": "#e08a28",
+    "noise": "#888888",
+    "inverted": "#b0417f",
+    "fooling": "#d62728",
+}
+DETECTOR_COLORS = dict(zip(DETECTORS, ["#444444", "#8c6d31", "#e08a28", "#d62728", "#6b8fe0",
+                                       "#3b6fd8", "#2a9d5c", "#b0417f"], strict=True))
+CLASS_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "xanchor": "left", "x": 0},
+}
+_SHIFT_PANELS = (
+    ("accuracy", "Accuracy", "share of test digits correct", ".0%"),
+    ("ece", "Expected calibration error", "ECE (top-label, 15 bins)", ".0%"),
+    ("nll", "Negative log-likelihood", "NLL (nats per image)", ""),
+    ("confidence", "Mean confidence", "mean max-softmax probability", ".0%"),
+)
+
+
+def shift_figure(result: ShiftResult, corruption: str = "mean") -> go.Figure:
+    """Accuracy, ECE, NLL and mean confidence against severity, one line per method.
+
+    Args:
+        result: a shift sweep.
+        corruption: a corruption name, or "mean" for the average over all six.
+    """
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[p[1] for p in _SHIFT_PANELS],
+                        horizontal_spacing=0.1, vertical_spacing=0.16)
+    for k, (metric, _, y_title, fmt) in enumerate(_SHIFT_PANELS):
+        row, col = divmod(k, 2)
+        curves = result.curve(metric, corruption)
+        for i, method in enumerate(result.methods):
+            fig.add_trace(go.Scatter(
+                x=result.severities, y=curves[i], mode="lines+markers", name=METHOD_LABELS[method],
+                legendgroup=method, showlegend=k == 0,
+                line={"color": METHOD_COLORS[method], "width": 2.5,
+                      "dash": "dot" if method == "temperature" else "solid"},
+                hovertemplate=f"{METHOD_LABELS[method]}<br>severity %{{x}}: %{{y:.3f}}"
+                              "<extra></extra>",
+            ), row=row + 1, col=col + 1)
+        fig.update_yaxes(title_text=y_title, tickformat=fmt, rangemode="tozero",
+                         row=row + 1, col=col + 1)
+        fig.update_xaxes(title_text="corruption severity (0 = clean)", dtick=1,
+                         row=row + 1, col=col + 1)
+    where = ("averaged over the six corruptions" if corruption == "mean"
+             else CORRUPTION_LABELS[corruption].lower())
+    fig.update_layout(title=f"Clean → heavily shifted test digits, {where}", height=680,
+                      **{**_LAYOUT, "legend": {**_LAYOUT["legend"], "y": -0.1}})
+    return fig
+
+
+def _mosaic(images: np.ndarray, row_gap: int, col_gap: int) -> np.ndarray:
+    """(R, C, h, w) images → one array with NaN gaps: ``row_gap`` rows above each image row,
+    ``col_gap`` columns between images."""
+    r, c, h, w = images.shape
+    out = np.full((r * (h + row_gap), c * (w + col_gap) - col_gap), np.nan)
+    for i in range(r):
+        for j in range(c):
+            top, left = i * (h + row_gap) + row_gap, j * (w + col_gap)
+            out[top: top + h, left: left + w] = images[i, j]
+    return out
+
+
+def _image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+                notes: np.ndarray | None, title: str) -> go.Figure:
+    """A grid of 8×8 images (ink dark on white), row and column labels, a note above each."""
+    r, c, h, w = images.shape
+    row_gap = 4 if notes is not None else 1
+    fig = go.Figure(go.Heatmap(
+        z=_mosaic(images, row_gap, 1), colorscale="Greys", zmin=0, zmax=1, showscale=True,
+        colorbar={"title": {"text": "pixel<br>intensity", "side": "top"}, "len": 0.6},
+        hovertemplate="pixel intensity %{z:.2f}<extra></extra>",
+    ))
+    if notes is not None:
+        for i in range(r):
+            for j in range(c):
+                fig.add_annotation(x=j * (w + 1) + (w - 1) / 2, y=i * (h + row_gap) + row_gap - 1.3,
+                                   text=notes[i, j], showarrow=False, font={"size": 11})
+    fig.update_xaxes(tickvals=[j * (w + 1) + (w - 1) / 2 for j in range(c)],
+                     ticktext=list(col_labels), side="top", showgrid=False, zeroline=False,
+                     constrain="domain")
+    fig.update_yaxes(tickvals=[i * (h + row_gap) + row_gap + (h - 1) / 2 for i in range(r)],
+                     ticktext=list(row_labels), autorange="reversed", showgrid=False,
+                     zeroline=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(title=title, template="plotly_white", height=120 + 90 * r,
+                      margin={"l": 150, "r": 20, "t": 80, "b": 10})
+    return fig
+
+
+def corruption_gallery_figure(result: ShiftResult) -> go.Figure:
+    """One test digit under every corruption (rows) and severity (columns), with the first
+    method's prediction and confidence above each image."""
+    notes = np.vectorize(lambda p, q: f"{p} · {q:.1%}")(result.example_pred,
+                                                        result.example_confidence)
+    rows = [CORRUPTION_LABELS[c] for c in result.corruptions]
+    cols = [f"severity {s}" for s in result.severities]
+    return _image_grid(result.example_images, rows, cols, notes,
+                       f"A test digit (a {result.example_label}) under each corruption: "
+                       "predicted digit · confidence")
+
+
+def ood_examples_figure(result: OODResult) -> go.Figure:
+    """Example images of the in-distribution digits and of each OOD set (one row each); the
+    fooling images carry the plain network's target class and confidence."""
+    keys = ["in", *result.ood_sets]
+    images = np.stack([result.examples[k] for k in keys])
+    n = images.shape[1]
+    notes = np.full((len(keys), n), "", dtype=object)
+    fooling_row = keys.index("fooling")
+    for j in range(min(n, result.fooling.target.size)):
+        notes[fooling_row, j] = (f"{result.classes[result.fooling.target[j]]} · "
+                                 f"{result.fooling.confidence[j]:.1%}")
+    digits = " ".join(str(c) for c in result.classes)
+    labels = [f"In-distribution ({digits})", *[OOD_SETS[k] for k in result.ood_sets]]
+    return _image_grid(images, labels, [f"example {j + 1}" for j in range(n)], notes,
+                       "What the networks see: in-distribution digits and each OOD set")
+
+
+def score_histogram_figure(result: OODResult, detector: str) -> go.Figure:
+    """Histograms of one detector's score: in-distribution digits against each OOD set, with
+    the threshold that keeps 95 % of in-distribution digits."""
+    label = DETECTORS[detector][2]
+    groups = {"in": result.scores_in[detector]} | dict(result.scores_out[detector])
+    pooled = np.concatenate(list(groups.values()))
+    lo, hi = float(pooled.min()), float(pooled.max())
+    size = (hi - lo) / 40 if hi > lo else 1.0
+    fig = go.Figure()
+    for key, values in groups.items():
+        name = "In-distribution test digits" if key == "in" else OOD_SETS[key]
+        fig.add_trace(go.Histogram(
+            x=values, name=name, histnorm="percent", opacity=0.55,
+            xbins={"start": lo, "end": hi + size, "size": size},
+            marker={"color": SET_COLORS[key]},
+            hovertemplate=f"{name}<br>score %{{x}}<br>%{{y:.1f}} % of the set<extra></extra>",
+        ))
+    threshold = result.threshold95[detector]
+    fig.add_vline(x=threshold, line={"color": "#222222", "dash": "dash"},
+                  annotation_text="threshold keeping 95 % of in-distribution digits",
+                  annotation_position="top right")
+    fig.update_layout(title=f"Score distributions: {label}", barmode="overlay", height=460,
+                      **_LAYOUT)
+    fig.update_xaxes(title=f"{label} (higher = looks more in-distribution)")
+    fig.update_yaxes(title="% of the set's images in the bin")
+    return fig
+
+
+def roc_figure(result: OODResult, ood_set: str, detectors: Sequence[str]) -> go.Figure:
+    """ROC curves of several detectors against one OOD set (in-distribution positive)."""
+    j = result.ood_sets.index(ood_set)
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUROC 0.5)",
+                               line={"color": "#aaaaaa", "dash": "dash"}))
+    for d in detectors:
+        fpr, tpr = result.roc[d][ood_set]
+        auc = result.auroc[result.detectors.index(d), j]
+        fig.add_trace(go.Scatter(
+            x=fpr, y=tpr, mode="lines", name=f"{DETECTORS[d][2]} (AUROC {auc:.2f})",
+            line={"color": DETECTOR_COLORS[d], "width": 2.2}, line_shape="hv",
+        ))
+    fig.add_hline(y=0.95, line={"color": "#222222", "dash": "dot", "width": 1},
+                  annotation_text="95 % TPR", annotation_position="bottom right")
+    fig.update_layout(title=f"ROC: in-distribution digits vs {OOD_SETS[ood_set].lower()}",
+                      height=480, **_LAYOUT)
+    fig.update_xaxes(title="false-positive rate (share of OOD inputs accepted)", range=[0, 1],
+                     tickformat=".0%")
+    fig.update_yaxes(title="true-positive rate (share of in-distribution digits accepted)",
+                     range=[0, 1.02], tickformat=".0%")
+    return fig
+
+
+def toy_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Figure:
+    """Heatmaps of scores over the plane of a 2-D toy, side by side, training points on top.
+
+    Bright means the score says "looks like the training data"; each panel has its own colour
+    bar because the scores have different units.
+    """
+    n = len(detectors)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[DETECTORS[d][2] for d in detectors],
+                        horizontal_spacing=0.2)
+    for k, d in enumerate(detectors):
+        right = fig.layout[f"xaxis{k + 1 if k else ''}"].domain[1] + 0.015
+        fig.add_trace(go.Heatmap(
+            x=result.x_grid, y=result.y_grid, z=result.score_maps[d], colorscale="Viridis",
+            colorbar={"x": right, "len": 0.8, "thickness": 12,
+                      "title": {"text": "score", "side": "top"}},
+            hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>score %{z:.3f}<extra></extra>",
+        ), row=1, col=k + 1)
+        for c in range(result.n_classes):
+            mask = result.y_train == c
+            fig.add_trace(go.Scatter(
+                x=result.x_train[mask, 0], y=result.x_train[mask, 1], mode="markers",
+                name=f"training points, class {c}", legendgroup=f"class{c}", showlegend=k == 0,
+                marker={"size": 4, "color": CLASS_COLORS[c % len(CLASS_COLORS)],
+                        "line": {"width": 0.5, "color": "white"}},
+                hoverinfo="skip",
+            ), row=1, col=k + 1)
+        fig.update_xaxes(title_text="x₁ (standardised input)", constrain="domain",
+                         range=[result.x_grid[0], result.x_grid[-1]], row=1, col=k + 1)
+        fig.update_yaxes(title_text="x₂ (standardised input)", constrain="domain",
+                         range=[result.y_grid[0], result.y_grid[-1]],
+                         scaleanchor=f"x{'' if k == 0 else k + 1}", row=1, col=k + 1)
+    fig.update_layout(title="Scores over the input plane (bright = looks in-distribution)",
+                      height=440, **_LAYOUT)
+    return fig
+
+
+def toy_profile_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Figure:
+    """Mean score against distance from the centre of a 2-D toy, one panel per detector."""
+    n = len(detectors)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[DETECTORS[d][2] for d in detectors],
+                        horizontal_spacing=0.12)
+    centres = (result.radius_edges[:-1] + result.radius_edges[1:]) / 2
+    for k, d in enumerate(detectors):
+        fig.add_trace(go.Scatter(
+            x=centres, y=result.radial_profile[d], mode="lines+markers",
+            name="mean score over a ring of the plane", showlegend=k == 0,
+            line={"color": DETECTOR_COLORS[d], "width": 2.5},
+            hovertemplate="distance %{x:.2f} R<br>mean score %{y:.3f}<extra></extra>",
+        ), row=1, col=k + 1)
+        fig.add_vrect(x0=0, x1=1, fillcolor="#c9d6f0", opacity=0.6, line_width=0, layer="below",
+                      row=1, col=k + 1)  # after the trace: shapes skip empty subplots
+        fig.update_xaxes(title_text="distance from the centre (× data radius R)",
+                         range=[0, result.radius_edges[-1]], row=1, col=k + 1)
+        fig.update_yaxes(title_text="mean score in the ring", row=1, col=k + 1)
+    fig.add_trace(go.Scatter(  # a legend entry for the shaded band
+        x=[None], y=[None], mode="markers", name="within R: where the training data lies",
+        marker={"symbol": "square", "size": 12, "color": "#c9d6f0", "opacity": 0.6}))
+    fig.update_layout(title="The same scores against distance from the data", height=400,
+                      **{**_LAYOUT, "legend": {**_LAYOUT["legend"], "y": -0.28},
+                         "margin": {**_LAYOUT["margin"], "b": 90}})
+    return fig
