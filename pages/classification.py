@@ -6,7 +6,16 @@ import streamlit as st
 from labcore.classifier import S_MAX, S_MIN
 from labcore.experiments import classification_report as report
 from labcore.experiments.classification import ClassificationConfig, run_classification
-from labcore.experiments.classification_sweep import SWEEP_RATES, run_noise_sweep, sweep_config
+from labcore.experiments.classification_sweep import (
+    SWEEP_RATES,
+    run_noise_sweep,
+    run_noise_sweep_upload,
+    sweep_config,
+)
+from labcore.experiments.classification_upload import (
+    UploadedClassification,
+    run_classification_upload,
+)
 from labcore.plots import classification as plots
 from labui import (
     config_form,
@@ -20,8 +29,12 @@ from labui import (
     sync_url,
 )
 from labui.shell import page_setup
+from labui.upload import csv_upload
 
 KEY = "classification"
+DATA_FIELDS = {"dataset", "toy_points", "toy_noise"}
+SOURCES = {"generated": "Generated (digits or 2-D toys)",
+           "upload": "My CSV file (x1, x2, label)"}
 VIEWS = ["Sample inspector", "Decision map", "Label noise", "Reject uncertain"]
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
 
@@ -34,11 +47,28 @@ st.caption(
 )
 
 init_form_state(ClassificationConfig, key=KEY, presets=report.PRESETS)
-preset_picker(report.PRESETS, key=KEY)
+source = st.sidebar.radio("Data", list(SOURCES), format_func=SOURCES.get, key=f"{KEY}.source",
+                          horizontal=True)
+uploaded = None
+if source == "upload":
+    uploaded = csv_upload(key=f"{KEY}.upload", task="classification", inputs=("x1", "x2"),
+                          target="label")
+    if uploaded is None:
+        st.stop()
+else:
+    preset_picker(report.PRESETS, key=KEY)
+hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
 with guard():
-    config = config_form(ClassificationConfig, key=KEY, hidden=hidden_fields())
+    config = config_form(ClassificationConfig, key=KEY, hidden=hidden)
     sync_url(config)
-    result = run_cached(run_classification, config.model_config(), label="Training")
+    if uploaded is None:
+        result = run_cached(run_classification, config.model_config(), label="Training")
+    else:
+        result = run_cached(run_classification_upload,
+                            UploadedClassification(config.model_config(), uploaded),
+                            label="Training on your data")
+if uploaded is not None:
+    st.caption(report.upload_summary(result, config.label_noise, config.noise_kind))
 
 m = result.metrics
 c1, c2, c3, c4 = st.columns(4)
@@ -84,6 +114,10 @@ if view == "Sample inspector":
                                                 config.t_ce)).set_index("aggregation"))
         st.caption("Ties go to the class of the earliest view (view 0 first); when no view "
                    "passes a threshold, the flag vote falls back to the plain mode.")
+    if uploaded is not None:
+        st.info("The image views (the digit and its shifted, rotated copies) need the digits "
+                "data set; your rows are 2-D points, so each sample and its jittered views are "
+                "shown on the decision map instead.")
     if result.image_shape is not None:
         st.plotly_chart(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
         st.caption("Notice: a shift or a small rotation can change the predicted class of a "
@@ -107,7 +141,7 @@ if view == "Sample inspector":
                "prediction moves under small changes of the input — not epistemic uncertainty.")
 
 elif view == "Decision map":
-    if not config.is_toy:
+    if result.decision_map is None:
         st.info("The decision map needs 2-D points: choose a toy under **Data → Dataset** in "
                 "the sidebar, or the preset \"S5 · UANLL on two moons\".")
     else:
@@ -140,7 +174,12 @@ elif view == "Label noise":
                 f"{', '.join(f'{r:.0%}' for r in SWEEP_RATES)} {config.noise_kind} noise, once "
                 "per loss; validation and test labels are clean.")
     with guard():
-        sweep = run_cached(run_noise_sweep, sweep_config(config), label="Noise sweep")
+        if uploaded is None:
+            sweep = run_cached(run_noise_sweep, sweep_config(config), label="Noise sweep")
+        else:
+            sweep = run_cached(run_noise_sweep_upload,
+                               UploadedClassification(sweep_config(config), uploaded),
+                               label="Noise sweep on your data")
     fig = plots.noise_curves_figure(sweep)
     st.plotly_chart(fig, key=f"{KEY}.sweep_fig")
     st.caption("Notice: with more flipped labels, validation accuracy tops out lower and the "

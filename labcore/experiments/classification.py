@@ -1,6 +1,8 @@
 """The Classification lab: UANLL, label noise, test-time augmentation, rejection (S5–S8, S11).
 
-``run_classification(config)`` loads digits or a 2-D toy, flips some training labels, trains
+``run_classification(config)`` loads digits or a 2-D toy (``run_classification_upload`` in
+:mod:`labcore.experiments.classification_upload` takes a user's CSV instead), flips some
+training labels, trains
 one network, an ensemble or an MC-dropout network with cross-entropy, the square loss or UANLL,
 and returns everything the page shows: per-view predictions for the test and training sets,
 the entropy decomposition over members, accuracy–coverage curves, a decision map for toys, the
@@ -32,7 +34,7 @@ from labcore.train import Progress
 from labcore.uncertainty import entropy_decomposition
 
 GRID_SIZE = 100  # the decision map is GRID_SIZE × GRID_SIZE points
-GRID_MARGIN = 0.5  # how far the map reaches beyond the data (standardised units)
+GRID_MARGIN = 0.5  # how far a toy's map reaches beyond the data (standardised units)
 ECE_BINS = 15
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "load_data",
     "rejection_scores",
     "run_classification",
+    "run_on_data",
     "stream_seed",
     "training_set",
 ]
@@ -127,6 +130,9 @@ class ClassificationResult:
         eval_steps, val_loss, val_accuracy: (E,), (E, M), (E, M) validation curves.
         train_loss: (steps, M) training loss per step.
         metrics: accuracy, nll, ece, aurc_<score>, tta_accuracy, n_flipped, flip AUROCs, ….
+        class_names: the label of each class index in a user's file; () means the index
+            itself is the name (digits 0–9, toy classes).
+        feature_names: the names of the two input columns of 2-D data.
     """
 
     dataset: str
@@ -150,6 +156,8 @@ class ClassificationResult:
     val_accuracy: np.ndarray
     train_loss: np.ndarray
     metrics: Mapping[str, float]
+    class_names: tuple[str, ...] = ()
+    feature_names: tuple[str, str] = ("x1", "x2")
 
 
 def load_data(config: ClassificationConfig) -> ClassificationData:
@@ -213,9 +221,17 @@ def rejection_scores(pred: SplitPredictions) -> dict[str, np.ndarray]:
     return scores
 
 
-def _decision_map(data: ClassificationData, classifier, mc_samples: int) -> DecisionMap:
-    both = np.concatenate([data.x_train, data.x_test])
-    lo, hi = both.min(axis=0) - GRID_MARGIN, both.max(axis=0) + GRID_MARGIN
+def _decision_map(data: ClassificationData, classifier, mc_samples: int,
+                  relative_margin: float | None = None) -> DecisionMap:
+    """The model on a grid over all the points (every split) and a margin around them.
+
+    The margin is ``relative_margin`` × the data's range on each axis, or GRID_MARGIN
+    standardised units when None.
+    """
+    both = np.concatenate([data.x_train, data.x_val, data.x_test])
+    lo, hi = both.min(axis=0), both.max(axis=0)
+    pad = GRID_MARGIN if relative_margin is None else relative_margin * (hi - lo)
+    lo, hi = lo - pad, hi + pad
     x1 = np.linspace(lo[0], hi[0], GRID_SIZE)
     x2 = np.linspace(lo[1], hi[1], GRID_SIZE)
     g1, g2 = np.meshgrid(x1, x2)
@@ -252,7 +268,34 @@ def run_classification(
     Raises:
         ValueError: a bad config, or training diverged (the message says what to change).
     """
-    data = load_data(config)
+    return run_on_data(config, load_data(config), progress)
+
+
+def run_on_data(
+    config: ClassificationConfig,
+    data: ClassificationData,
+    progress: Progress | None = None,
+    *,
+    map_margin: float | None = None,
+    class_names: tuple[str, ...] = (),
+    feature_names: tuple[str, str] = ("x1", "x2"),
+) -> ClassificationResult:
+    """The lab's pipeline on given splits: noise the training labels, train, query, score.
+
+    The data settings of ``config`` (dataset, toy points, overlap) are not read; everything
+    else is. 2-D data (``data.image_shape`` None) get jittered views and a decision map.
+
+    Args:
+        config: the model, noise, augmentation and training settings.
+        data: the train / validation / test splits with clean labels.
+        progress: ``progress(fraction, message)``, called every few training steps.
+        map_margin: how far the decision map reaches beyond the data, as a share of the
+            data's range on each axis; None: GRID_MARGIN standardised units.
+        class_names, feature_names: stored in the result for the figures and tables.
+
+    Raises:
+        ValueError: training diverged (the message says what to change).
+    """
     noisy, flipped = add_label_noise(data.y_train, config.label_noise, config.noise_kind,
                                      data.n_classes, config.seed, pairs=noise_pairs(data))
     spec = config.spec()
@@ -270,7 +313,8 @@ def run_classification(
                                 data.image_shape, config.aug_strength)
     test = _split_predictions(predict_views(fit.classifier, views_test, mc), views_test)
     train = _split_predictions(predict_views(fit.classifier, views_train, mc), views_train)
-    decision_map = _decision_map(data, fit.classifier, mc) if config.is_toy else None
+    decision_map = (_decision_map(data, fit.classifier, mc, map_margin)
+                    if data.image_shape is None else None)
 
     correct = test.classes == data.y_test
     curves = {name: selective.accuracy_coverage_curve(score, correct)
@@ -293,11 +337,12 @@ def run_classification(
         progress(1.0, "Done")
     history = fit.classifier.history
     return ClassificationResult(
-        dataset=config.dataset, loss=config.loss, method=config.method,
+        dataset=data.name, loss=config.loss, method=config.method,
         n_classes=data.n_classes, image_shape=data.image_shape,
         n_samples=test.n_samples,
         x_train=data.x_train, y_train=data.y_train, y_train_noisy=noisy, flipped=flipped,
         x_test=data.x_test, y_test=data.y_test, train=train, test=test, curves=curves,
         decision_map=decision_map, eval_steps=history.eval_steps, val_loss=history.val_loss,
         val_accuracy=fit.val_accuracy, train_loss=history.train_loss, metrics=metrics,
+        class_names=tuple(class_names), feature_names=tuple(feature_names),
     )

@@ -7,6 +7,7 @@ threshold costs milliseconds and never retrains.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
@@ -60,6 +61,12 @@ def split_of(result: ClassificationResult, split: Split) -> SplitPredictions:
     return result.test if split == "test" else result.train
 
 
+def class_label(result: ClassificationResult, k: int) -> str:
+    """The name of class index ``k``: the user's label, or the index itself (digits, toys)."""
+    k = int(k)
+    return result.class_names[k] if result.class_names else str(k)
+
+
 LECTURE_SAMPLE = 14  # the lecture's TTA slide shows test sample i = 14
 
 
@@ -98,17 +105,36 @@ def metrics_rows(result: ClassificationResult) -> list[dict[str, str]]:
     return rows
 
 
+def upload_summary(result: ClassificationResult, label_noise: float, noise_kind: str) -> str:
+    """One sentence about a run on a user's file: splits, classes and the label noise added."""
+    names = ", ".join(result.class_names)
+    text = (f"Your data: {result.y_train.size} training, {result.test.classes.size} test points "
+            f"(and a validation split) in {result.n_classes} classes ({names}); "
+            f"{result.feature_names[0]} and {result.feature_names[1]} are standardised with "
+            "the training points' mean and standard deviation.")
+    if label_noise == 0:
+        return text + " No label noise is added: the model trains on your labels as they are."
+    if noise_kind == "asymmetric":
+        pair = f"{class_label(result, 0)} ↔ {class_label(result, 1)}"
+        what = f"{label_noise:.0%} of the training labels of classes {pair} are swapped"
+    else:
+        what = f"{label_noise:.0%} of each class's training labels move to another class"
+    return (f"{text} Label noise: {what} ({int(result.metrics['n_flipped'])} flipped); set "
+            "**Label noise rate** to 0 in the sidebar to train on your labels as they are.")
+
+
 def sample_facts(result: ClassificationResult, split: Split, index: int) -> dict[str, str]:
     """What the inspector prints about one sample: labels, prediction, confidence, certainty."""
     index = check_index(result, split, index)
     pred = split_of(result, split)
+    name = functools.partial(class_label, result)
     if split == "test":
-        facts = {"Label": f"{int(result.y_test[index])} (test labels are clean)"}
+        facts = {"Label": f"{name(result.y_test[index])} (test labels are clean)"}
     else:
-        true, given = int(result.y_train[index]), int(result.y_train_noisy[index])
+        true, given = name(result.y_train[index]), name(result.y_train_noisy[index])
         note = f"flipped from {true}" if result.flipped[index] else "not flipped"
-        facts = {"True class": str(true), "Training label": f"{given} ({note})"}
-    facts["Prediction on the input (view 0)"] = str(int(pred.classes[index]))
+        facts = {"True class": true, "Training label": f"{given} ({note})"}
+    facts["Prediction on the input (view 0)"] = name(pred.classes[index])
     facts["Confidence co_s (view 0)"] = f"{pred.confidence[index]:.4f}"
     facts["Predictive entropy"] = f"{pred.total_entropy[index]:.4f} nats"
     if pred.certainty is not None:
@@ -131,9 +157,10 @@ def view_rows(
     confidence = probs.max(axis=1)
     rows = []
     for v in range(probs.shape[0]):
+        cls = int(probs[v].argmax())
         row: dict[str, object] = {
             "view": "0 (input)" if v == 0 else str(v),
-            "predicted class": int(probs[v].argmax()),
+            "predicted class": class_label(result, cls) if result.class_names else cls,
             "co_s": f"{confidence[v]:.4f}",
             "co_h": int(hard_flags(confidence[v], t_co)),
         }
@@ -157,7 +184,8 @@ def final_rows(
     for name, agg in aggregate_views(pred.view_probs[:, [index]], certainty, t_co, t_ce).items():
         cls = int(agg.classes[0])
         note = "no view passed: mode used" if agg.fell_back[0] else ""
-        rows.append({"aggregation": AGGREGATION_LABELS[name], "final class": str(cls),
+        rows.append({"aggregation": AGGREGATION_LABELS[name],
+                     "final class": class_label(result, cls),
                      "right?": "✓" if cls == truth else "✗", "note": note})
     return rows
 
@@ -237,6 +265,10 @@ def view_table(result: ClassificationResult) -> dict[str, np.ndarray]:
         "entropy_nats": pred.total_entropy, "view_agreement": pred.view_agreement,
         "augmentation_sensitivity_nats": pred.augmentation_sensitivity,
     }
+    if result.class_names:
+        names = np.asarray(result.class_names)
+        table["true_label"] = names[result.y_test]
+        table["predicted_label"] = names[pred.classes]
     if pred.certainty is not None:
         table["certainty"] = pred.certainty
         table["sigma"] = pred.sigma

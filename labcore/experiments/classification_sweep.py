@@ -14,10 +14,11 @@ import numpy as np
 
 from labcore import calibration as cal
 from labcore import selective
-from labcore.classification_data import add_label_noise, noise_pairs
+from labcore.classification_data import ClassificationData, add_label_noise, noise_pairs
 from labcore.classifier import LOSS_LABELS
 from labcore.experiments.classification import ClassificationConfig, load_data, training_set
 from labcore.experiments.classification_train import fit_with_curves
+from labcore.experiments.classification_upload import UploadedClassification, uploaded_data
 from labcore.ood import auroc
 from labcore.train import Progress
 from labcore.uncertainty import certainty_from_log_var
@@ -91,14 +92,44 @@ def run_noise_sweep(
     Raises:
         ValueError: bad rates or losses, or training diverged.
     """
+    _check(rates, losses)
+    config = sweep_config(config)
+    return _sweep(config, load_data(config), progress, rates, losses)
+
+
+def run_noise_sweep_upload(
+    run: UploadedClassification,
+    progress: Progress | None = None,
+    rates: tuple[float, ...] = SWEEP_RATES,
+    losses: tuple[str, ...] = SWEEP_LOSSES,
+) -> NoiseSweepResult:
+    """:func:`run_noise_sweep` on a user's data, split and standardised as for the main run.
+
+    Raises:
+        ValueError: bad rates or losses, data the classifier cannot use, or training diverged.
+    """
+    _check(rates, losses)
+    config = sweep_config(run.config)
+    return _sweep(config, uploaded_data(run.data, config.seed), progress, rates, losses)
+
+
+def _check(rates: tuple[float, ...], losses: tuple[str, ...]) -> None:
     if not rates or any(not 0.0 <= r <= 0.5 for r in rates):
         raise ValueError(f"rates must be a non-empty tuple of numbers in [0, 0.5]. Got {rates}.")
     if not losses or any(loss not in LOSS_LABELS for loss in losses):
         raise ValueError(
             f"losses must be a non-empty tuple of {sorted(LOSS_LABELS)}. Got {losses}."
         )
-    config = sweep_config(config)
-    data = load_data(config)
+
+
+def _sweep(
+    config: ClassificationConfig,
+    data: ClassificationData,
+    progress: Progress | None,
+    rates: tuple[float, ...],
+    losses: tuple[str, ...],
+) -> NoiseSweepResult:
+    """Train every (loss, rate) as one member of a batched network on ``data``; score each."""
     noisy, flipped = zip(*(add_label_noise(data.y_train, r, config.noise_kind, data.n_classes,
                                            config.seed, pairs=noise_pairs(data))
                            for r in rates), strict=True)

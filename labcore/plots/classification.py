@@ -15,7 +15,12 @@ from plotly.subplots import make_subplots
 
 from labcore.classifier import LOSS_LABELS
 from labcore.experiments.classification import ClassificationResult, DecisionMap
-from labcore.experiments.classification_report import SCORE_LABELS, Split, split_of
+from labcore.experiments.classification_report import (
+    SCORE_LABELS,
+    Split,
+    class_label,
+    split_of,
+)
 from labcore.experiments.classification_sweep import NoiseSweepResult
 from labcore.selective import AcceptedSubset, oracle_accuracy
 
@@ -104,7 +109,8 @@ def _training_points(result: ClassificationResult, legend: bool = True) -> list[
     for k in range(result.n_classes):
         keep = (noisy == k) & ~flipped
         traces.append(go.Scatter(
-            x=x[keep, 0], y=x[keep, 1], mode="markers", name=f"training label {k}",
+            x=x[keep, 0], y=x[keep, 1], mode="markers",
+            name=f"training label {class_label(result, k)}",
             marker={"color": CLASS_COLORS[k % 10], "size": 5, "line": {"width": 0.5,
                                                                           "color": "white"}},
             legendgroup=f"class{k}", showlegend=legend, hoverinfo="skip"))
@@ -118,10 +124,17 @@ def _training_points(result: ClassificationResult, legend: bool = True) -> list[
     return traces
 
 
-def _map_layout(fig: go.Figure, title: str, height: int = 470) -> None:
+def _axis_titles(result: ClassificationResult) -> tuple[str, str]:
+    """The two axis titles, "feature <column> (standardised)", in input order."""
+    return tuple(f"feature {name} (standardised)" for name in result.feature_names)
+
+
+def _map_layout(fig: go.Figure, result: ClassificationResult, title: str,
+                height: int = 470) -> None:
+    x_title, y_title = _axis_titles(result)
     fig.update_layout(title=title, height=height, **_LAYOUT)
-    fig.update_xaxes(title="feature x1 (standardised)")
-    fig.update_yaxes(title="feature x2 (standardised)", scaleanchor="x")
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title, scaleanchor="x")
 
 
 def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
@@ -144,7 +157,7 @@ def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
     else:
         raise ValueError(f"layer must be 'confidence' or, for UANLL, 'sigma'. Got {layer!r}.")
     fig = go.Figure(traces + _training_points(result))
-    _map_layout(fig, title)
+    _map_layout(fig, result, title)
     return fig
 
 
@@ -165,8 +178,8 @@ def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
         fig.add_trace(boundary, row=1, col=col)
         for trace in _training_points(result, legend=col == 1):
             fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text="feature x1 (standardised)", row=1, col=col)
-    fig.update_yaxes(title_text="feature x2 (standardised)", row=1, col=1)
+        fig.update_xaxes(title_text=_axis_titles(result)[0], row=1, col=col)
+    fig.update_yaxes(title_text=_axis_titles(result)[1], row=1, col=1)
     fig.update_layout(coloraxis={"colorscale": "Cividis", "cmin": 0.0, "cmax": top,
                                  "colorbar": {"title": {"text": "entropy (nats)"}}},
                       height=470, **_LAYOUT)
