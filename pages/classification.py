@@ -29,6 +29,7 @@ from labui import (
     sync_url,
 )
 from labui.shell import page_setup
+from labui.teacher import predict_then_reveal, teacher_link
 from labui.upload import csv_upload
 
 KEY = "classification"
@@ -67,6 +68,7 @@ with guard():
         result = run_cached(run_classification_upload,
                             UploadedClassification(config.model_config(), uploaded),
                             label="Training on your data")
+teacher_link(config, key=KEY)
 if uploaded is not None:
     st.caption(report.upload_summary(result, config.label_noise, config.noise_kind))
 
@@ -203,6 +205,15 @@ elif view == "Label noise":
         st.info("No training label was flipped: raise **Label noise rate** in the sidebar.")
 
 else:
+    if not predict_then_reveal(
+        "The model sets aside its least certain test predictions and keeps the rest. What "
+        "happens to the accuracy on the predictions it keeps?",
+        ["It rises", "It stays the same", "It falls"], key=f"{KEY}.quiz.reject",
+        explanation="It rises when the score ranks mistakes as less certain: the set-aside "
+        "predictions hold more than their share of errors. A score no better than chance "
+        "would leave accuracy flat.",
+    ):
+        st.stop()
     st.markdown("**Scene S8.** What to do with uncertain predictions? Set them aside (for a "
                 "human, or another test) and keep the rest: accuracy on what is kept rises as "
                 "coverage falls.")

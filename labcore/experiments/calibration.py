@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from labcore import calibration as cal
+from labcore.budget import check_training_time, mlp_training_seconds
 from labcore.classification_data import ClassificationData, DatasetName, load_digits_split, make_toy
 from labcore.classifier import ClassifierSpec, train_classifier
 from labcore.config import Config, param
@@ -86,6 +87,15 @@ class CalibrationConfig(Config):
         "predictions each (adaptive ECE).",
         choices={"uniform": "Equal width", "quantile": "Equal mass (adaptive)"},
     )
+
+    def check(self) -> None:
+        super().check()
+        # Two networks (plain CE and CE + ε), batches of 128, digits' 64 pixels in.
+        dims = (64, *[self.hidden] * self.n_layers, 10)
+        check_training_time(
+            mlp_training_seconds(self.steps, 2, 128, dims),
+            "use fewer training steps, hidden units or layers",
+        )
 
 
 def training_config(config: CalibrationConfig) -> CalibrationConfig:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from labcore.budget import check_training_time, mlp_training_seconds
 from labcore.classification_data import DatasetName
 from labcore.classifier import ClassifierSpec
 from labcore.config import Config, param
@@ -124,6 +125,21 @@ class ClassificationConfig(Config):
         0, label="Seed", group="Training", min=0, max=9999,
         help="The same seed and settings give the same data, model and result.",
     )
+
+    def check(self) -> None:
+        super().check()
+        # Digits: 899 training images (64 pixels) plus the augmented copies; toys: 60 % of
+        # the points. Full batch when the batch size is 0.
+        base = 899 if self.dataset == "digits" else int(0.6 * self.toy_points)
+        rows = self.batch_size or base * (1 + self.train_copies)
+        members = self.members if self.method == "ensemble" else 1
+        d_in, d_out = (64, 11) if self.dataset == "digits" else (2, 4)
+        check_training_time(
+            mlp_training_seconds(self.steps, members, rows,
+                                 (d_in, *[self.hidden] * self.n_layers, d_out)),
+            "use fewer training steps, hidden units, layers, members or augmented copies, "
+            "or a batch size",
+        )
 
     @property
     def is_toy(self) -> bool:

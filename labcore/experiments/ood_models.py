@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from labcore.budget import check_training_time, mlp_training_seconds
 from labcore.classification_data import ClassificationData
 from labcore.classifier import ClassifierOutput, ClassifierSpec, TrainedClassifier, train_classifier
 from labcore.config import Config, param
@@ -53,6 +54,17 @@ class ModelSettings(Config):
     seed: int = param(
         0, label="Seed", group="Training", min=0, max=9999,
         help="The same seed and settings give the same data, models and result.")
+
+
+    def check(self) -> None:
+        super().check()
+        # At most three single networks (plain, MC dropout, UANLL) and the ensemble, batches
+        # of 128 digit images (64 pixels) through two hidden layers.
+        dims = (64, self.hidden, self.hidden, 11)
+        check_training_time(
+            mlp_training_seconds(self.steps, 3 + self.members, 128, dims),
+            "use fewer training steps, hidden units or ensemble members",
+        )
 
 
 def model_spec(name: ModelName, config: ModelSettings) -> ClassifierSpec:
