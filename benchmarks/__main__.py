@@ -10,6 +10,7 @@ from benchmarks.common import format_table
 
 MODULES = [
     "bench_regression", "bench_classification", "bench_calibration", "bench_ood", "bench_app",
+    "bench_classroom",
 ]
 
 

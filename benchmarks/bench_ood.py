@@ -3,9 +3,7 @@ detection, the 2-D toy, and a cache hit through the page's cache."""
 
 from __future__ import annotations
 
-import time
-
-from benchmarks.common import Row, median_time
+from benchmarks.common import Row, cache_hit_row, median_time
 from labcore.classification_data import load_digits_split
 from labcore.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
 from labcore.experiments import ood_models
@@ -65,28 +63,4 @@ def run(quick: bool = False) -> list[Row]:
         Row("OOD 2-D toy, default", t_toy, "s", "", None,
             "4 models on two moons, 8 scores on a 101 × 101 grid"),
     ]
-    return rows + _cache_rows(shift)
-
-
-def _cache_rows(config: ShiftConfig) -> list[Row]:
-    """The default sweep through the page's cache: the second call must not recompute."""
-    import logging
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    from labui.run import clear_caches, run_cached
-
-    calls = []
-
-    def counted(cfg, progress=None):
-        calls.append(cfg)
-        return run_shift(cfg, progress)
-
-    clear_caches()
-    start = time.perf_counter()
-    run_cached(counted, config)
-    t_first = time.perf_counter() - start
-    start = time.perf_counter()
-    run_cached(counted, config)
-    t_hit = time.perf_counter() - start
-    return [Row("OOD shift sweep repeated (cache hit)", t_hit, "s", "sweeps run = 1",
-                len(calls) == 1, f"first {t_first:.2f} s; sweeps run: {len(calls)}")]
+    return [*rows, cache_hit_row("OOD shift sweep", run_shift, shift)]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 import torch
 
-from benchmarks.common import Row, median_time
+from benchmarks.common import Row, cache_hit_row, median_time
 from labcore.losses import mse
 from labcore.models import BatchedMLP
 from labcore.train import TrainConfig, train
@@ -72,30 +71,12 @@ def run(quick: bool = False) -> list[Row]:
 
 def _page_rows(repeats: int) -> list[Row]:
     """The default preset end to end without a cache, then through the page's cache."""
-    import logging
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
     from labcore.experiments.regression import RegressionConfig, run_regression
-    from labui.run import clear_caches, run_cached
 
     config = RegressionConfig()
     t_cold = median_time(lambda: run_regression(config), repeats)
-    calls = []
-
-    def counted(cfg, progress=None):
-        calls.append(cfg)
-        return run_regression(cfg, progress)
-
-    clear_caches()
-    start = time.perf_counter()
-    run_cached(counted, config)
-    t_first = time.perf_counter() - start
-    start = time.perf_counter()
-    run_cached(counted, config)
-    t_hit = time.perf_counter() - start
     return [
         Row("Regression default preset, end to end", t_cold, "s", "≤ 1.5", t_cold <= 1.5,
             "cubic, 20 points, 5-member NLL ensemble, no cache"),
-        Row("Regression preset repeated (cache hit)", t_hit, "s", "trainings = 1",
-            len(calls) == 1, f"first {t_first:.2f} s; trainings run: {len(calls)}"),
+        cache_hit_row("Regression default preset", run_regression, config),
     ]

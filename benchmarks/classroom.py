@@ -9,6 +9,7 @@ Used by the ``load`` test (every session must render, identical configs computed
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import statistics
 import time
@@ -103,7 +104,12 @@ def run_classroom(n_sessions: int = 20, path: str = "regression",
     imports torch in the server) is not counted, as a classroom server is up before the class.
     """
     with running_app(extra_env={"LAB_LOG_LEVEL": "INFO"}) as app:
-        results = asyncio.run(_classroom(app.url, n_sessions, path, int(timeout_s * 1000)))
+        # A thread of its own: Playwright's sync API (e.g. the e2e tests' browser) may already
+        # run an event loop in this thread, and asyncio.run() refuses to nest.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            results = pool.submit(
+                asyncio.run, _classroom(app.url, n_sessions, path, int(timeout_s * 1000))
+            ).result()
         peak = peak_rss_mb(app.pid)
         log = app.read_log()
     trainings = sum("labui.run computing" in line for line in log.splitlines())

@@ -47,7 +47,7 @@ def format_table(rows: list[Row]) -> str:
     lines = [
         (
             r.name,
-            f"{r.value:.3f} {r.unit}" if r.unit != "MB" else f"{r.value:.0f} MB",
+            f"{r.value:.0f} MB" if r.unit == "MB" else f"{r.value:.3f} {r.unit}".strip(),
             r.target,
             "" if r.ok is None else ("yes" if r.ok else "NO"),
             r.note,
@@ -60,3 +60,28 @@ def format_table(rows: list[Row]) -> str:
     for line in lines:
         out.append(" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)))
     return "\n".join(out)
+
+
+def cache_hit_row(name: str, fn: Callable[..., object], config: object) -> Row:
+    """Run ``fn(config)`` twice through the page's cache (``labui.run_cached``): one compute."""
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from labui.run import clear_caches, run_cached
+
+    calls = []
+
+    def counted(cfg, progress=None):
+        calls.append(cfg)
+        return fn(cfg, progress)
+
+    counted.__qualname__ = f"counted_{name}"
+    clear_caches()
+    start = time.perf_counter()
+    run_cached(counted, config)
+    t_first = time.perf_counter() - start
+    start = time.perf_counter()
+    run_cached(counted, config)
+    t_hit = time.perf_counter() - start
+    return Row(f"{name} repeated (cache hit)", t_hit, "s", "computed once", len(calls) == 1,
+               f"first {t_first:.2f} s; computed {len(calls)} time(s)")

@@ -6,11 +6,15 @@ data's content digest keys the cached results.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from labcore.config import Config
 from labcore.user_data import MAX_BYTES, MAX_ROWS, Task, UserData, prepare, read_csv_bytes
 from labui.errors import show_error
+from labui.presets import preset_picker
 
 
 def _default(columns: list[str], wanted: str, fallback: int) -> int:
@@ -76,3 +80,31 @@ def csv_upload(
         st.caption(f"Dropped {data.n_dropped} row(s) with missing or infinite values.")
     return data
 
+
+
+def data_source(
+    *,
+    key: str,
+    presets: Mapping[str, Config],
+    task: Task,
+    inputs: tuple[str, ...],
+    target: str,
+    generated_label: str,
+) -> UserData | None:
+    """A "Data" choice in the sidebar: generated data (with the presets) or the user's CSV.
+
+    Returns:
+        None for generated data (the preset picker is shown), or the validated upload; while
+        no usable file is there the page stops after the uploader's message.
+    """
+    sources = {"generated": generated_label,
+               "upload": f"My CSV file ({', '.join((*inputs, target))})"}
+    source = st.sidebar.radio("Data", list(sources), format_func=sources.get,
+                              key=f"{key}.source", horizontal=True)
+    if source == "generated":
+        preset_picker(presets, key=key)
+        return None
+    data = csv_upload(key=f"{key}.upload", task=task, inputs=inputs, target=target)
+    if data is None:
+        st.stop()
+    return data

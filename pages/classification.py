@@ -24,18 +24,15 @@ from labui import (
     guard,
     hidden_fields,
     init_form_state,
-    preset_picker,
     run_cached,
     sync_url,
 )
 from labui.shell import page_setup
 from labui.teacher import predict_then_reveal, teacher_link
-from labui.upload import csv_upload
+from labui.upload import data_source
 
 KEY = "classification"
 DATA_FIELDS = {"dataset", "toy_points", "toy_noise"}
-SOURCES = {"generated": "Generated (digits or 2-D toys)",
-           "upload": "My CSV file (x1, x2, label)"}
 VIEWS = ["Sample inspector", "Decision map", "Label noise", "Reject uncertain"]
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
 
@@ -48,16 +45,8 @@ st.caption(
 )
 
 init_form_state(ClassificationConfig, key=KEY, presets=report.PRESETS)
-source = st.sidebar.radio("Data", list(SOURCES), format_func=SOURCES.get, key=f"{KEY}.source",
-                          horizontal=True)
-uploaded = None
-if source == "upload":
-    uploaded = csv_upload(key=f"{KEY}.upload", task="classification", inputs=("x1", "x2"),
-                          target="label")
-    if uploaded is None:
-        st.stop()
-else:
-    preset_picker(report.PRESETS, key=KEY)
+uploaded = data_source(key=KEY, presets=report.PRESETS, task="classification", inputs=("x1", "x2"),
+                       target="label", generated_label="Generated (digits or 2-D toys)")
 hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
 with guard():
     config = config_form(ClassificationConfig, key=KEY, hidden=hidden)

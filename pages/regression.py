@@ -20,18 +20,16 @@ from labui import (
     guard,
     hidden_fields,
     init_form_state,
-    preset_picker,
     run_cached,
     sync_url,
 )
 from labui.shell import page_setup
 from labui.teacher import predict_then_reveal, teacher_link
-from labui.upload import csv_upload
+from labui.upload import data_source
 
 KEY = "regression"
 DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
                "add_where", "add_n"}
-SOURCES = {"generated": "Generated (the truth is known)", "upload": "My CSV file (x, y)"}
 VIEWS = ["Bands", "MSE vs NLL", "Would more data help?", "Calibration & training"]
 BAND_NAMES = {
     "total": "Total", "aleatoric": "Aleatoric", "epistemic": "Epistemic",
@@ -47,15 +45,8 @@ st.caption(
 )
 
 init_form_state(RegressionConfig, key=KEY, presets=report.PRESETS)
-source = st.sidebar.radio("Data", list(SOURCES), format_func=SOURCES.get, key=f"{KEY}.source",
-                          horizontal=True)
-uploaded = None
-if source == "upload":
-    uploaded = csv_upload(key=f"{KEY}.upload", task="regression", inputs=("x",), target="y")
-    if uploaded is None:
-        st.stop()
-else:
-    preset_picker(report.PRESETS, key=KEY)
+uploaded = data_source(key=KEY, presets=report.PRESETS, task="regression", inputs=("x",),
+                       target="y", generated_label="Generated (the truth is known)")
 hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
 with guard():
     config = config_form(RegressionConfig, key=KEY, hidden=hidden)

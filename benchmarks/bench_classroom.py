@@ -1,0 +1,33 @@
+"""A classroom of 20 browser sessions at once against one server (see benchmarks/classroom.py)."""
+
+from __future__ import annotations
+
+from benchmarks.app_server import CHROMIUM
+from benchmarks.common import Row
+
+STUDENTS = 20
+WORST_LIMIT_S = 10.0
+MEMORY_LIMIT_MB = 2560
+
+
+def run(quick: bool = False) -> list[Row]:
+    if not CHROMIUM.exists():
+        return [Row("classroom", float("nan"), "s", note=f"no {CHROMIUM}: skipped")]
+    from benchmarks.classroom import run_classroom
+
+    n = 5 if quick else STUDENTS
+    report = run_classroom(n)
+    failed = sum(bool(e) for e in report.errors)
+    return [
+        Row(f"classroom of {n}: median time to first chart", report.median_first, "s",
+            "report", None, "Regression default preset, all sessions at once"),
+        Row(f"classroom of {n}: worst time to first chart", report.worst_first, "s",
+            f"≤ {WORST_LIMIT_S:.0f}", report.worst_first <= WORST_LIMIT_S,
+            f"sessions with an error: {failed}"),
+        Row(f"classroom of {n}: worst time after a change", max(report.after_change_s), "s",
+            "report", None, "every session flips Early stopping"),
+        Row(f"classroom of {n}: trainings run", report.trainings, "", "= 2",
+            report.trainings == 2, f"{2 * n} requests, 2 distinct configs"),
+        Row(f"classroom of {n}: server peak memory", report.peak_mb, "MB",
+            f"≤ {MEMORY_LIMIT_MB}", report.peak_mb <= MEMORY_LIMIT_MB, "VmHWM"),
+    ]
