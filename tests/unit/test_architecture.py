@@ -41,3 +41,13 @@ def test_the_checker_sees_imports():
     # streamlit and the regression figures do import plotly.
     assert "streamlit" in _imported_roots(ROOT / "pages" / "regression.py")
     assert "plotly" in _imported_roots(ROOT / "labcore" / "plots" / "regression.py")
+
+
+def test_no_page_renders_raw_html():
+    # User text (file names, column names, labels) reaches the page; Streamlit escapes HTML in
+    # markdown unless told otherwise, so nobody may tell it otherwise.
+    sources = [ROOT / "app.py", *_python_files("pages"), *_python_files("labui")]
+    offenders = [p.relative_to(ROOT) for p in sources
+                 if any(s in p.read_text(encoding="utf-8")
+                        for s in ("unsafe_allow_html", "st.html(", "components.html"))]
+    assert offenders == []
