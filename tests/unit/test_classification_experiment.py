@@ -49,7 +49,7 @@ def test_config_limits_use_the_house_message():
 def test_thresholds_do_not_enter_the_training_config():
     config = ClassificationConfig(t_co=0.2, t_ce=0.3, label_noise=0.1)
     assert config.model_config() == ClassificationConfig(label_noise=0.1)
-    spec = ClassificationConfig(method="ensemble", members=4, batch_size=0).spec()
+    spec = ClassificationConfig(method="ensemble", members=4, batch_size=0, train_copies=0).spec()
     assert (spec.members, spec.dropout, spec.batch_size, spec.loss) == (4, 0.0, None, "uanll")
     assert ClassificationConfig(method="mc_dropout", dropout=0.2).spec().dropout == 0.2
 
