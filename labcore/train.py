@@ -90,6 +90,18 @@ class TrainHistory:
     steps_run: int
 
 
+def warm_up() -> None:
+    """Build one optimizer and take one step, so the first real training does not pay for it.
+
+    torch imports its compiler machinery the first time an optimizer is built (seconds on a
+    small machine); a server calls this once at start-up instead of in a student's first run.
+    """
+    weight = nn.Parameter(torch.zeros(1))
+    optimiser = make_adam([weight], lr=1e-3, weight_decay=0.0)
+    (weight**2).sum().backward()
+    optimiser.step()
+
+
 def make_adam(params: Sequence[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Adam:
     """Adam, fused into one kernel where this torch build supports it for the device."""
     params = list(params)

@@ -12,7 +12,7 @@ import os
 
 import streamlit as st
 
-from labcore import device
+from labcore import device, train
 
 
 def _configure_logging() -> None:
@@ -39,7 +39,7 @@ def _configure_logging() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start_up() -> tuple[str, str | None]:
-    """Once per process: set torch's thread count and check ``LAB_DEVICE``.
+    """Once per process: set torch's thread count, warm up the optimizer, check ``LAB_DEVICE``.
 
     Returns:
         The device's description, e.g. ``"CPU (4 threads)"``, and None when ``LAB_DEVICE`` is
@@ -47,6 +47,7 @@ def start_up() -> tuple[str, str | None]:
         (``LAB_DEVICE=cpu``) so every experiment can still run.
     """
     device.configure_threads()
+    train.warm_up()
     try:
         chosen = device.default_device()
     except ValueError as exc:

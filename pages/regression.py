@@ -98,23 +98,33 @@ if view == "Bands":
 
 elif view == "MSE vs NLL":
     if not predict_then_reveal(
-        "Two networks see the same data: one trained with MSE, one with the Gaussian NLL. "
-        "Whose noise band can be wider in some places than in others?",
+        "The same networks see the same data, trained once with MSE and once with the "
+        "Gaussian NLL. Whose noise band can be wider in some places than in others?",
         ["The MSE model's", "The NLL model's", "Both", "Neither"], key=f"{KEY}.quiz.mse",
         explanation="Only the NLL model's: it predicts σ(x) for every x, while the MSE model "
         "has one σ for all x, estimated from held-out residuals.",
     ):
         st.stop()
+    beta = config.beta if config.loss == "beta_nll" else 0.5
     with guard():
-        homo = run_variant(config.replace(loss="mse"), "Training the MSE model")
-        hetero = run_variant(config.replace(loss="gaussian_nll"), "Training the NLL model")
-    fig = plots.side_by_side_figure(
-        [homo, hetero], ["MSE: one σ from held-out residuals", "Gaussian NLL: σ(x) learned"])
+        runs = {
+            "MSE: one σ from held-out residuals":
+                run_variant(config.replace(loss="mse"), "Training the MSE model"),
+            "Gaussian NLL: σ(x) learned":
+                run_variant(config.replace(loss="gaussian_nll"), "Training the NLL model"),
+            f"β-NLL (β = {beta:g}): σ(x) learned, mean kept":
+                run_variant(config.replace(loss="beta_nll", beta=beta), "Training the β-NLL model"),
+        }
+    fig = plots.side_by_side_figure(list(runs.values()), list(runs))
     st.plotly_chart(fig, key=f"{KEY}.compare_fig")
     st.caption(
         "Notice: same data, same networks. MSE's noise band has one width everywhere; the "
-        "NLL model's band widens where y is noisier. Try the noise shape \"Growing with |x|\"."
+        "NLL models' bands widen where y is noisier. Plain NLL divides each miss by σ², so where "
+        "it calls the data noisy it stops fitting the mean; β-NLL weights those points back in "
+        "(compare the test RMSE below). Try the preset \"β-NLL: a noisy bump\"."
     )
+    for column, (name, run) in zip(st.columns(len(runs)), runs.items(), strict=True):
+        column.metric(f"Test RMSE — {name.split(':')[0]}", f"{run.metrics['rmse']:.3f}")
     download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")
 
 elif view == "Would more data help?" and uploaded is not None:

@@ -1,0 +1,122 @@
+"""The Regression page (scenes S2–S4, S12) in Streamlit's AppTest.
+
+Runs use short trainings set through the URL (``steps=200``), the way a teacher's link would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+KEY = "regression"
+FAST = {"steps": "200"}
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/regression.py")
+    for name, value in {**FAST, **(query or {})}.items():
+        at.query_params[name] = value
+    at.run()
+    return at
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def widget(at: AppTest, name: str):
+    key = f"{KEY}.{name}"
+    for kind in ("selectbox", "slider", "select_slider", "toggle", "number_input"):
+        for w in getattr(at, kind):
+            if w.key == key:
+                return w
+    raise KeyError(key)
+
+
+def test_default_page_draws_bands_and_sigma_with_titled_axes_and_metrics():
+    at = open_page()
+    assert not at.exception and not at.error
+    figures = charts(at)
+    assert set(figures) == {f"{KEY}.bands_fig", f"{KEY}.sigma_fig"}
+    bands = figures[f"{KEY}.bands_fig"]
+    assert bands["layout"]["xaxis"]["title"]["text"].startswith("x (input")
+    names = {t.get("name") for t in bands["data"]}
+    assert {"predicted mean", "training data", "true mean f(x)"} <= names
+    table = at.table[0].value
+    assert list(table.index) == ["RMSE", "Gaussian NLL", "CRPS", "95 % coverage",
+                                 "95 % interval width", "Conformal coverage", "Conformal width"]
+
+
+def test_changing_a_widget_reruns_and_writes_the_url():
+    at = open_page()
+    widget(at, "method").set_value("none").run()
+    assert not at.exception and not at.error
+    assert at.query_params["method"] == ["none"]
+    # One network has no spread between members: the epistemic band is exactly zero.
+    bands = charts(at)[f"{KEY}.bands_fig"]
+    epistemic = [t for t in bands["data"] if t.get("name") == "epistemic ±2σ (model doubt)"]
+    assert epistemic  # the band is drawn (flat) rather than missing
+
+
+def test_a_link_reproduces_its_settings():
+    at = open_page({"function": "sine", "n_points": "50", "loss": "mse"})
+    assert not at.exception and not at.error
+    assert widget(at, "function").value == "sine"
+    assert widget(at, "n_points").value == 50
+    assert widget(at, "loss").value == "mse"
+
+
+def test_a_bad_link_value_is_an_error_not_a_traceback():
+    at = open_page({"n_points": "99999"})
+    assert not at.exception
+    assert any("Got 99999" in e.value for e in at.error)
+    assert widget(at, "n_points").value == 20  # fell back to the default
+    assert f"{KEY}.bands_fig" in charts(at)
+
+
+def test_settings_over_the_time_limit_are_refused_with_what_to_reduce():
+    at = open_page({"n_points": "2000", "hidden": "256", "n_layers": "4", "steps": "5000"})
+    assert not at.exception
+    assert any("would train for about" in e.value for e in at.error)
+
+
+def test_every_view_renders():
+    at = open_page({"function": "sine", "gap_width": "2.5", "n_points": "60",
+                    "add_where": "gap", "add_n": "30"})
+    view = at.segmented_control(key=f"{KEY}.view")
+    view.set_value("MSE vs NLL").run()
+    assert not at.exception and not at.error
+    assert f"{KEY}.compare_fig" in charts(at)
+    view.set_value("Would more data help?").run()
+    assert not at.exception and not at.error
+    assert f"{KEY}.before_after_fig" in charts(at)
+    before_after = charts(at)[f"{KEY}.before_after_fig"]
+    assert any(t.get("name") == "added points" for t in before_after["data"])
+    view.set_value("Calibration & training").run()
+    assert not at.exception and not at.error
+    assert {f"{KEY}.calibration_fig", f"{KEY}.training_fig"} <= set(charts(at))
+
+
+def test_the_size_sweep_runs_on_its_button():
+    at = open_page({"steps": "100", "n_members": "2"})
+    at.segmented_control(key=f"{KEY}.view").set_value("Would more data help?").run()
+    assert f"{KEY}.sweep_fig" not in charts(at)
+    at.button(key=f"{KEY}.sweep_button").click().run()
+    assert not at.exception and not at.error
+    sweep = charts(at)[f"{KEY}.sweep_fig"]
+    assert sweep["layout"]["xaxis"]["type"] == "log"
+
+
+def test_quiz_mode_holds_the_result_until_the_student_commits():
+    at = open_page({"quiz": "1"})
+    at.segmented_control(key=f"{KEY}.view").set_value("MSE vs NLL").run()
+    assert f"{KEY}.compare_fig" not in charts(at)
+    at.radio(key=f"{KEY}.quiz.mse.answer").set_value("The NLL model's").run()
+    at.button(key=f"{KEY}.quiz.mse.reveal").click().run()
+    assert not at.exception
+    assert f"{KEY}.compare_fig" in charts(at)
