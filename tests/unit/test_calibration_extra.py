@@ -154,3 +154,10 @@ def test_ece_is_in_unit_interval_and_below_mce_for_any_probabilities(raw, seed, 
         assert 0.0 <= ece <= 1.0
         assert mce >= ece - 1e-12
     assert 0.0 <= classwise_ece(probs, labels, n_bins) <= 1.0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_probabilities_are_refused_by_name(bad):
+    probs = np.array([[0.5, 0.5], [bad, 0.5]])
+    with pytest.raises(ValueError, match=r"probs must contain only finite numbers\. Got"):
+        expected_calibration_error(probs, np.array([0, 1]))
