@@ -19,15 +19,19 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Literal
 
 import numpy as np
+import torch
 
 BinStrategy = Literal["uniform", "quantile"]
 
 _PROB_TOLERANCE = 1e-6  # slack for float32 rounding when checking that values lie in [0, 1]
 _SUM_TOLERANCE = 1e-3  # how far a row of probabilities may sum away from 1
 _NLL_FLOOR = 1e-12  # probabilities are clipped here before the log
+_EDGE_SLACK = 1e-9  # |c·B − round(c·B)| below this: c may sit on a bin edge, check exactly
+_BLOCK_ELEMENTS = 1 << 19  # entries of probs per block of the top-label pass (4 MiB of float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,17 +100,16 @@ def _check_labels(labels: object, n: int, n_classes: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def _check_probs_labels(
-    probs: object, labels: object, clip: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate (n, K) probabilities (rows summing to 1 within 1e-3) and (n,) labels.
+def _labels_or_none(labels: object, n: int, n_classes: int) -> np.ndarray | None:
+    """``labels`` as int64 when :func:`_check_labels` would accept them, else None."""
+    try:
+        return _check_labels(labels, n, n_classes)
+    except ValueError:
+        return None
 
-    With ``clip=False`` the (validated) probabilities come back as they are, without the copy
-    that clipping the tolerated ±1e-3 excursions into [0, 1] costs; callers then clip what
-    they use.
-    """
-    probs = _as_array(probs, "probs", 2, check_finite=False)
-    low, high = probs.min(), probs.max()
+
+def _check_range(low: float, high: float, probs: np.ndarray) -> None:
+    """Refuse probs whose smallest/largest entries fall outside [0, 1] (or are NaN/inf)."""
     # NaN fails both comparisons and ±inf the bounds, so this one check also finds them.
     if not (low >= -_PROB_TOLERANCE and high <= 1 + _PROB_TOLERANCE):
         if not (np.isfinite(low) and np.isfinite(high)):
@@ -115,12 +118,24 @@ def _check_probs_labels(
         raise ValueError(
             f"probs must be probabilities in [0, 1]. Got values from {low:g} to {high:g}."
         )
-    sums = np.einsum("ij->i", probs)  # row sums; twice as fast as .sum(axis=1) for small K
+
+
+def _check_sums(sums: np.ndarray) -> None:
     worst = int(np.argmax(np.abs(sums - 1)))
     if abs(sums[worst] - 1) > _SUM_TOLERANCE:
         raise ValueError(f"probs rows must sum to 1. Got a row summing to {sums[worst]:g}.")
+
+
+def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validate (n, K) probabilities (rows summing to 1 within 1e-3) and (n,) labels.
+
+    The probabilities come back clipped into [0, 1] (the check tolerates ±1e-6 outside it).
+    """
+    probs = _as_array(probs, "probs", 2, check_finite=False)
+    _check_range(probs.min(), probs.max(), probs)
+    _check_sums(np.einsum("ij->i", probs))  # row sums; twice as fast as .sum(axis=1)
     labels = _check_labels(labels, probs.shape[0], probs.shape[1])
-    return (np.clip(probs, 0.0, 1.0) if clip else probs), labels
+    return np.clip(probs, 0.0, 1.0), labels
 
 
 def _check_n_bins(n_bins: int) -> None:
@@ -131,13 +146,20 @@ def _check_n_bins(n_bins: int) -> None:
 def _uniform_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Bin index of each value in equal-width bins (lower, upper]; 0 goes to the first bin."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    # ⌈c·B⌉ − 1 is the bin up to float rounding at the edges; one step each way fixes that
-    # exactly against the edges themselves (same result as searchsorted, twice as fast).
-    index = np.ceil(values * n_bins).astype(np.int64) - 1
-    np.clip(index, 0, n_bins - 1, out=index)
-    index -= (index > 0) & (values <= edges[index])
-    index += (index < n_bins - 1) & (values > edges[np.minimum(index + 1, n_bins)])
-    return index, edges
+    shape, values = values.shape, values.reshape(-1)
+    scaled = values * n_bins
+    index = np.ceil(scaled).astype(np.int64)
+    index -= 1
+    np.maximum(index, 0, out=index)  # c = 0 joins the first bin; c ≤ 1 keeps index ≤ B − 1
+    # ⌈c·B⌉ − 1 is the bin except where rounding puts c·B on the wrong side of an integer,
+    # which needs c within a few ulps of an edge; those few are placed against the edges
+    # themselves (as searchsorted would place every value, at twice the cost).
+    np.subtract(scaled, np.rint(scaled), out=scaled)
+    near = np.flatnonzero(np.abs(scaled, out=scaled) < _EDGE_SLACK)
+    if near.size:
+        exact = np.searchsorted(edges, values[near], side="left") - 1
+        index[near] = np.clip(exact, 0, n_bins - 1)
+    return index.reshape(shape), edges
 
 
 def _quantile_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,13 +224,13 @@ def reliability_bins(
         )
     if not np.all((hits == 0) | (hits == 1)):
         raise ValueError(f"correct must hold only 0/1 or booleans. Got {np.unique(hits)[:5]}.")
-    return _bin_statistics(conf, hits, n_bins, strategy)
+    return _bin_statistics(conf, hits == 1, n_bins, strategy)
 
 
 def _bin_statistics(
     conf: np.ndarray, hits: np.ndarray, n_bins: int, strategy: BinStrategy
 ) -> ReliabilityBins:
-    """:func:`reliability_bins` on inputs already checked: conf in [0, 1], hits 0/1."""
+    """:func:`reliability_bins` on inputs already checked: conf in [0, 1], hits boolean."""
     _check_n_bins(n_bins)
     if strategy == "uniform":
         index, edges = _uniform_bin_index(conf, n_bins)
@@ -216,24 +238,69 @@ def _bin_statistics(
         index, edges = _quantile_bin_index(conf, n_bins)
     else:
         raise ValueError(f"strategy must be 'uniform' or 'quantile'. Got {strategy!r}.")
-    counts = np.bincount(index, minlength=n_bins)
+    # Misses and hits per bin from one integer count: (bin, hit) pairs as the index 2·bin + hit.
+    misses, hit_counts = np.bincount(2 * index + hits, minlength=2 * n_bins).reshape(-1, 2).T
+    counts = misses + hit_counts
     filled = np.maximum(counts, 1)
     empty = counts == 0
     mean_conf = np.where(empty, np.nan, np.bincount(index, conf, n_bins) / filled)
-    accuracy = np.where(empty, np.nan, np.bincount(index, hits, n_bins) / filled)
+    accuracy = np.where(empty, np.nan, hit_counts / filled)
     return ReliabilityBins(edges, counts, mean_conf, accuracy)
+
+
+def _top_label(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validated confidences max_k p_k and hits [argmax_k p_k == label], in one blocked pass.
+
+    Accepts exactly what :func:`_check_probs_labels` accepts, with its messages. The (n, K)
+    array is read in blocks that stay in the CPU cache, and the argmax is never formed: a row's
+    prediction is right when p_label equals the row maximum and no earlier class ties with it,
+    so ties go to the lowest class index as ``argmax`` does. Ties are found by counting the
+    entries equal to their row maximum; rows with a tie (rare) are settled by ``argmax``.
+    """
+    probs = np.ascontiguousarray(_as_array(probs, "probs", 2, check_finite=False))
+    n, k = probs.shape
+    confidence, hit = np.empty(n), np.empty(n, dtype=bool)
+    rows = max(1, _BLOCK_ELEMENTS // k)
+    is_max = np.empty((min(rows, n), k), dtype=bool)
+    sums = np.empty(min(rows, n))
+    low, worst, ties = np.inf, 0.0, []
+    labels_ok = _labels_or_none(labels, n, k)
+    flat_index = np.arange(min(rows, n)) * k
+    ones = np.ones(k)
+    with warnings.catch_warnings():  # torch warns about read-only arrays; we only read them
+        warnings.simplefilter("ignore", UserWarning)
+        block_max = torch.from_numpy(confidence)
+        for start in range(0, n, rows):
+            block = probs[start : start + rows]
+            m = block.shape[0]
+            low = np.minimum(low, block.min())  # NaN propagates and fails the range check
+            np.matmul(block, ones, out=sums[:m])  # row sums; BLAS beats .sum(axis=1) for small K
+            worst = max(worst, np.max(np.abs(sums[:m] - 1)))
+            # Row maxima: torch vectorises a short last axis, numpy's max(axis=1) does not.
+            torch.amax(torch.from_numpy(block), dim=1, out=block_max[start : start + m])
+            if labels_ok is None:
+                continue
+            np.equal(block, confidence[start : start + m, None], out=is_max[:m])
+            picked = flat_index[:m] + labels_ok[start : start + m]
+            hit[start : start + m] = is_max[:m].ravel().take(picked)
+            if np.count_nonzero(is_max[:m]) > m:
+                ties.append(start + np.flatnonzero(is_max[:m].sum(axis=1) > 1))
+    _check_range(low, confidence.max(), probs)
+    if worst > _SUM_TOLERANCE:
+        _check_sums(np.einsum("ij->i", probs))  # raises, naming the worst row's sum
+    labels = _check_labels(labels, n, k)
+    if ties:
+        tied = np.concatenate(ties)
+        hit[tied] = probs[tied].argmax(axis=1) == labels[tied]
+    np.clip(confidence, 0.0, 1.0, out=confidence)
+    return confidence, hit
 
 
 def _top_label_bins(
     probs: np.ndarray, labels: np.ndarray, n_bins: int, strategy: BinStrategy
 ) -> ReliabilityBins:
-    probs, labels = _check_probs_labels(probs, labels, clip=False)
-    predicted = probs.argmax(axis=1)
-    n, k = probs.shape
-    flat = np.ascontiguousarray(probs).ravel()
-    confidence = flat.take(np.arange(n) * k + predicted)  # the row maxima, gathered at once
-    np.clip(confidence, 0.0, 1.0, out=confidence)
-    return _bin_statistics(confidence, predicted == labels, n_bins, strategy)
+    confidence, hit = _top_label(probs, labels)
+    return _bin_statistics(confidence, hit, n_bins, strategy)
 
 
 def expected_calibration_error(
