@@ -11,7 +11,8 @@ import streamlit as st
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
     """A button that downloads ``frame`` as UTF-8 CSV (without the index).
 
-    The button's key is ``"download.<filename>"``, so it stays the same widget across reruns;
+    The CSV is made only when the button is clicked (not on every run of the page). The
+    button's key is ``"download.<filename>"``, so it stays the same widget across reruns;
     clicking it does not rerun the page.
 
     Args:
@@ -19,9 +20,13 @@ def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV"
         filename: the file name the browser saves, e.g. ``"regression_metrics.csv"``.
         label: the button's text.
     """
+
+    def csv() -> bytes:
+        return frame.to_csv(index=False).encode("utf-8")
+
     st.download_button(
         label,
-        data=frame.to_csv(index=False).encode("utf-8"),
+        data=csv,
         file_name=filename,
         mime="text/csv",
         key=f"download.{filename}",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from labcore import device, train
 
@@ -66,3 +68,23 @@ def page_setup() -> tuple[str, str | None]:
                        layout="wide")
     _configure_logging()
     return start_up()
+
+
+def lazy_expander(label: str, body: Callable[[], None], *, key: str,
+                  container: DeltaGenerator | None = None) -> None:
+    """An expander whose content ``body()`` runs only while the expander is open.
+
+    A plain ``st.expander`` builds its content on every run and every browser renders it,
+    open or not; for formulas (KaTeX) and code blocks that was about half of a page's
+    rendering work. Opening the expander reruns the page (results come from the cache).
+
+    Args:
+        label: the expander's title.
+        body: draws the content (called inside the expander).
+        key: widget key; ``st.session_state[key]`` is True while the expander is open.
+        container: where to put it (``st.sidebar`` …); the main area when None.
+    """
+    box = (container or st).expander(label, key=key, on_change="rerun")
+    if box.open:
+        with box:
+            body()

@@ -25,7 +25,10 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
     specs = type(config).field_specs()
     options = [PRESET_CONTROL, *specs]
     labels = {PRESET_CONTROL: "Preset picker", **{n: s.label for n, s in specs.items()}}
-    with container.expander("Teacher link"):
+    box = container.expander("Teacher link", key=f"{key}.teacher", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         hide = st.multiselect(
             "Controls to hide from students", options, format_func=labels.get,
             default=[n for n in options if n in hidden_fields()], key=f"{key}.teacher.hide",

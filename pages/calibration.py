@@ -34,7 +34,7 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.shell import page_setup
+from labui.shell import lazy_expander, page_setup
 from labui.teacher import predict_then_reveal, teacher_link
 
 KEY = "calibration"
@@ -226,7 +226,7 @@ else:
                    f"{values}; each model is scored on the test set (ECE with 15 equal-width "
                    "bins) before and after temperature scaling.")
 
-with st.expander("Why these ideas work (the lecture's self-study questions 3 and 4)"):
+def why_it_works() -> None:
     st.markdown(
         "**Why does label smoothing work?** With one-hot targets, cross-entropy keeps "
         "rewarding a larger gap between the true class's logit and the others even after every "
@@ -271,3 +271,7 @@ with st.expander("Why these ideas work (the lecture's self-study questions 3 and
         "−log p(true class) in nats. Brier = Σₖ (pₖ − yₖ)² averaged over samples, from 0 "
         "(perfect) to 2. Everything is measured on the test set; only T is fitted on the "
         "validation set. PyTorch's `label_smoothing = α` is ε = α(K − 1)/K here.")
+
+
+lazy_expander("Why these ideas work (the lecture's self-study questions 3 and 4)", why_it_works,
+              key=f"{KEY}.why")

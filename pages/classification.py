@@ -27,7 +27,7 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.shell import page_setup
+from labui.shell import lazy_expander, page_setup
 from labui.teacher import predict_then_reveal, teacher_link
 from labui.upload import data_source
 
@@ -221,7 +221,7 @@ else:
     with d2:
         download_figure_html(fig, "classification_coverage.html", "Download the figure (HTML)")
 
-with st.expander("The maths behind this page"):
+def maths() -> None:
     st.markdown("**The trick: a regression loss that classifies (UANLL, scene S5).** Treat the "
                 "N class outputs h = softmax(z) as a regression onto the one-hot (or smoothed) "
                 "target y, with Gaussian noise of one variance σ² per sample shared by all N "
@@ -246,3 +246,6 @@ with st.expander("The maths behind this page"):
                 "augmentation sensitivity. Label smoothing ε puts 1−ε on the labelled class and "
                 "ε/(N−1) on every other class (PyTorch's label_smoothing=α is ε = α(N−1)/N). "
                 "NLL is −log p(true class) in nats; ECE is top-label with 15 equal-width bins.")
+
+
+lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")

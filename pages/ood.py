@@ -28,7 +28,7 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.shell import page_setup
+from labui.shell import lazy_expander, page_setup
 from labui.teacher import predict_then_reveal, teacher_link
 
 KEY = "ood"
@@ -85,8 +85,8 @@ if view == "Distribution shift":
     st.caption("Notice: where a person still reads the digit easily, the prediction already "
                "flips, often with high confidence. (Shown: of the test digits the first method "
                "gets right with ≥ 95 % confidence, the one it gets wrong most often.)")
-    with st.expander("What each severity means"):
-        st.dataframe(pd.DataFrame(report.corruption_rows()), hide_index=True)
+    lazy_expander("What each severity means", lambda: st.dataframe(
+        pd.DataFrame(report.corruption_rows()), hide_index=True), key=f"{KEY}.severities")
     d1, d2 = st.columns(2)
     with d1:
         download_csv(pd.DataFrame(report.shift_table(shift)), "ood_shift.csv",
@@ -151,7 +151,7 @@ else:
     st.caption(f"Notice: {report.toy_summary(toy)} {report.toy_accuracy_text(toy)}")
     download_figure_html(fig, "ood_toy.html", "Download the figure (HTML)")
 
-with st.expander("The maths behind this page"):
+def maths() -> None:
     st.markdown("**Scores** (higher = more in-distribution) from logits z and p = softmax(z):")
     st.latex(r"\max_k p_k,\quad \max_k z_k,\quad \textstyle\sum_k p_k\log p_k,\quad "
              r"-E(z)=\log\sum_k e^{z_k}")
@@ -175,3 +175,6 @@ with st.expander("The maths behind this page"):
     st.markdown("References: Ovadia et al. 2019; Hendrycks & Dietterich 2019; Hendrycks & "
                 "Gimpel 2017; Liu et al. 2020; Lakshminarayanan et al. 2017; Gal & Ghahramani "
                 "2016; Nguyen et al. 2015; Hein et al. 2019.")
+
+
+lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")

@@ -23,7 +23,7 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.shell import page_setup
+from labui.shell import lazy_expander, page_setup
 from labui.teacher import predict_then_reveal, teacher_link
 from labui.upload import data_source
 
@@ -190,7 +190,7 @@ else:
         st.caption(f"Notice: validation loss flattening or rising is where early stopping "
                    f"keeps the weights. Ran {steps} of {config.steps} steps.")
 
-with st.expander("The maths behind this page"):
+def maths() -> None:
     st.markdown("**MSE is a Gaussian NLL with σ fixed.** For y ~ N(h(x), σ²):")
     st.latex(r"-\log p(y\mid x) = \tfrac12\log 2\pi + \log\sigma + \frac{(y-h(x))^2}{2\sigma^2}")
     st.markdown("With σ fixed only the last term depends on the network, so minimising it is "
@@ -210,3 +210,6 @@ with st.expander("The maths behind this page"):
                 "95 % of new points from the same process, whatever the model.")
     st.markdown("Metrics use 1,000 held-out points; the Gaussian NLL includes the ½·log 2π "
                 "constant. Training runs on standardised x and y; results are in data units.")
+
+
+lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")

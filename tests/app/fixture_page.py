@@ -21,6 +21,7 @@ if HERE not in sys.path:
 from fake_experiment import PRESETS, FakeConfig, run_fake  # noqa: E402
 
 import labui  # noqa: E402
+from labui.teacher import teacher_link  # noqa: E402
 
 KEY = "fx"
 
@@ -41,3 +42,4 @@ with labui.guard():
 st.metric("Mean", f"{result.mean:.4f}")
 labui.download_csv(pd.DataFrame({"value": result.values}), "fake.csv", "Download CSV")
 labui.download_figure_html(go.Figure(go.Scatter(y=result.values)), "fake.html", "Download figure")
+teacher_link(config, key=KEY)

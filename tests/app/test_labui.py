@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -189,6 +190,24 @@ def test_hidden_fields_have_no_widget_and_keep_the_url_value() -> None:
     at.slider(key="fx.noise").set_value(0.5).run()  # hidden values survive reruns
     assert config_of(at) == FakeConfig(n=30, dropout=True, noise=0.5)
     assert at.query_params["hide"] == "n,dropout"  # non-config keys stay
+
+
+def test_teacher_link_carries_settings_hidden_controls_and_quiz_mode() -> None:
+    at = run_page(n="30")
+    assert at.sidebar.expander[0].label == "Teacher link"
+    assert not at.get("code")  # closed: the link is not built, and no browser renders it
+    at.session_state["fx.teacher"] = True  # what opening the expander does
+    at.run()
+    at.multiselect(key="fx.teacher.hide").set_value(["preset", "n"]).run()
+    at.toggle(key="fx.teacher.quiz").set_value(True).run()
+    link = at.get("code")[0].proto.code_text
+    query = parse_qs(urlsplit(link).query)
+    assert query == {"n": ["30"], "hide": ["preset,n"], "quiz": ["1"]}
+    student = run_page(**{name: values[0] for name, values in query.items()})
+    assert not student.exception and not student.error
+    assert "fx.n" not in keys(student.slider)
+    assert "Preset" not in [box.label for box in student.selectbox]
+    assert config_of(student).n == 30
 
 
 def test_settings_survive_a_visit_to_another_page(tmp_path: Path) -> None:

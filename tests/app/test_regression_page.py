@@ -52,6 +52,16 @@ def test_default_page_draws_bands_and_sigma_with_titled_axes_and_metrics():
                                  "95 % interval width", "Conformal coverage", "Conformal width"]
 
 
+def test_the_maths_is_built_only_when_its_expander_is_opened():
+    at = open_page()
+    assert "The maths behind this page" in [e.label for e in at.expander]
+    assert not at.get("latex")  # closed: nothing to send or render
+    at.session_state[f"{KEY}.maths"] = True  # what opening it in the browser does
+    at.run()
+    formulas = [f.proto.body for f in at.get("latex")]
+    assert len(formulas) == 3 and r"\log\sigma" in formulas[0]
+
+
 def test_changing_a_widget_reruns_and_writes_the_url():
     at = open_page()
     widget(at, "method").set_value("none").run()
