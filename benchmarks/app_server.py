@@ -120,6 +120,45 @@ def launch_chromium(playwright: Any) -> Any:
                                       args=CHROMIUM_ARGS)
 
 
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds used so far) of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in seconds."""
+    return _stat(pid)[1]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, …) right now."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parents[int(entry.name)] = _stat(int(entry.name))[0]
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found += children
+        todo += children
+    return found
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds used so far by the processes in ``pids`` that still run."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            total += cpu_seconds(pid)
+    return total
+
+
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident memory (VmHWM) in MB, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -11,10 +11,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import os
 import statistics
 import time
 
-from benchmarks.app_server import CHROMIUM, CHROMIUM_ARGS, PLOTLY_CHART, peak_rss_mb, running_app
+from benchmarks.app_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PLOTLY_CHART,
+    cpu_seconds,
+    descendants,
+    peak_rss_mb,
+    running_app,
+    tree_cpu_seconds,
+)
 
 EXCEPTION = '[data-testid="stException"]'
 RUNNING = '[data-testid="stStatusWidget"]'
@@ -32,6 +42,8 @@ class ClassroomReport:
         errors: per session, the text of any exception box (empty when none).
         trainings: cache misses the server logged ("computing …" lines).
         peak_mb: the server's peak resident memory.
+        server_cpu_s: CPU seconds the server used while the students worked.
+        client_cpu_s: CPU seconds the clients (browsers, or the protocol clients) used then.
     """
 
     first_chart_s: list[float]
@@ -39,6 +51,8 @@ class ClassroomReport:
     errors: list[str]
     trainings: int
     peak_mb: float
+    server_cpu_s: float = float("nan")
+    client_cpu_s: float = float("nan")
 
     @property
     def median_first(self) -> float:
@@ -92,7 +106,8 @@ async def _warm_up(browser, url: str, timeout_ms: int) -> None:
     await context.close()
 
 
-async def _classroom(url: str, n: int, path_title: str, timeout_ms: int) -> list[tuple]:
+async def _classroom(url: str, n: int, path_title: str, timeout_ms: int, server_pid: int
+                     ) -> tuple[list[tuple], float, float]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -105,11 +120,15 @@ async def _classroom(url: str, n: int, path_title: str, timeout_ms: int) -> list
                 seated += await asyncio.gather(*(
                     _open_home(browser, url, timeout_ms)
                     for _ in range(min(SEATING_BATCH, n - len(seated)))))
+            clients = [pid for pid in descendants(os.getpid()) if pid != server_pid]
+            server_start, clients_start = cpu_seconds(server_pid), tree_cpu_seconds(clients)
             results = await asyncio.gather(
                 *(_student(page, path_title, timeout_ms) for _, page in seated))
+            server_cpu = cpu_seconds(server_pid) - server_start
+            client_cpu = tree_cpu_seconds(clients) - clients_start
             for context, _ in seated:
                 await context.close()
-            return results
+            return results, server_cpu, client_cpu
         finally:
             await browser.close()
 
@@ -129,8 +148,9 @@ def run_classroom(n_sessions: int = 20, page: str = "Regression",
         # A thread of its own: Playwright's sync API (e.g. the e2e tests' browser) may already
         # run an event loop in this thread, and asyncio.run() refuses to nest.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            results = pool.submit(
-                asyncio.run, _classroom(app.url, n_sessions, page, int(timeout_s * 1000))
+            results, server_cpu, client_cpu = pool.submit(
+                asyncio.run,
+                _classroom(app.url, n_sessions, page, int(timeout_s * 1000), app.pid),
             ).result()
         peak = peak_rss_mb(app.pid)
         log = app.read_log()
@@ -138,6 +158,7 @@ def run_classroom(n_sessions: int = 20, page: str = "Regression",
     return ClassroomReport(
         first_chart_s=[r[0] for r in results], after_change_s=[r[1] for r in results],
         errors=[r[2] for r in results], trainings=trainings, peak_mb=peak,
+        server_cpu_s=server_cpu, client_cpu_s=client_cpu,
     )
 
 
@@ -182,3 +203,96 @@ def run_responsiveness(timeout_s: float = 180.0) -> tuple[float, float, float]:
     """
     with running_app() as app, concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, _responsiveness(app.url, int(timeout_s * 1000))).result()
+
+
+# --- the same classroom at the protocol level: the server's side of it -----------------------
+
+PAGE_NAMES = {"Regression": "regression"}
+CHANGED_SETTING = "early_stopping=true"  # the setting every student flips, as in the browsers
+
+
+def _rerun(page_name: str, query: str = "") -> bytes:
+    """A BackMsg asking the server to run ``page_name`` with ``query`` as its URL query."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    message.rerun_script.page_name = page_name
+    message.rerun_script.query_string = query
+    return message.SerializeToString()
+
+
+async def _until_finished(ws, start: float) -> tuple[float, str]:
+    """Read ForwardMsgs until the run finishes: (seconds to the first chart, exception text)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    first, error = float("inf"), ""
+    async for raw in ws:
+        message = ForwardMsg()
+        message.ParseFromString(raw)
+        kind = message.WhichOneof("type")
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "plotly_chart" and first == float("inf"):
+                first = time.perf_counter() - start
+            elif element.WhichOneof("type") == "exception":
+                error = error or element.exception.message
+        elif kind == "script_finished":
+            return first, error
+    return first, error or "the connection closed before the run finished"
+
+
+async def _protocol_student(ws_url: str, page_name: str, seated: asyncio.Barrier,
+                            changed: asyncio.Barrier) -> tuple[float, float, str]:
+    import websockets
+
+    async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
+        await ws.send(_rerun(""))  # the Home page: the student sits down
+        await _until_finished(ws, time.perf_counter())
+        await seated.wait()  # everyone asks for the page at the same instant
+        start = time.perf_counter()
+        await ws.send(_rerun(page_name))
+        first, error = await _until_finished(ws, start)
+        await changed.wait()
+        start = time.perf_counter()
+        await ws.send(_rerun(page_name, CHANGED_SETTING))
+        after, later_error = await _until_finished(ws, start)
+        return first, after, error or later_error
+
+
+async def _protocol_classroom(url: str, n: int, page_name: str, server_pid: int
+                              ) -> tuple[list[tuple], float, float]:
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+    await _protocol_student(ws_url, "", asyncio.Barrier(1), asyncio.Barrier(1))  # the teacher
+    seated, changed = asyncio.Barrier(n + 1), asyncio.Barrier(n)
+    students = [asyncio.create_task(_protocol_student(ws_url, page_name, seated, changed))
+                for _ in range(n)]
+    await asyncio.sleep(0)
+    process = os.getpid()
+    await seated.wait()
+    server_start, client_start = cpu_seconds(server_pid), cpu_seconds(process)
+    results = await asyncio.gather(*students)
+    return (results, cpu_seconds(server_pid) - server_start,
+            cpu_seconds(process) - client_start)
+
+
+def run_server_classroom(n_sessions: int = 20, page: str = "Regression") -> ClassroomReport:
+    """The classroom without browsers: the server's own time to each student's first chart.
+
+    ``n_sessions`` websocket clients speak Streamlit's protocol (what the browser app sends
+    and receives) to ``streamlit run app.py``: each opens Home, then all ask for ``page`` at
+    the same instant; the time counts from that request to the message carrying the page's
+    first chart. Then each changes one setting (Early stopping, through the URL query) and the
+    time to the new chart is taken again. The clients parse messages and render nothing, so
+    the 2 cores are the server's, as in a classroom where every student has a computer.
+    """
+    with running_app(extra_env={"LAB_LOG_LEVEL": "INFO"}) as app:
+        results, server_cpu, client_cpu = asyncio.run(
+            _protocol_classroom(app.url, n_sessions, PAGE_NAMES[page], app.pid))
+        peak = peak_rss_mb(app.pid)
+        log = app.read_log()
+    return ClassroomReport(
+        first_chart_s=[r[0] for r in results], after_change_s=[r[1] for r in results],
+        errors=[r[2] for r in results],
+        trainings=sum("labui.run computing" in line for line in log.splitlines()),
+        peak_mb=peak, server_cpu_s=server_cpu, client_cpu_s=client_cpu,
+    )
