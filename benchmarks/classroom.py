@@ -133,6 +133,16 @@ async def _classroom(url: str, n: int, path_title: str, timeout_ms: int, server_
             await browser.close()
 
 
+def _in_own_thread(coroutine):
+    """``asyncio.run(coroutine)`` in a thread of its own, and its result.
+
+    Playwright's sync API (e.g. the e2e tests' browser) may already run an event loop in the
+    calling thread, and asyncio.run() refuses to nest.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run_classroom(n_sessions: int = 20, page: str = "Regression",
                   timeout_s: float = 300.0) -> ClassroomReport:
     """Start the app; seat ``n_sessions`` students on Home; all open ``page`` at once.
@@ -145,13 +155,8 @@ def run_classroom(n_sessions: int = 20, page: str = "Regression",
     the new chart.
     """
     with running_app(extra_env={"LAB_LOG_LEVEL": "INFO"}) as app:
-        # A thread of its own: Playwright's sync API (e.g. the e2e tests' browser) may already
-        # run an event loop in this thread, and asyncio.run() refuses to nest.
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            results, server_cpu, client_cpu = pool.submit(
-                asyncio.run,
-                _classroom(app.url, n_sessions, page, int(timeout_s * 1000), app.pid),
-            ).result()
+        results, server_cpu, client_cpu = _in_own_thread(
+            _classroom(app.url, n_sessions, page, int(timeout_s * 1000), app.pid))
         peak = peak_rss_mb(app.pid)
         log = app.read_log()
     trainings = sum("labui.run computing" in line for line in log.splitlines())
@@ -201,8 +206,8 @@ def run_responsiveness(timeout_s: float = 180.0) -> tuple[float, float, float]:
     Returns:
         (alone, during the other session's training, the long run's own time to its chart).
     """
-    with running_app() as app, concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, _responsiveness(app.url, int(timeout_s * 1000))).result()
+    with running_app() as app:
+        return _in_own_thread(_responsiveness(app.url, int(timeout_s * 1000)))
 
 
 # --- the same classroom at the protocol level: the server's side of it -----------------------
@@ -286,7 +291,7 @@ def run_server_classroom(n_sessions: int = 20, page: str = "Regression") -> Clas
     the 2 cores are the server's, as in a classroom where every student has a computer.
     """
     with running_app(extra_env={"LAB_LOG_LEVEL": "INFO"}) as app:
-        results, server_cpu, client_cpu = asyncio.run(
+        results, server_cpu, client_cpu = _in_own_thread(
             _protocol_classroom(app.url, n_sessions, PAGE_NAMES[page], app.pid))
         peak = peak_rss_mb(app.pid)
         log = app.read_log()
