@@ -265,6 +265,22 @@ def test_regression_page(page: Any, browser: Any, app_url: str) -> None:
         context.close()
 
 
+def test_regression_extras_are_built_on_demand(page: Any) -> None:
+    # The maths and the bands CSV are made only when asked for; asking works in the browser.
+    open_page(page, "/regression")
+    assert page.locator(".katex").count() == 0  # the expander is closed: nothing rendered
+    page.get_by_text("The maths behind this page", exact=True).click()
+    page.locator(".katex").first.wait_for(state="visible", timeout=WAIT_MS)
+    wait_for_app(page)
+    assert page.locator(".katex").count() == 3
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_role("button", name="Download the bands (CSV)").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].split(",")[:3] == ["x", "true_mean", "true_std"]
+    assert len(lines) > 100  # one row per grid point, plus the header
+    assert_no_exception(page)
+
+
 @pytest.mark.parametrize("name", LATER_PAGES)
 def test_later_page(page: Any, name: str) -> None:
     open_page(page, f"/{name}")
