@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config
+from labui.shell import lazy_expander
 from labui.state import HIDE_PARAM, hidden_fields
 
 QUIZ_PARAM = "quiz"
@@ -25,10 +26,8 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
     specs = type(config).field_specs()
     options = [PRESET_CONTROL, *specs]
     labels = {PRESET_CONTROL: "Preset picker", **{n: s.label for n, s in specs.items()}}
-    box = container.expander("Teacher link", key=f"{key}.teacher", on_change="rerun")
-    if not box.open:
-        return
-    with box:
+
+    def link_builder() -> None:
         hide = st.multiselect(
             "Controls to hide from students", options, format_func=labels.get,
             default=[n for n in options if n in hidden_fields()], key=f"{key}.teacher.hide",
@@ -46,6 +45,9 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
         base = str(st.context.url or "").split("?")[0]
         st.code(f"{base}?{urlencode(query, safe=',')}" if query else base, language=None)
         st.caption("Copy the link (icon at the top right of the box) and share it.")
+
+    # Built only while open: every student's browser would otherwise render the code box.
+    lazy_expander("Teacher link", link_builder, key=f"{key}.teacher", container=container)
 
 
 def quiz_mode() -> bool:
