@@ -83,8 +83,8 @@ def _fit_rows(repeats: int) -> list[Row]:
 
 def _page_rows(repeats: int) -> list[Row]:
     """A default run end to end, then the slider's redraw from its cached logits."""
-    from labcore.experiments import calibration_report as report
-    from labcore.experiments.calibration import CalibrationConfig, rescore, run_calibration
+    from labcore.experiments.calibration import report
+    from labcore.experiments.calibration.run import CalibrationConfig, rescore, run_calibration
     from labcore.plots import calibration as plots
 
     config = CalibrationConfig()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from benchmarks.common import Row, median_time
-from labcore.classification_data import augment_views, load_digits_split
-from labcore.experiments.classification import (
+from labcore.data.classification import augment_views, load_digits_split
+from labcore.experiments.classification.run import (
     ClassificationConfig,
     load_data,
     run_classification,
     training_set,
 )
-from labcore.experiments.classification_sweep import run_noise_sweep
-from labcore.experiments.classification_train import fit_with_curves, predict_views
+from labcore.experiments.classification.sweep import run_noise_sweep
+from labcore.experiments.classification.train import fit_with_curves, predict_views
 
 TTA_VIEWS = 16
 

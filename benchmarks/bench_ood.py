@@ -4,10 +4,10 @@ detection, the 2-D toy, and a cache hit through the page's cache."""
 from __future__ import annotations
 
 from benchmarks.common import Row, cache_hit_row, median_time
-from labcore.classification_data import load_digits_split
-from labcore.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
-from labcore.experiments import ood_models
-from labcore.experiments.ood import (
+from labcore.data.classification import load_digits_split
+from labcore.data.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
+from labcore.experiments.ood import models as ood_models
+from labcore.experiments.ood.run import (
     OODConfig,
     ShiftConfig,
     ToyOODConfig,

@@ -10,8 +10,8 @@ import torch
 
 from benchmarks.common import Row, cache_hit_row, median_time
 from labcore.losses import mse
-from labcore.models import BatchedMLP
-from labcore.train import TrainConfig, train
+from labcore.models.mlp import BatchedMLP
+from labcore.models.train import TrainConfig, train
 
 N_POINTS, STEPS, HIDDEN = 500, 1000, 64
 
@@ -83,7 +83,7 @@ def _training_rows(quick: bool) -> list[Row]:
 
 def _page_rows(repeats: int) -> list[Row]:
     """The default preset end to end without a cache, then through the page's cache."""
-    from labcore.experiments.regression import RegressionConfig, run_regression
+    from labcore.experiments.regression.run import RegressionConfig, run_regression
 
     config = RegressionConfig()
     t_cold = median_time(lambda: run_regression(config), repeats)

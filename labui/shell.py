@@ -14,7 +14,8 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from labcore import device, train
+from labcore import device
+from labcore.models import train
 
 
 def _configure_logging() -> None:

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config
-from labcore.user_data import MAX_BYTES, MAX_ROWS, Task, UserData, prepare, read_csv_bytes
+from labcore.data.user_csv import MAX_BYTES, MAX_ROWS, Task, UserData, prepare, read_csv_bytes
 from labui.errors import show_error
 from labui.presets import preset_picker
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments import calibration_report as report
-from labcore.experiments.calibration import (
+from labcore.experiments.calibration import report
+from labcore.experiments.calibration.run import (
     T_MAX,
     T_MIN,
     CalibrationConfig,
@@ -14,7 +14,7 @@ from labcore.experiments.calibration import (
     temperature_curves,
     training_config,
 )
-from labcore.experiments.calibration_sweep import (
+from labcore.experiments.calibration.sweep import (
     SWEEP_SYMBOLS,
     SWEEP_VALUES,
     run_length_sweep,

@@ -3,19 +3,19 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.classifier import S_MAX, S_MIN
-from labcore.experiments import classification_report as report
-from labcore.experiments.classification import ClassificationConfig, run_classification
-from labcore.experiments.classification_sweep import (
+from labcore.experiments.classification import report
+from labcore.experiments.classification.run import ClassificationConfig, run_classification
+from labcore.experiments.classification.sweep import (
     SWEEP_RATES,
     run_noise_sweep,
     run_noise_sweep_upload,
     sweep_config,
 )
-from labcore.experiments.classification_upload import (
+from labcore.experiments.classification.upload import (
     UploadedClassification,
     run_classification_upload,
 )
+from labcore.models.classifier import S_MAX, S_MIN
 from labcore.plots import classification as plots
 from labui import (
     config_form,

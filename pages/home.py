@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from labcore import mle
+from labcore.experiments.home import run as mle
 from labcore.plots import home as plots
 from labui.shell import page_setup
 

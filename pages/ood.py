@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.corruptions import CORRUPTION_LABELS, CORRUPTIONS
-from labcore.experiments import ood_report as report
-from labcore.experiments.ood import (
+from labcore.data.corruptions import CORRUPTION_LABELS, CORRUPTIONS
+from labcore.experiments.ood import report
+from labcore.experiments.ood.run import (
     DETECTORS,
     OOD_SETS,
     OODConfig,

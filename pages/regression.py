@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments import regression_report as report
-from labcore.experiments.regression import (
+from labcore.experiments.regression import report
+from labcore.experiments.regression.run import (
     RegressionConfig,
     UploadedRegression,
     run_regression,

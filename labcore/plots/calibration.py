@@ -18,8 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labcore.experiments.calibration import Scores, TemperatureCurves
-from labcore.experiments.calibration_sweep import SweepResult
+from labcore.experiments.calibration.run import Scores, TemperatureCurves
+from labcore.experiments.calibration.sweep import SweepResult
 
 ACCURACY_COLOR = "#3b6fd8"
 OVER_COLOR = "#f4a6aa"  # opaque, so a gap drawn over a bar keeps its own colour

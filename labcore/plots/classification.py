@@ -13,16 +13,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labcore.classifier import LOSS_LABELS
-from labcore.experiments.classification import ClassificationResult, DecisionMap
-from labcore.experiments.classification_report import (
+from labcore.experiments.classification.report import (
     SCORE_LABELS,
     Split,
     class_label,
     split_of,
 )
-from labcore.experiments.classification_sweep import NoiseSweepResult
-from labcore.selective import AcceptedSubset, oracle_accuracy
+from labcore.experiments.classification.run import ClassificationResult, DecisionMap
+from labcore.experiments.classification.sweep import NoiseSweepResult
+from labcore.models.classifier import LOSS_LABELS
+from labcore.uncertainty.selective import AcceptedSubset, oracle_accuracy
 
 CLASS_COLORS = ("#3b6fd8", "#e08a28", "#2a9d5c", "#d6336c", "#7048e8", "#8c6d31", "#17a2b8",
                 "#868e96", "#b5a000", "#5f3dc4")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labcore.mle import MLEPoint, MLEResult
+from labcore.experiments.home.run import MLEPoint, MLEResult
 
 DATA_COLOR = "#9aa3ad"
 CURRENT_COLOR = "#3b6fd8"

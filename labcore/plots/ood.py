@@ -14,9 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labcore.corruptions import CORRUPTION_LABELS
-from labcore.experiments.ood import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
-from labcore.experiments.ood_shift import METHOD_LABELS
+from labcore.data.corruptions import CORRUPTION_LABELS
+from labcore.experiments.ood.run import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
+from labcore.experiments.ood.shift import METHOD_LABELS
 
 METHOD_COLORS = {
     "plain": "#444444",

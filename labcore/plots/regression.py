@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labcore.experiments.regression import RegressionResult, SizeSweepResult
+from labcore.experiments.regression.run import RegressionResult, SizeSweepResult
 
 TRUE_COLOR = "#222222"
 DATA_COLOR = "#555555"

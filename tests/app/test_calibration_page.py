@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from labcore.experiments import calibration as calx
-from labcore.experiments.calibration_sweep import SWEEP_VALUES
+from labcore.experiments.calibration import run as calx
+from labcore.experiments.calibration.sweep import SWEEP_VALUES
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/calibration.py"

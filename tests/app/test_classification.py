@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import labcore.experiments.classification as engine
-from labcore.experiments.classification_report import PRESETS
+import labcore.experiments.classification.run as engine
+from labcore.experiments.classification.report import PRESETS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "classification"

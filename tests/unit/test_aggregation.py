@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from labcore.aggregation import (
+from labcore.uncertainty.aggregation import (
     aggregate_mean,
     aggregate_mode,
     aggregate_views,

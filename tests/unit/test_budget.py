@@ -11,7 +11,7 @@ from labcore.budget import (
     check_training_time,
     mlp_training_seconds,
 )
-from labcore.experiments.regression import RegressionConfig
+from labcore.experiments.regression.run import RegressionConfig
 
 
 def test_estimate_is_overhead_plus_six_flop_per_weight_and_row():
@@ -37,7 +37,7 @@ def test_runs_within_the_limit_pass_and_longer_ones_say_what_to_reduce():
 def test_the_regression_page_refuses_a_run_of_minutes_but_keeps_its_presets():
     with pytest.raises(ValueError, match="would train for about"):
         RegressionConfig(n_points=2000, hidden=256, n_layers=4, steps=5000, n_members=10)
-    from labcore.experiments.regression_report import PRESETS
+    from labcore.experiments.regression.report import PRESETS
 
     for config in PRESETS.values():  # every preset stays well inside the limit
         rows = config.batch_size or config.n_points + config.add_n

@@ -16,9 +16,9 @@ import torch
 from sklearn.metrics import accuracy_score
 from torchmetrics.classification import MulticlassCalibrationError
 
-from labcore.experiments import calibration as calx
-from labcore.experiments import calibration_report as report
-from labcore.experiments.calibration import (
+from labcore.experiments.calibration import report
+from labcore.experiments.calibration import run as calx
+from labcore.experiments.calibration.run import (
     CalibrationConfig,
     four_panels,
     rescore,
@@ -27,7 +27,7 @@ from labcore.experiments.calibration import (
     temperature_curves,
     training_config,
 )
-from labcore.experiments.calibration_sweep import (
+from labcore.experiments.calibration.sweep import (
     run_length_sweep,
     run_smoothing_sweep,
     sweep_config,

@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from labcore.classification_data import make_toy
-from labcore.classifier import ClassifierSpec, classifier_loss
-from labcore.experiments import classification_report as report
-from labcore.experiments.classification import (
+from labcore.data.classification import make_toy
+from labcore.experiments.classification import report
+from labcore.experiments.classification.run import (
     ClassificationConfig,
     rejection_scores,
     run_classification,
 )
-from labcore.experiments.classification_sweep import run_noise_sweep, sweep_config
-from labcore.experiments.classification_train import fit_with_curves, predict_views
+from labcore.experiments.classification.sweep import run_noise_sweep, sweep_config
+from labcore.experiments.classification.train import fit_with_curves, predict_views
 from labcore.losses import smooth_labels
-from labcore.models import BatchedMLP
-from labcore.selective import accepted_subset, aurc
+from labcore.models.classifier import ClassifierSpec, classifier_loss
+from labcore.models.mlp import BatchedMLP
+from labcore.uncertainty.selective import accepted_subset, aurc
 
 TOY = ClassificationConfig(dataset="moons", label_noise=0.1, method="ensemble", members=3,
                            steps=200, n_views=4, aug_strength=2.0, train_copies=1)

@@ -7,10 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from labcore.experiments import classification_report as report
-from labcore.experiments.classification import ClassificationConfig
-from labcore.experiments.classification_sweep import run_noise_sweep_upload
-from labcore.experiments.classification_upload import (
+from labcore.data.user_csv import prepare, read_csv_bytes
+from labcore.experiments.classification import report
+from labcore.experiments.classification.run import ClassificationConfig
+from labcore.experiments.classification.sweep import run_noise_sweep_upload
+from labcore.experiments.classification.upload import (
     MAP_MARGIN,
     UploadedClassification,
     run_classification_upload,
@@ -18,7 +19,6 @@ from labcore.experiments.classification_upload import (
     uploaded_data,
 )
 from labcore.plots import classification as plots
-from labcore.user_data import prepare, read_csv_bytes
 
 FAST = ClassificationConfig(label_noise=0.0, steps=200, n_views=4, train_copies=1)
 

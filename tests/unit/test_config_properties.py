@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labcore.config import Config
-from labcore.experiments.calibration import CalibrationConfig, run_calibration
-from labcore.experiments.classification import ClassificationConfig, run_classification
-from labcore.experiments.ood import OODLabConfig, run_shift
-from labcore.experiments.regression import RegressionConfig, run_regression
-from labcore.mle import MLEConfig, run_mle
+from labcore.experiments.calibration.run import CalibrationConfig, run_calibration
+from labcore.experiments.classification.run import ClassificationConfig, run_classification
+from labcore.experiments.home.run import MLEConfig, run_mle
+from labcore.experiments.ood.run import OODLabConfig, run_shift
+from labcore.experiments.regression.run import RegressionConfig, run_regression
 
 CONFIGS = [RegressionConfig, ClassificationConfig, CalibrationConfig, OODLabConfig, MLEConfig]
 

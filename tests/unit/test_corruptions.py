@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from labcore.classification_data import load_digits_split
-from labcore.corruptions import (
+from labcore.data.classification import load_digits_split
+from labcore.data.corruptions import (
     CORRUPTIONS,
     MAX_SEVERITY,
     SEVERITY_LEVELS,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from labcore.experiments.regression import RegressionConfig, run_regression
-from labcore.models import BatchedMLP
+from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.models.mlp import BatchedMLP
 
 pytestmark = pytest.mark.gpu
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from labcore import mle
-from labcore.mle import MLEConfig
+from labcore.experiments.home import run as mle
+from labcore.experiments.home.run import MLEConfig
 
 DISTRIBUTIONS = ["gaussian", "laplace", "bernoulli", "categorical"]
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from labcore.models import BatchedMLP
+from labcore.models.mlp import BatchedMLP
 
 
 def test_output_shapes_for_shared_and_per_member_inputs():

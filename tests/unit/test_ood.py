@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics
 
-from labcore.ood import (
+from labcore.ood.detection import (
     aupr,
     auroc,
     fpr_at_tpr,

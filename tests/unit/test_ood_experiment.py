@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from labcore.classification_data import load_digits_split
-from labcore.classifier import ClassifierSpec, train_classifier
-from labcore.corruptions import CORRUPTIONS
-from labcore.experiments import ood_models
-from labcore.experiments.ood import (
+from labcore.data.classification import load_digits_split
+from labcore.data.corruptions import CORRUPTIONS
+from labcore.experiments.ood import models as ood_models
+from labcore.experiments.ood.fooling import make_fooling_images
+from labcore.experiments.ood.models import model_spec
+from labcore.experiments.ood.run import (
     DETECTORS,
     OODConfig,
     OODLabConfig,
@@ -23,8 +24,7 @@ from labcore.experiments.ood import (
     run_shift,
     run_toy_ood,
 )
-from labcore.experiments.ood_models import model_spec
-from labcore.fooling import make_fooling_images
+from labcore.models.classifier import ClassifierSpec, train_classifier
 
 # --- configs --------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from labcore import ood
-from labcore.ood_scores import SCORE_NAMES, neg_mutual_information, ood_score, uanll_certainty
+from labcore.ood import detection as ood
+from labcore.ood.scores import SCORE_NAMES, neg_mutual_information, ood_score, uanll_certainty
 
 
 def _logits(seed: int, s: int = 4, n: int = 30, k: int = 5) -> np.ndarray:

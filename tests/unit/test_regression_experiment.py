@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labcore.data import true_mean, true_std
-from labcore.experiments.regression import RegressionConfig, run_regression, run_size_sweep
+from labcore.data.regression import true_mean, true_std
+from labcore.experiments.regression.run import RegressionConfig, run_regression, run_size_sweep
 
 FAST = RegressionConfig(steps=200)  # cubic, 20 points, a 5-member ensemble
 

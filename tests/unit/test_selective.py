@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labcore.selective import (
+from labcore.uncertainty.selective import (
     accepted_subset,
     accuracy_coverage_curve,
     aurc,

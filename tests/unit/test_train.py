@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from labcore.losses import gaussian_nll, mse
-from labcore.models import BatchedMLP
-from labcore.train import TrainConfig, TrainingDiverged, train
+from labcore.models.mlp import BatchedMLP
+from labcore.models.train import TrainConfig, TrainingDiverged, train
 
 
 def _nll_loss(model: nn.Module, batch) -> torch.Tensor:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from labcore.uncertainty import (
+from labcore.uncertainty.decomposition import (
     certainty_from_log_var,
     confidence,
     entropy_decomposition,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labcore.user_data import MAX_BYTES, MAX_ROWS, MIN_ROWS, prepare, read_csv_bytes
+from labcore.data.user_csv import MAX_BYTES, MAX_ROWS, MIN_ROWS, prepare, read_csv_bytes
 
 
 def _csv(rows: list[tuple], header: str = "x,y") -> bytes:

@@ -18,20 +18,20 @@ from collections.abc import Mapping
 import numpy as np
 
 from labcore import calibration as cal
-from labcore import selective
-from labcore.classification_data import (
+from labcore.data.classification import (
     ClassificationData,
     add_label_noise,
     augment_views,
     load_dataset,
     noise_pairs,
 )
-from labcore.data import rng_for
-from labcore.experiments.classification_config import DATASET_CHOICES, ClassificationConfig
-from labcore.experiments.classification_train import ViewScores, fit_with_curves, predict_views
-from labcore.ood import auroc
-from labcore.train import Progress
-from labcore.uncertainty import entropy_decomposition
+from labcore.data.regression import rng_for
+from labcore.experiments.classification.config import DATASET_CHOICES, ClassificationConfig
+from labcore.experiments.classification.train import ViewScores, fit_with_curves, predict_views
+from labcore.models.train import Progress
+from labcore.ood.detection import auroc
+from labcore.uncertainty import selective
+from labcore.uncertainty.decomposition import entropy_decomposition
 
 GRID_SIZE = 100  # the decision map is GRID_SIZE × GRID_SIZE points
 GRID_MARGIN = 0.5  # how far a toy's map reaches beyond the data (standardised units)

@@ -13,15 +13,15 @@ from typing import Literal
 
 import numpy as np
 
-from labcore import selective
-from labcore.aggregation import AGGREGATION_LABELS, aggregate_views, hard_flags
-from labcore.classifier import LOSS_LABELS
-from labcore.experiments.classification import (
+from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
     SplitPredictions,
 )
-from labcore.experiments.classification_sweep import NoiseSweepResult
+from labcore.experiments.classification.sweep import NoiseSweepResult
+from labcore.models.classifier import LOSS_LABELS
+from labcore.uncertainty import selective
+from labcore.uncertainty.aggregation import AGGREGATION_LABELS, aggregate_views, hard_flags
 
 Split = Literal["test", "train"]
 

@@ -18,10 +18,15 @@ from typing import Literal
 import numpy as np
 
 from labcore.budget import check_training_time, mlp_training_seconds
-from labcore.classification_data import ClassificationData
-from labcore.classifier import ClassifierOutput, ClassifierSpec, TrainedClassifier, train_classifier
 from labcore.config import Config, param
-from labcore.train import Progress
+from labcore.data.classification import ClassificationData
+from labcore.models.classifier import (
+    ClassifierOutput,
+    ClassifierSpec,
+    TrainedClassifier,
+    train_classifier,
+)
+from labcore.models.train import Progress
 
 ModelName = Literal["plain", "mc_dropout", "ensemble", "uanll"]
 MODEL_LABELS: dict[str, str] = {

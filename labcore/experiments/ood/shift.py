@@ -17,11 +17,11 @@ from typing import Literal
 import numpy as np
 
 from labcore import calibration as cal
-from labcore.classification_data import augment_views, load_digits_split
 from labcore.config import Config, param
-from labcore.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
-from labcore.experiments.ood_models import ModelName, ModelSettings, predict, train_models
-from labcore.train import Progress
+from labcore.data.classification import augment_views, load_digits_split
+from labcore.data.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
+from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
+from labcore.models.train import Progress
 
 MethodName = Literal["plain", "temperature", "mc_dropout", "ensemble", "uanll", "tta"]
 METHODS: tuple[MethodName, ...] = ("plain", "temperature", "mc_dropout", "ensemble", "uanll",

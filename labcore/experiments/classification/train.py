@@ -19,18 +19,18 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from labcore.classifier import (
+from labcore.device import default_device
+from labcore.losses import smooth_labels
+from labcore.models.classifier import (
     LOSS_LABELS,
     ClassifierSpec,
     LossName,
     TrainedClassifier,
     classifier_loss,
 )
-from labcore.device import default_device
-from labcore.losses import smooth_labels
-from labcore.models import BatchedMLP
-from labcore.train import Progress, TrainConfig, train
-from labcore.uncertainty import certainty_from_log_var
+from labcore.models.mlp import BatchedMLP
+from labcore.models.train import Progress, TrainConfig, train
+from labcore.uncertainty.decomposition import certainty_from_log_var
 
 
 @dataclasses.dataclass

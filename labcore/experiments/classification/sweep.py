@@ -13,15 +13,15 @@ import dataclasses
 import numpy as np
 
 from labcore import calibration as cal
-from labcore import selective
-from labcore.classification_data import ClassificationData, add_label_noise, noise_pairs
-from labcore.classifier import LOSS_LABELS
-from labcore.experiments.classification import ClassificationConfig, load_data, training_set
-from labcore.experiments.classification_train import fit_with_curves
-from labcore.experiments.classification_upload import UploadedClassification, uploaded_data
-from labcore.ood import auroc
-from labcore.train import Progress
-from labcore.uncertainty import certainty_from_log_var
+from labcore.data.classification import ClassificationData, add_label_noise, noise_pairs
+from labcore.experiments.classification.run import ClassificationConfig, load_data, training_set
+from labcore.experiments.classification.train import fit_with_curves
+from labcore.experiments.classification.upload import UploadedClassification, uploaded_data
+from labcore.models.classifier import LOSS_LABELS
+from labcore.models.train import Progress
+from labcore.ood.detection import auroc
+from labcore.uncertainty import selective
+from labcore.uncertainty.decomposition import certainty_from_log_var
 
 SWEEP_RATES = (0.0, 0.2, 0.4)
 SWEEP_LOSSES = ("ce", "mse", "uanll")

@@ -16,8 +16,8 @@ import torch
 
 from labcore.device import default_device
 from labcore.losses import brier, cross_entropy, smooth_labels, uanll
-from labcore.models import BatchedMLP
-from labcore.train import Progress, TrainConfig, TrainHistory, train
+from labcore.models.mlp import BatchedMLP
+from labcore.models.train import Progress, TrainConfig, TrainHistory, train
 
 LossName = Literal["ce", "mse", "uanll"]
 S_MIN, S_MAX = -8.0, 4.0

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from labcore.experiments.calibration import (
+from labcore.experiments.calibration.run import (
     CalibrationConfig,
     classifier_spec,
     load_data,
@@ -25,7 +25,7 @@ from labcore.experiments.calibration import (
     train_model,
     training_config,
 )
-from labcore.train import Progress
+from labcore.models.train import Progress
 
 SweepParameter = Literal["smoothing", "steps", "hidden"]
 SWEEP_VALUES: dict[str, tuple[float, ...]] = {

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from labcore.data import rng_for
+from labcore.data.regression import rng_for
 
 ToyName = Literal["moons", "circles", "blobs", "spirals"]
 DatasetName = Literal["digits", "moons", "circles", "blobs", "spirals"]

@@ -12,15 +12,15 @@ import dataclasses
 
 import numpy as np
 
-from labcore.classification_data import ClassificationData
-from labcore.data import rng_for
-from labcore.experiments.classification import (
+from labcore.data.classification import ClassificationData
+from labcore.data.regression import rng_for
+from labcore.data.user_csv import MAX_CLASSES, UserData
+from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
     run_on_data,
 )
-from labcore.train import Progress
-from labcore.user_data import MAX_CLASSES, UserData
+from labcore.models.train import Progress
 
 VAL_FRACTION = 0.2
 TEST_FRACTION = 0.2

@@ -6,8 +6,9 @@ from typing import Literal
 
 import numpy as np
 
-from labcore.corruptions import CORRUPTION_LABELS, SEVERITY_LEVELS, describe
-from labcore.experiments.ood import (
+from labcore.data.corruptions import CORRUPTION_LABELS, SEVERITY_LEVELS, describe
+from labcore.experiments.ood.models import MODEL_LABELS
+from labcore.experiments.ood.run import (
     DETECTORS,
     OOD_SETS,
     OODLabConfig,
@@ -15,8 +16,7 @@ from labcore.experiments.ood import (
     ShiftResult,
     ToyOODResult,
 )
-from labcore.experiments.ood_models import MODEL_LABELS
-from labcore.experiments.ood_shift import METHOD_LABELS, METRICS
+from labcore.experiments.ood.shift import METHOD_LABELS, METRICS
 
 DetectionMetric = Literal["auroc", "fpr95", "aupr"]
 DETECTION_METRICS: dict[str, str] = {

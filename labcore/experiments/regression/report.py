@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labcore.experiments.regression import RegressionConfig, RegressionResult, SizeSweepResult
+from labcore.experiments.regression.run import RegressionConfig, RegressionResult, SizeSweepResult
 
 PRESETS: dict[str, RegressionConfig] = {
     "S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)": RegressionConfig(),

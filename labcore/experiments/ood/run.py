@@ -27,16 +27,16 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
-from labcore import ood
-from labcore.classification_data import ClassificationData, load_digits_split, make_toy
-from labcore.classifier import TrainedClassifier
 from labcore.config import Config, param
-from labcore.data import rng_for
-from labcore.experiments.ood_models import ModelName, ModelSettings, predict, train_models
-from labcore.experiments.ood_shift import METHODS, ShiftConfig, ShiftResult, run_shift
-from labcore.fooling import FoolingImages, make_fooling_images
-from labcore.ood_scores import ScoreName, ood_score
-from labcore.train import Progress
+from labcore.data.classification import ClassificationData, load_digits_split, make_toy
+from labcore.data.regression import rng_for
+from labcore.experiments.ood.fooling import FoolingImages, make_fooling_images
+from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
+from labcore.experiments.ood.shift import METHODS, ShiftConfig, ShiftResult, run_shift
+from labcore.models.classifier import TrainedClassifier
+from labcore.models.train import Progress
+from labcore.ood import detection as ood
+from labcore.ood.scores import ScoreName, ood_score
 
 __all__ = [
     "DETECTORS", "METHODS", "OOD_SETS", "OODConfig", "OODLabConfig", "OODResult", "ShiftConfig",

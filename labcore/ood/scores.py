@@ -24,9 +24,9 @@ from typing import Literal
 
 import numpy as np
 
-from labcore import ood
 from labcore.calibration.temperature import softmax
-from labcore.uncertainty import (
+from labcore.ood import detection as ood
+from labcore.uncertainty.decomposition import (
     certainty_from_log_var,
     confidence,
     entropy_decomposition,

@@ -16,14 +16,21 @@ import numpy as np
 import torch
 
 from labcore import calibration as cal
-from labcore.data import GRID_RANGE, X_RANGE, make_regression, rng_for, true_mean, true_std
+from labcore.data.regression import (
+    GRID_RANGE,
+    X_RANGE,
+    make_regression,
+    rng_for,
+    true_mean,
+    true_std,
+)
+from labcore.data.user_csv import UserData
 from labcore.device import default_device
-from labcore.experiments.regression_config import RegressionConfig
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.losses import LOG_VAR_MAX, LOG_VAR_MIN, beta_nll, gaussian_nll, mse
-from labcore.models import BatchedMLP
-from labcore.train import Progress, TrainConfig, TrainingDiverged, train
-from labcore.uncertainty import variance_decomposition
-from labcore.user_data import UserData
+from labcore.models.mlp import BatchedMLP
+from labcore.models.train import Progress, TrainConfig, TrainingDiverged, train
+from labcore.uncertainty.decomposition import variance_decomposition
 
 GRID_POINTS = 400
 TEST_POINTS = 1000

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from labcore import calibration as cal
-from labcore.experiments.calibration import (
+from labcore.experiments.calibration.run import (
     T_MAX,
     T_MIN,
     CalibrationConfig,
@@ -19,7 +19,7 @@ from labcore.experiments.calibration import (
     ModelKind,
     Scores,
 )
-from labcore.experiments.calibration_sweep import SweepResult
+from labcore.experiments.calibration.sweep import SweepResult
 
 PRESETS: dict[str, CalibrationConfig] = {
     "S9 · Digits, ε = 0.1 (the lecture's example)": CalibrationConfig(),

@@ -9,9 +9,9 @@ import dataclasses
 from typing import Literal
 
 from labcore.budget import check_training_time, mlp_training_seconds
-from labcore.classification_data import DatasetName
-from labcore.classifier import ClassifierSpec
 from labcore.config import Config, param
+from labcore.data.classification import DatasetName
+from labcore.models.classifier import ClassifierSpec
 
 DATASET_CHOICES = {
     "digits": "Digits (8×8 images, 10 classes)",

@@ -26,9 +26,9 @@ import dataclasses
 import numpy as np
 import torch
 
-from labcore.classifier import TrainedClassifier
-from labcore.data import rng_for
-from labcore.train import Progress
+from labcore.data.regression import rng_for
+from labcore.models.classifier import TrainedClassifier
+from labcore.models.train import Progress
 
 TARGET_CONFIDENCE = 0.99
 

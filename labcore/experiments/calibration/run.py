@@ -23,10 +23,10 @@ import numpy as np
 
 from labcore import calibration as cal
 from labcore.budget import check_training_time, mlp_training_seconds
-from labcore.classification_data import ClassificationData, DatasetName, load_digits_split, make_toy
-from labcore.classifier import ClassifierSpec, train_classifier
 from labcore.config import Config, param
-from labcore.train import Progress
+from labcore.data.classification import ClassificationData, DatasetName, load_digits_split, make_toy
+from labcore.models.classifier import ClassifierSpec, train_classifier
+from labcore.models.train import Progress
 
 ModelKind = Literal["plain", "smoothed"]
 

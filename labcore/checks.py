@@ -1,0 +1,42 @@
+"""Input checks shared by the metric functions: one place says what a bad array is.
+
+Every check raises ``ValueError("<name> must be …. Got <value>.")`` so that a page can show it
+as it is.
+
+Example:
+    >>> float_array([1, 2], "scores", ndim=1)
+    array([1., 2.])
+    >>> float_array([1.0, float("nan")], "scores", ndim=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: scores must contain only finite numbers. Got nan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def float_array(values: object, name: str, ndim: int | None = None,
+                check_finite: bool = True) -> np.ndarray:
+    """``values`` as a non-empty float array with ``ndim`` dimensions and only finite entries.
+
+    Args:
+        values: anything ``np.asarray`` accepts.
+        name: what the message calls the argument, e.g. ``"scores_in"``.
+        ndim: the number of dimensions required; None accepts any.
+        check_finite: refuse NaN and ±inf (leave it to the caller when False).
+
+    Raises:
+        ValueError: wrong number of dimensions, no entries, or a NaN/inf entry.
+    """
+    array = np.asarray(values, dtype=float)
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array. Got shape {array.shape}.")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty. Got shape {array.shape}.")
+    if check_finite:
+        finite = np.isfinite(array)
+        if not finite.all():
+            raise ValueError(f"{name} must contain only finite numbers. Got {array[~finite][0]}.")
+    return array

@@ -1,0 +1,1 @@
+"""What the lab's models learn from: seeded data whose truth is known, and the user's CSV."""
