@@ -11,6 +11,8 @@ Example (two uniform bins, hand-checkable):
     0.2
 
 References:
+    Naeini, Cooper & Hauskrecht, "Obtaining Well Calibrated Probabilities Using Bayesian
+    Binning", AAAI 2015.
     Guo et al., "On Calibration of Modern Neural Networks", ICML 2017.
     Kull et al., "Beyond temperature scaling: Obtaining well-calibrated multiclass
     probabilities with Dirichlet calibration", NeurIPS 2019.
@@ -19,19 +21,17 @@ References:
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Literal
 
 import numpy as np
-import torch
+
+from labcore.checks import float_array
 
 BinStrategy = Literal["uniform", "quantile"]
 
 _PROB_TOLERANCE = 1e-6  # slack for float32 rounding when checking that values lie in [0, 1]
 _SUM_TOLERANCE = 1e-3  # how far a row of probabilities may sum away from 1
 _NLL_FLOOR = 1e-12  # probabilities are clipped here before the log
-_EDGE_SLACK = 1e-9  # |c·B − round(c·B)| below this: c may sit on a bin edge, check exactly
-_BLOCK_ELEMENTS = 1 << 19  # entries of probs per block of the top-label pass (4 MiB of float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,18 +75,6 @@ class ReliabilityBins:
         return float(np.max(self.gap[self.counts > 0]))
 
 
-def _as_array(values: object, name: str, ndim: int, check_finite: bool = True) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array. Got shape {array.shape}.")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one sample. Got shape {array.shape}.")
-    if check_finite and not np.all(np.isfinite(array)):
-        bad = array[~np.isfinite(array)][0]
-        raise ValueError(f"{name} must contain only finite numbers. Got {bad}.")
-    return array
-
-
 def _check_labels(labels: object, n: int, n_classes: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (n,):
@@ -100,40 +88,21 @@ def _check_labels(labels: object, n: int, n_classes: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def _labels_or_none(labels: object, n: int, n_classes: int) -> np.ndarray | None:
-    """``labels`` as int64 when :func:`_check_labels` would accept them, else None."""
-    try:
-        return _check_labels(labels, n, n_classes)
-    except ValueError:
-        return None
-
-
-def _check_range(low: float, high: float, probs: np.ndarray) -> None:
-    """Refuse probs whose smallest/largest entries fall outside [0, 1] (or are NaN/inf)."""
-    # NaN fails both comparisons and ±inf the bounds, so this one check also finds them.
-    if not (low >= -_PROB_TOLERANCE and high <= 1 + _PROB_TOLERANCE):
-        if not (np.isfinite(low) and np.isfinite(high)):
-            bad = probs[~np.isfinite(probs)][0]
-            raise ValueError(f"probs must contain only finite numbers. Got {bad}.")
-        raise ValueError(
-            f"probs must be probabilities in [0, 1]. Got values from {low:g} to {high:g}."
-        )
-
-
-def _check_sums(sums: np.ndarray) -> None:
-    worst = int(np.argmax(np.abs(sums - 1)))
-    if abs(sums[worst] - 1) > _SUM_TOLERANCE:
-        raise ValueError(f"probs rows must sum to 1. Got a row summing to {sums[worst]:g}.")
-
-
 def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
     """Validate (n, K) probabilities (rows summing to 1 within 1e-3) and (n,) labels.
 
     The probabilities come back clipped into [0, 1] (the check tolerates ±1e-6 outside it).
     """
-    probs = _as_array(probs, "probs", 2, check_finite=False)
-    _check_range(probs.min(), probs.max(), probs)
-    _check_sums(np.einsum("ij->i", probs))  # row sums; twice as fast as .sum(axis=1)
+    probs = float_array(probs, "probs", ndim=2)
+    low, high = probs.min(), probs.max()
+    if low < -_PROB_TOLERANCE or high > 1 + _PROB_TOLERANCE:
+        raise ValueError(
+            f"probs must be probabilities in [0, 1]. Got values from {low:g} to {high:g}."
+        )
+    sums = probs.sum(axis=1)
+    worst = sums[np.argmax(np.abs(sums - 1))]
+    if abs(worst - 1) > _SUM_TOLERANCE:
+        raise ValueError(f"probs rows must sum to 1. Got a row summing to {worst:g}.")
     labels = _check_labels(labels, probs.shape[0], probs.shape[1])
     return np.clip(probs, 0.0, 1.0), labels
 
@@ -144,22 +113,19 @@ def _check_n_bins(n_bins: int) -> None:
 
 
 def _uniform_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index of each value in equal-width bins (lower, upper]; 0 goes to the first bin."""
+    """Bin b of B equal-width bins holds edges[b] < v <= edges[b+1]; v = 0 joins the first bin.
+
+    Args:
+        values: values in [0, 1], any shape.
+        n_bins: number of bins B.
+
+    Returns:
+        ``(index, edges)``: bin indices in [0, B − 1] of the shape of ``values``, and the
+        (B + 1,) edges 0, 1/B, …, 1.
+    """
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    shape, values = values.shape, values.reshape(-1)
-    scaled = values * n_bins
-    index = np.ceil(scaled).astype(np.int64)
-    index -= 1
-    np.maximum(index, 0, out=index)  # c = 0 joins the first bin; c ≤ 1 keeps index ≤ B − 1
-    # ⌈c·B⌉ − 1 is the bin except where rounding puts c·B on the wrong side of an integer,
-    # which needs c within a few ulps of an edge; those few are placed against the edges
-    # themselves (as searchsorted would place every value, at twice the cost).
-    np.subtract(scaled, np.rint(scaled), out=scaled)
-    near = np.flatnonzero(np.abs(scaled, out=scaled) < _EDGE_SLACK)
-    if near.size:
-        exact = np.searchsorted(edges, values[near], side="left") - 1
-        index[near] = np.clip(exact, 0, n_bins - 1)
-    return index.reshape(shape), edges
+    index = np.searchsorted(edges, values, side="left") - 1
+    return np.clip(index, 0, n_bins - 1), edges
 
 
 def _quantile_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +177,7 @@ def reliability_bins(
         Guo et al. 2017, Sec. 2; Nixon et al., "Measuring Calibration in Deep Learning", 2019
         (equal-mass bins).
     """
-    conf = _as_array(confidences, "confidences", 1)
+    conf = float_array(confidences, "confidences", ndim=1)
     if conf.min() < -_PROB_TOLERANCE or conf.max() > 1 + _PROB_TOLERANCE:
         raise ValueError(
             f"confidences must be in [0, 1]. Got values from {conf.min():g} to {conf.max():g}."
@@ -238,69 +204,24 @@ def _bin_statistics(
         index, edges = _quantile_bin_index(conf, n_bins)
     else:
         raise ValueError(f"strategy must be 'uniform' or 'quantile'. Got {strategy!r}.")
-    # Misses and hits per bin from one integer count: (bin, hit) pairs as the index 2·bin + hit.
-    misses, hit_counts = np.bincount(2 * index + hits, minlength=2 * n_bins).reshape(-1, 2).T
-    counts = misses + hit_counts
-    filled = np.maximum(counts, 1)
-    empty = counts == 0
-    mean_conf = np.where(empty, np.nan, np.bincount(index, conf, n_bins) / filled)
-    accuracy = np.where(empty, np.nan, hit_counts / filled)
+    counts = np.bincount(index, minlength=n_bins)
+    conf_sums = np.bincount(index, weights=conf, minlength=n_bins)
+    hit_sums = np.bincount(index, weights=hits, minlength=n_bins)
+    filled = np.maximum(counts, 1)  # empty bins: divide by 1, then NaN below
+    mean_conf = np.where(counts > 0, conf_sums / filled, np.nan)
+    accuracy = np.where(counts > 0, hit_sums / filled, np.nan)
     return ReliabilityBins(edges, counts, mean_conf, accuracy)
 
 
-def _top_label(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
-    """Validated confidences max_k p_k and hits [argmax_k p_k == label], in one blocked pass.
-
-    Accepts exactly what :func:`_check_probs_labels` accepts, with its messages. The (n, K)
-    array is read in blocks that stay in the CPU cache, and the argmax is never formed: a row's
-    prediction is right when p_label equals the row maximum and no earlier class ties with it,
-    so ties go to the lowest class index as ``argmax`` does. Ties are found by counting the
-    entries equal to their row maximum; rows with a tie (rare) are settled by ``argmax``.
-    """
-    probs = np.ascontiguousarray(_as_array(probs, "probs", 2, check_finite=False))
-    n, k = probs.shape
-    confidence, hit = np.empty(n), np.empty(n, dtype=bool)
-    rows = max(1, _BLOCK_ELEMENTS // k)
-    is_max = np.empty((min(rows, n), k), dtype=bool)
-    sums = np.empty(min(rows, n))
-    low, worst, ties = np.inf, 0.0, []
-    labels_ok = _labels_or_none(labels, n, k)
-    flat_index = np.arange(min(rows, n)) * k
-    ones = np.ones(k)
-    with warnings.catch_warnings():  # torch warns about read-only arrays; we only read them
-        warnings.simplefilter("ignore", UserWarning)
-        block_max = torch.from_numpy(confidence)
-        for start in range(0, n, rows):
-            block = probs[start : start + rows]
-            m = block.shape[0]
-            low = np.minimum(low, block.min())  # NaN propagates and fails the range check
-            np.matmul(block, ones, out=sums[:m])  # row sums; BLAS beats .sum(axis=1) for small K
-            worst = max(worst, np.max(np.abs(sums[:m] - 1)))
-            # Row maxima: torch vectorises a short last axis, numpy's max(axis=1) does not.
-            torch.amax(torch.from_numpy(block), dim=1, out=block_max[start : start + m])
-            if labels_ok is None:
-                continue
-            np.equal(block, confidence[start : start + m, None], out=is_max[:m])
-            picked = flat_index[:m] + labels_ok[start : start + m]
-            hit[start : start + m] = is_max[:m].ravel().take(picked)
-            if np.count_nonzero(is_max[:m]) > m:
-                ties.append(start + np.flatnonzero(is_max[:m].sum(axis=1) > 1))
-    _check_range(low, confidence.max(), probs)
-    if worst > _SUM_TOLERANCE:
-        _check_sums(np.einsum("ij->i", probs))  # raises, naming the worst row's sum
-    labels = _check_labels(labels, n, k)
-    if ties:
-        tied = np.concatenate(ties)
-        hit[tied] = probs[tied].argmax(axis=1) == labels[tied]
-    np.clip(confidence, 0.0, 1.0, out=confidence)
-    return confidence, hit
-
-
 def _top_label_bins(
-    probs: np.ndarray, labels: np.ndarray, n_bins: int, strategy: BinStrategy
+    probs: object, labels: object, n_bins: int, strategy: BinStrategy
 ) -> ReliabilityBins:
-    confidence, hit = _top_label(probs, labels)
-    return _bin_statistics(confidence, hit, n_bins, strategy)
+    """Reliability bins of confidence max_k p_k against correctness [argmax_k p_k == label].
+
+    Ties in the top probability go to the lowest class index, as ``argmax`` does.
+    """
+    probs, labels = _check_probs_labels(probs, labels)
+    return _bin_statistics(probs.max(axis=1), probs.argmax(axis=1) == labels, n_bins, strategy)
 
 
 def expected_calibration_error(
@@ -309,20 +230,31 @@ def expected_calibration_error(
     """Top-label expected calibration error, ECE = Σ_b n_b/N · |acc_b − conf_b|.
 
     Confidence is max_k p_k, a prediction is correct when argmax_k p_k equals the label
-    (ties go to the lowest class index, as ``argmax`` does).
+    (ties go to the lowest class index, as ``argmax`` does). Bin b holds n_b of the N
+    predictions; acc_b is their fraction correct and conf_b their mean confidence. Uniform bins
+    are (lower, upper], with confidence 0 in the first bin and 1.0 in the last; empty bins
+    add 0.
+
+    Example (both confidences in the upper of two bins: acc 1/2, conf (0.9 + 0.6)/2):
+        >>> expected_calibration_error([[0.9, 0.1], [0.6, 0.4]], [0, 1], n_bins=2)
+        0.25
 
     Args:
-        probs: (n, K) probabilities.
-        labels: (n,) integer labels.
-        n_bins: number of bins.
+        probs: (n, K) probabilities, each row summing to 1 (within 1e-3).
+        labels: (n,) integer labels in [0, K).
+        n_bins: number of bins B ≥ 1.
         strategy: ``"uniform"`` (the usual 15 equal-width bins) or ``"quantile"`` (equal-mass
             bins, sometimes called adaptive ECE).
 
     Returns:
         ECE in [0, 1].
 
+    Raises:
+        ValueError: ``probs`` not a finite (n, K) array of probabilities with rows summing to
+            1, ``labels`` not (n,) integers in [0, K), bad ``n_bins`` or ``strategy``.
+
     References:
-        Naeini et al., AAAI 2015; Guo et al. 2017, Eq. (3).
+        Naeini et al. 2015, Sec. 3; Guo et al. 2017, Eq. (3).
     """
     return _top_label_bins(probs, labels, n_bins, strategy).ece
 

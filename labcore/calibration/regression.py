@@ -16,6 +16,8 @@ from typing import Literal
 
 import numpy as np
 
+from labcore.checks import float_array
+
 Reduction = Literal["mean", "none"]
 
 _RANK_SLACK = 1e-9  # absorbs float error in (n+1)(1−α) before taking the ceiling
@@ -23,18 +25,8 @@ _erfc = np.vectorize(math.erfc, otypes=[float])
 _inv_cdf = np.vectorize(statistics.NormalDist().inv_cdf, otypes=[float])
 
 
-def _finite(values: object, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty. Got shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        bad = array[~np.isfinite(array)][0]
-        raise ValueError(f"{name} must contain only finite numbers. Got {bad}.")
-    return array
-
-
 def _broadcast(**named: object) -> list[np.ndarray]:
-    arrays = [_finite(value, name) for name, value in named.items()]
+    arrays = [float_array(value, name) for name, value in named.items()]
     try:
         return list(np.broadcast_arrays(*arrays))
     except ValueError:
@@ -221,7 +213,7 @@ def regression_calibration_curve(
     """
     mean, std, y = _broadcast(mean=mean, std=std, y=y)
     _check_std(std)
-    expected = np.linspace(0.05, 0.95, 19) if levels is None else _finite(levels, "levels")
+    expected = np.linspace(0.05, 0.95, 19) if levels is None else float_array(levels, "levels")
     if expected.ndim != 1 or not np.all((expected > 0) & (expected < 1)):
         raise ValueError(f"levels must be a 1-D array of values in (0, 1). Got {expected}.")
     half_widths = normal_ppf(0.5 + expected / 2)
@@ -259,7 +251,7 @@ def split_conformal_quantile(residuals_cal: np.ndarray, alpha: float) -> float:
         Vovk, Gammerman & Shafer, "Algorithmic Learning in a Random World", 2005;
         Lei et al., "Distribution-Free Predictive Inference for Regression", JASA 2018.
     """
-    residuals = _finite(residuals_cal, "residuals_cal")
+    residuals = float_array(residuals_cal, "residuals_cal")
     if residuals.ndim != 1:
         raise ValueError(f"residuals_cal must be 1-D. Got shape {residuals.shape}.")
     return _conformal_rank_value(np.abs(residuals), alpha)
@@ -283,8 +275,8 @@ def split_conformal_scaled(residuals_cal: np.ndarray, std_cal: np.ndarray, alpha
     References:
         Lei et al. 2018, Sec. 5.2 (locally weighted conformal); Papadopoulos et al. 2002.
     """
-    residuals = _finite(residuals_cal, "residuals_cal")
-    std = _finite(std_cal, "std_cal")
+    residuals = float_array(residuals_cal, "residuals_cal")
+    std = float_array(std_cal, "std_cal")
     if residuals.ndim != 1 or std.shape != residuals.shape:
         raise ValueError(
             f"residuals_cal and std_cal must be 1-D with the same shape. Got {residuals.shape} "
@@ -310,7 +302,7 @@ def conformal_interval(
     """
     if math.isnan(q) or q < 0:
         raise ValueError(f"q must be ≥ 0. Got {q!r}.")
-    pred = _finite(pred, "pred")
+    pred = float_array(pred, "pred")
     if scale is None:
         return pred - q, pred + q
     pred, scale = _broadcast(pred=pred, scale=scale)

@@ -13,11 +13,8 @@ import math
 
 import numpy as np
 
-from labcore.calibration.classification import (
-    _as_array,
-    _check_labels,
-    expected_calibration_error,
-)
+from labcore.calibration.classification import _check_labels, expected_calibration_error
+from labcore.checks import float_array
 
 _LOG_T_BOUNDS = (math.log(0.01), math.log(100.0))  # temperature search range, on log T
 
@@ -38,11 +35,9 @@ def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         Log-probabilities, same shape as ``logits``.
     """
     _check_temperature(temperature)
-    z = np.asarray(logits, dtype=float)
-    if z.ndim == 0 or z.shape[-1] == 0:
+    z = float_array(logits, "logits")
+    if z.ndim == 0:
         raise ValueError(f"logits must have at least one class on the last axis. Got {z.shape}.")
-    if not np.all(np.isfinite(z)):
-        raise ValueError(f"logits must contain only finite numbers. Got {z[~np.isfinite(z)][0]}.")
     z = z / temperature
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
@@ -62,7 +57,7 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def _logits_and_labels(logits: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
-    z = _as_array(logits, "logits", 2)
+    z = float_array(logits, "logits", ndim=2)
     return z, _check_labels(labels, z.shape[0], z.shape[1])
 
 

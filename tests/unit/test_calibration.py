@@ -223,17 +223,40 @@ def test_ece_properties(seed, n, k):
     assert 0 <= expected_calibration_error(probs, labels, strategy="quantile") <= 1
 
 
-def test_ece_rejects_bad_input():
-    with pytest.raises(ValueError, match="probs rows must sum to 1"):
-        expected_calibration_error([[0.5, 0.4]], [0])
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
-        expected_calibration_error([[0.5, 0.5]], [2])
-    with pytest.raises(ValueError, match=r"labels must have shape \(1,\)"):
-        expected_calibration_error([[0.5, 0.5]], [0, 1])
-    with pytest.raises(ValueError, match="labels must be integers"):
-        expected_calibration_error([[0.5, 0.5]], [0.0])
-    with pytest.raises(ValueError, match="probs must be probabilities in"):
-        expected_calibration_error([[1.5, -0.5]], [0])
+GOOD_PROBS = np.array([[0.5, 0.5], [0.2, 0.8], [1.0, 0.0], [0.3, 0.7]])
+GOOD_LABELS = np.array([0, 1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("probs", "labels", "message"),
+    [
+        ([[0.5, 0.4]], [0], r"probs rows must sum to 1\. Got a row summing to 0\.9\."),
+        (GOOD_PROBS * [[1.0], [1.0], [1.0], [1.01]], GOOD_LABELS, "summing to 1.01"),
+        (GOOD_PROBS - [[0, 0], [0, 0], [0, 0], [0.31, -0.31]], GOOD_LABELS,
+         r"probs must be probabilities in \[0, 1\]\. Got values from -0\.01 to 1\.01\."),
+        (np.where(np.arange(8).reshape(4, 2) == 7, np.nan, GOOD_PROBS), GOOD_LABELS,
+         r"probs must contain only finite numbers\. Got nan\."),
+        (np.where(np.arange(8).reshape(4, 2) == 6, -np.inf, GOOD_PROBS), GOOD_LABELS,
+         r"probs must contain only finite numbers\. Got -inf\."),
+        ([0.5, 0.5], [0], r"probs must be a 2-D array\. Got shape \(2,\)\."),
+        (np.zeros((0, 3)), [], r"probs must not be empty\. Got shape \(0, 3\)\."),
+        (GOOD_PROBS, [0, 1, 2, 1], r"labels must lie in \[0, 1\]\. Got 0 to 2\."),
+        ([[0.5, 0.5]], [0, 1], r"labels must have shape \(1,\)"),
+        ([[0.5, 0.5]], [0.0], "labels must be integers"),
+    ],
+)
+def test_ece_rejects_bad_input(probs, labels, message):
+    with pytest.raises(ValueError, match=message):
+        expected_calibration_error(probs, labels)
+
+
+def test_ece_accepts_read_only_input_without_a_warning(recwarn):
+    probs, labels = FIVE_PROBS.copy(), FIVE_LABELS.copy()
+    probs.setflags(write=False)
+    labels.setflags(write=False)
+    ece = expected_calibration_error(probs, labels, n_bins=2)
+    assert ece == pytest.approx(3 / 5 * HIGH_GAP + 2 / 5 * LOW_GAP)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
 # --- NLL and Brier ----------------------------------------------------------------------------
