@@ -6,21 +6,11 @@ shared sidebar (device, about) and runs the page the user picked.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from labui.errors import escape_markdown
+from labui.nav import navigation_pages
 from labui.shell import page_setup
-
-ROOT = Path(__file__).resolve().parent
-
-PAGES = [
-    ("pages/regression.py", "Regression", ":material/show_chart:"),
-    ("pages/classification.py", "Classification", ":material/category:"),
-    ("pages/calibration.py", "Calibration", ":material/tune:"),
-    ("pages/ood.py", "Out of distribution", ":material/explore_off:"),
-]
 
 ABOUT = (
     "Uncertainty Lab trains small PyTorch models while you watch, so you can see when a model "
@@ -33,11 +23,7 @@ ABOUT = (
 
 device_text, device_problem = page_setup()
 
-pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)]
-pages += [
-    st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()
-]
-page = st.navigation(pages)
+page = st.navigation(navigation_pages())
 
 with st.sidebar:
     if device_problem:

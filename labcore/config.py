@@ -9,10 +9,11 @@ Example:
     >>> @dataclasses.dataclass(frozen=True)
     ... class Toy(Config):
     ...     n: int = param(20, label="Points", help="How many.", min=5, max=100)
-    >>> Toy(n=3)
-    Traceback (most recent call last):
-    ...
-    ValueError: Points (n) must be between 5 and 100. Got 3.
+    >>> try:
+    ...     Toy(n=3)
+    ... except ValueError as error:
+    ...     print(error)
+    Points (n) must be between 5 and 100. Got 3.
 """
 
 from __future__ import annotations
@@ -93,6 +94,21 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
+class FieldError(ValueError):
+    """A config value that breaks its field's rule; ``field`` names the field at fault.
+
+    Pages show the message; URL readers use ``field`` to drop just that parameter.
+
+    Example:
+        >>> FieldError("Points (n) must be between 5 and 100. Got 3.", field="n").field
+        'n'
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Config:
     """Base class for frozen experiment configs: validates every field on construction.
 
@@ -104,7 +120,7 @@ class Config:
         self.check()
 
     def check(self) -> None:
-        """Raise ``ValueError("<label> (<name>) must be … Got <value>.")`` on a bad field."""
+        """Raise :class:`FieldError` ("<label> (<name>) must be … Got <value>.") on a bad field."""
         types = _resolved_types(type(self))
         for f in dataclasses.fields(self):
             _check_value(f, types[f.name], getattr(self, f.name))
@@ -113,6 +129,15 @@ class Config:
     def field_specs(cls) -> dict[str, Spec]:
         """Field name → :class:`Spec`, in declaration order."""
         return {f.name: spec_of(f) for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """Fields that change nothing for these settings (a page shows no widget for them).
+
+        ``values`` may break the config's rules (it is what a form holds before validation);
+        subclasses override this, e.g. ensemble size matters only for ensembles.
+        """
+        return frozenset()
 
     @classmethod
     def field_type(cls, name: str) -> Any:
@@ -145,7 +170,7 @@ class Config:
         Unknown keys are ignored; missing keys keep ``base``'s value (or the default).
 
         Raises:
-            ValueError: a value cannot be read or breaks a field's limits.
+            FieldError: a value cannot be read or breaks a field's limits.
         """
         start = base if base is not None else cls()
         types = _resolved_types(cls)
@@ -164,61 +189,63 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
+def _fail(field: dataclasses.Field, rule: str, got: str) -> FieldError:
+    """``FieldError("<label> (<name>) must be <rule>. Got <got>.")`` for ``field``."""
+    return FieldError(f"{spec_of(field).label} ({field.name}) must be {rule}. Got {got}.",
+                      field=field.name)
+
+
 def _parse(field: dataclasses.Field, tp: Any, text: str) -> Any:
-    spec = spec_of(field)
     base = _base_type(tp)
-    name = f"{spec.label} ({field.name})"
     raw = str(text).strip()
     if base is bool:
         if raw.lower() in ("true", "1", "yes", "on"):
             return True
         if raw.lower() in ("false", "0", "no", "off"):
             return False
-        raise ValueError(f"{name} must be true or false. Got {raw!r}.")
+        raise _fail(field, "true or false", repr(raw))
     if base is int:
         try:
             number = float(raw)
         except ValueError:
-            raise ValueError(f"{name} must be a whole number. Got {raw!r}.") from None
+            raise _fail(field, "a whole number", repr(raw)) from None
         if not math.isfinite(number) or number != int(number):
-            raise ValueError(f"{name} must be a whole number. Got {raw!r}.")
+            raise _fail(field, "a whole number", repr(raw))
         return int(number)
     if base is float:
         try:
             return float(raw)
         except ValueError:
-            raise ValueError(f"{name} must be a number. Got {raw!r}.") from None
+            raise _fail(field, "a number", repr(raw)) from None
     return raw
 
 
 def _check_value(field: dataclasses.Field, tp: Any, value: Any) -> None:
     spec = spec_of(field)
-    name = f"{spec.label} ({field.name})"
     base = _base_type(tp)
     if get_origin(tp) is Literal:
         allowed = get_args(tp)
         if value not in allowed:
-            options = ", ".join(repr(a) for a in allowed)
-            raise ValueError(f"{name} must be one of {options}. Got {value!r}.")
+            raise _fail(field, f"one of {', '.join(repr(a) for a in allowed)}", repr(value))
         return
     if base is bool:
         if not isinstance(value, bool):
-            raise ValueError(f"{name} must be true or false. Got {value!r}.")
+            raise _fail(field, "true or false", repr(value))
         return
     if base is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name} must be a whole number. Got {value!r}.")
+            raise _fail(field, "a whole number", repr(value))
     elif base is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{name} must be a number. Got {value!r}.")
+            raise _fail(field, "a number", repr(value))
         if not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number. Got {value!r}.")
+            raise _fail(field, "a finite number", repr(value))
     else:
         return
     if spec.min is not None and spec.max is not None:
         if not spec.min <= value <= spec.max:
-            raise ValueError(f"{name} must be between {spec.min:g} and {spec.max:g}. Got {value}.")
+            raise _fail(field, f"between {spec.min:g} and {spec.max:g}", str(value))
     elif spec.min is not None and value < spec.min:
-        raise ValueError(f"{name} must be at least {spec.min:g}. Got {value}.")
+        raise _fail(field, f"at least {spec.min:g}", str(value))
     elif spec.max is not None and value > spec.max:
-        raise ValueError(f"{name} must be at most {spec.max:g}. Got {value}.")
+        raise _fail(field, f"at most {spec.max:g}", str(value))

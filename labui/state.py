@@ -25,7 +25,7 @@ from typing import Any, get_origin
 
 import streamlit as st
 
-from labcore.config import Config
+from labcore.config import Config, FieldError
 from labui.errors import escape_markdown
 
 PRESET_PARAM = "preset"
@@ -124,20 +124,19 @@ def _read_url(
         try:
             return cls.from_strings(remaining, base=base)
         except ValueError as exc:
-            culprits = [name for name in remaining if f"({name})" in str(exc)]
-            if not culprits:
+            field = exc.field if isinstance(exc, FieldError) else None
+            if field not in remaining:  # a rule across fields: the link as a whole fails
                 st.error(
                     escape_markdown(f"Ignored the link's settings. {exc}")
                     + f" Using the {starting_point} settings instead."
                 )
                 return base
-            for name in culprits:
-                del remaining[name]
-                fallback = escape_markdown(_text(getattr(base, name)))
-                st.error(
-                    f"Ignored the link's value for `{name}`. {escape_markdown(str(exc))} "
-                    f"Using the {starting_point} value, {fallback}, instead."
-                )
+            del remaining[field]
+            fallback = escape_markdown(_text(getattr(base, field)))
+            st.error(
+                f"Ignored the link's value for `{field}`. {escape_markdown(str(exc))} "
+                f"Using the {starting_point} value, {fallback}, instead."
+            )
 
 
 def init_form_state(

@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config, Spec
-from labui.state import coerce_value, field_key
+from labui.state import coerce_value, field_key, read_form_values
 
 C = TypeVar("C", bound=Config)
 
@@ -169,7 +169,9 @@ def config_form(
 
     Groups appear in the order their first field is declared, each under a subheader.
     Hidden fields get no widget and keep their current value (from the URL, a preset, or the
-    default). Call :func:`labui.state.init_form_state` first so a link's settings apply.
+    default); so do the fields the config calls inactive for the form's current values
+    (:meth:`labcore.config.Config.inactive_fields`: a control that would change nothing).
+    Call :func:`labui.state.init_form_state` first so a link's settings apply.
 
     Args:
         cls: the page's config class.
@@ -183,7 +185,7 @@ def config_form(
     Raises:
         ValueError: the values break a rule of the config (shown by :func:`labui.guard`).
     """
-    hidden = frozenset(hidden)
+    hidden = frozenset(hidden) | cls.inactive_fields(read_form_values(cls, key))
     defaults = cls()
     specs = cls.field_specs()
     groups: dict[str, list[str]] = {}

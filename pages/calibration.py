@@ -40,7 +40,6 @@ from labui.teacher import predict_then_reveal, teacher_link
 KEY = "calibration"
 T_KEY = f"{KEY}.temperature"
 VIEWS = ["Four models", "Temperature slider", "NLL or ECE?", "One model, many ECEs", "Sweeps"]
-TOY_FIELDS = {"n_points", "toy_noise"}
 SWEEPS = {
     "smoothing": (run_smoothing_sweep, "ECE vs label smoothing ε"),
     "steps": (run_length_sweep, "Over-confidence vs training length"),
@@ -78,9 +77,8 @@ st.caption(
 
 init_form_state(CalibrationConfig, key=KEY, presets=report.PRESETS)
 preset_picker(report.PRESETS, key=KEY)
-toy_fields = TOY_FIELDS if st.session_state.get(f"{KEY}.dataset", "digits") == "digits" else set()
 with guard():
-    config = config_form(CalibrationConfig, key=KEY, hidden=hidden_fields() | toy_fields)
+    config = config_form(CalibrationConfig, key=KEY, hidden=hidden_fields())
     sync_url(config)
     run = run_cached(run_calibration, training_config(config), label="Training")
 teacher_link(config, key=KEY)

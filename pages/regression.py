@@ -105,16 +105,9 @@ elif view == "MSE vs NLL":
         "has one σ for all x, estimated from held-out residuals.",
     ):
         st.stop()
-    beta = config.beta if config.loss == "beta_nll" else 0.5
     with guard():
-        runs = {
-            "MSE: one σ from held-out residuals":
-                run_variant(config.replace(loss="mse"), "Training the MSE model"),
-            "Gaussian NLL: σ(x) learned":
-                run_variant(config.replace(loss="gaussian_nll"), "Training the NLL model"),
-            f"β-NLL (β = {beta:g}): σ(x) learned, mean kept":
-                run_variant(config.replace(loss="beta_nll", beta=beta), "Training the β-NLL model"),
-        }
+        runs = {name: run_variant(variant, f"Training the {name.split(':')[0]} model")
+                for name, variant in report.loss_comparison(config).items()}
     fig = plots.side_by_side_figure(list(runs.values()), list(runs))
     st.plotly_chart(fig, key=f"{KEY}.compare_fig")
     st.caption(

@@ -17,7 +17,8 @@ References:
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 
@@ -87,6 +88,11 @@ class CalibrationConfig(Config):
         "predictions each (adaptive ECE).",
         choices={"uniform": "Equal width", "quantile": "Equal mass (adaptive)"},
     )
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """The toy's size and noise only for 2-D toys."""
+        return frozenset({"n_points", "toy_noise"} if values.get("dataset") == "digits" else ())
 
     def check(self) -> None:
         super().check()

@@ -6,7 +6,8 @@ Re-exported by :mod:`labcore.experiments.classification`, where ``run_classifica
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from labcore.budget import check_training_time, mlp_training_seconds
 from labcore.config import Config, param
@@ -125,6 +126,25 @@ class ClassificationConfig(Config):
         0, label="Seed", group="Training", min=0, max=9999,
         help="The same seed and settings give the same data, model and result.",
     )
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """Toy settings only for 2-D toys, the kind of noise only when labels are flipped,
+        members only for ensembles, dropout and T only for MC dropout, the certainty threshold
+        only for UANLL (only it predicts a certainty)."""
+        method = values.get("method")
+        inactive = set()
+        if values.get("dataset") == "digits":
+            inactive.update(("toy_points", "toy_noise"))
+        if values.get("label_noise") == 0:
+            inactive.add("noise_kind")
+        if method != "ensemble":
+            inactive.add("members")
+        if method != "mc_dropout":
+            inactive.update(("dropout", "mc_samples"))
+        if values.get("loss") != "uanll":
+            inactive.add("t_ce")
+        return frozenset(inactive)
 
     def check(self) -> None:
         super().check()

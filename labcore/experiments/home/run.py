@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 
 from labcore.config import Config, param
+from labcore.models.train import Progress
 
 Distribution = Literal["gaussian", "laplace", "bernoulli", "categorical"]
 
@@ -99,6 +101,13 @@ class MLEConfig(Config):
     seed: int = param(
         0, label="Seed", help="Same seed, same sample.", min=0, max=2**31 - 1, group="Data"
     )
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """Gaussian and Laplace use μ and a scale; Bernoulli and categorical use a probability."""
+        if values.get("distribution") in ("gaussian", "laplace"):
+            return frozenset({"true_p"})
+        return frozenset({"true_mu", "scale"})
 
     @property
     def is_location(self) -> bool:
@@ -406,11 +415,13 @@ def point_at(config: MLEConfig, result: MLEResult, theta: float) -> MLEPoint:
     return MLEPoint(float(theta), mean_nll, mean_loss, result.support, density)
 
 
-def run_mle(config: MLEConfig) -> MLEResult:
+def run_mle(config: MLEConfig, progress: Progress | None = None) -> MLEResult:
     """Draw the sample and evaluate the mean NLL and the familiar loss on a grid of θ.
 
     Args:
         config: the scene's settings.
+        progress: accepted like every page's run function; this one is instant and never
+            reports.
 
     Returns:
         An :class:`MLEResult`; its ``grid_minimiser`` is within one grid step of

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from labcore.budget import check_training_time, mlp_training_seconds
 from labcore.config import Config, param
@@ -107,6 +108,22 @@ class RegressionConfig(Config):
         0, label="Seed", group="Training", min=0, max=9999,
         help="The same seed and settings give the same data and the same result.",
     )
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """β only for β-NLL, members only for ensembles, dropout and T only for MC dropout,
+        the number of added points only when points are added."""
+        method = values.get("method")
+        inactive = set()
+        if values.get("loss") != "beta_nll":
+            inactive.add("beta")
+        if method != "ensemble":
+            inactive.add("n_members")
+        if method != "mc_dropout":
+            inactive.update(("dropout", "mc_samples"))
+        if values.get("add_where") == "nowhere":
+            inactive.add("add_n")
+        return frozenset(inactive)
 
     def check(self) -> None:
         super().check()

@@ -90,3 +90,20 @@ def gap_summary(before: RegressionResult, after: RegressionResult) -> dict[str, 
         "aleatoric_before": float(np.mean(before.aleatoric_std[inside])),
         "aleatoric_after": float(np.mean(after.aleatoric_std[inside])),
     }
+
+
+def loss_comparison(config: RegressionConfig) -> dict[str, RegressionConfig]:
+    """The "MSE vs NLL" view's three models: the same data and networks, one loss each.
+
+    β-NLL keeps the config's β when it already trains with β-NLL, else the field's default.
+
+    Returns:
+        Display name → config, in the order the view shows them.
+    """
+    beta = config.beta if config.loss == "beta_nll" else RegressionConfig().beta
+    return {
+        "MSE: one σ from held-out residuals": config.replace(loss="mse"),
+        "Gaussian NLL: σ(x) learned": config.replace(loss="gaussian_nll"),
+        f"β-NLL (β = {beta:g}): σ(x) learned, mean kept": config.replace(loss="beta_nll",
+                                                                        beta=beta),
+    }
