@@ -18,7 +18,7 @@ import numpy as np
 
 
 def float_array(values: object, name: str, ndim: int | None = None,
-                check_finite: bool = True) -> np.ndarray:
+                check_finite: bool = True, layout: str | None = None) -> np.ndarray:
     """``values`` as a non-empty float array with ``ndim`` dimensions and only finite entries.
 
     Args:
@@ -26,12 +26,24 @@ def float_array(values: object, name: str, ndim: int | None = None,
         name: what the message calls the argument, e.g. ``"scores_in"``.
         ndim: the number of dimensions required; None accepts any.
         check_finite: refuse NaN and ±inf (leave it to the caller when False).
+        layout: how the message names the required shape, e.g. ``"(S, n, K)"`` or ``"1-D"``;
+            then a wrong shape and an empty array both read
+            ``"<name> must be a non-empty <layout> array. Got shape …."``.
 
     Raises:
         ValueError: wrong number of dimensions, no entries, or a NaN/inf entry.
+
+    Example:
+        >>> float_array([[1.0, 2.0]], "logits", ndim=3, layout="(S, n, K)")
+        Traceback (most recent call last):
+        ...
+        ValueError: logits must be a non-empty (S, n, K) array. Got shape (1, 2).
     """
     array = np.asarray(values, dtype=float)
-    if ndim is not None and array.ndim != ndim:
+    wrong_ndim = ndim is not None and array.ndim != ndim
+    if layout is not None and (wrong_ndim or array.size == 0):
+        raise ValueError(f"{name} must be a non-empty {layout} array. Got shape {array.shape}.")
+    if wrong_ndim:
         raise ValueError(f"{name} must be a {ndim}-D array. Got shape {array.shape}.")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty. Got shape {array.shape}.")

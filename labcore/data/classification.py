@@ -16,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from labcore.data.regression import rng_for
+from labcore.data.splits import stratified_split
+from labcore.device import rng_for, stream_seed
 
 ToyName = Literal["moons", "circles", "blobs", "spirals"]
 DatasetName = Literal["digits", "moons", "circles", "blobs", "spirals"]
@@ -63,24 +64,12 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _stratified_split(
+def _split(
     x: np.ndarray, y: np.ndarray, seed: int, val_fraction: float, test_fraction: float
 ) -> tuple[np.ndarray, ...]:
-    """Per-class shuffles cut into train / val / test (same class balance in each)."""
-    rng = rng_for(seed, "split")
-    parts: list[list[np.ndarray]] = [[], [], []]
-    for c in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == c))
-        n_test = round(test_fraction * idx.size)
-        n_val = round(val_fraction * idx.size)
-        parts[2].append(idx[:n_test])
-        parts[1].append(idx[n_test : n_test + n_val])
-        parts[0].append(idx[n_test + n_val :])
-    out = []
-    for chunk in parts:
-        idx = rng.permutation(np.concatenate(chunk))
-        out += [x[idx], y[idx]]
-    return tuple(out)
+    """``(x_train, y_train, x_val, y_val, x_test, y_test)`` of a seeded stratified split."""
+    parts = stratified_split(y, rng_for(seed, "split"), val_fraction, test_fraction)
+    return tuple(a[idx] for idx in parts for a in (x, y))
 
 
 def load_digits_split(
@@ -106,7 +95,7 @@ def load_digits_split(
         keep = np.isin(y, classes)
         remap = {c: i for i, c in enumerate(classes)}
         x, y = x[keep], np.array([remap[c] for c in y[keep]], dtype=np.int64)
-    parts = _stratified_split(x, y, seed, val_fraction, test_fraction)
+    parts = _split(x, y, seed, val_fraction, test_fraction)
     n_classes = 10 if classes is None else len(classes)
     return ClassificationData(*parts, n_classes=n_classes, image_shape=IMAGE_SHAPE, name="digits")
 
@@ -126,7 +115,7 @@ def make_toy(name: ToyName, n: int = 600, noise: float = 0.2, seed: int = 0) -> 
         raise ValueError(f"n must be at least 30. Got {n}.")
     if not 0 <= noise <= 2:
         raise ValueError(f"noise must be between 0 and 2. Got {noise}.")
-    rs = int(rng_for(seed, f"toy-{name}").integers(2**31 - 1))
+    rs = stream_seed(seed, f"toy-{name}")
     if name == "moons":
         x, y = datasets.make_moons(n, noise=noise, random_state=rs)
     elif name == "circles":
@@ -140,7 +129,7 @@ def make_toy(name: ToyName, n: int = 600, noise: float = 0.2, seed: int = 0) -> 
     else:
         raise ValueError(f"name must be moons, circles, blobs or spirals. Got {name!r}.")
     x = (x - x.mean(axis=0)) / x.std(axis=0)
-    parts = _stratified_split(x.astype(np.float32), y.astype(np.int64), seed, 0.2, 0.2)
+    parts = _split(x.astype(np.float32), y.astype(np.int64), seed, 0.2, 0.2)
     return ClassificationData(*parts, n_classes=int(y.max()) + 1, image_shape=None, name=name)
 
 
@@ -238,7 +227,7 @@ def augment_views(
     """
     if n_views < 1:
         raise ValueError(f"Number of views must be at least 1. Got {n_views}.")
-    gen = torch.Generator().manual_seed(int(rng_for(seed, "tta").integers(2**31 - 1)))
+    gen = torch.Generator().manual_seed(stream_seed(seed, "tta"))
     base = torch.as_tensor(x, dtype=torch.float32)
     extra = n_views - 1
     if extra == 0:

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from labcore.data.regression import rng_for
+from labcore.device import rng_for
 
 CorruptionName = Literal[
     "gaussian_noise", "blur", "rotation", "translation", "contrast", "pixel_dropout"

@@ -1,18 +1,20 @@
 """Seeded datasets whose truth is known.
 
 1-D regression: y = f(x) + σ(x)·ε with ε ~ N(0, 1), so the lab can draw the true mean and the
-true noise next to what a model learned. Every draw uses ``numpy.random.default_rng`` seeded
-from the caller's seed and a stream name, so two draws never share random numbers by accident.
+true noise next to what a model learned. Every draw uses a generator seeded from the
+caller's seed and a stream name (:func:`labcore.device.rng_for`), so two draws never share
+random numbers by accident.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
+
+from labcore.device import rng_for
 
 FunctionName = Literal["cubic", "sine", "linear", "step"]
 NoiseShape = Literal["constant", "growing", "bump"]
@@ -46,11 +48,6 @@ NOISE_SHAPES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
         lambda x: 0.3 + 1.7 * np.exp(-((x - 1.5) ** 2) / 0.5),
     ),
 }
-
-
-def rng_for(seed: int, stream: str) -> np.random.Generator:
-    """A generator for one named stream of one seed (stable across runs and processes)."""
-    return np.random.default_rng([seed, zlib.crc32(stream.encode())])
 
 
 def true_mean(function: str, x: np.ndarray) -> np.ndarray:

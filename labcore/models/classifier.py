@@ -3,12 +3,19 @@
 One :class:`labcore.models.BatchedMLP` carries K class outputs (plus one log-variance output s
 for UANLL); an ensemble is M members trained in one batched pass, MC dropout keeps dropout on
 at test time. Every experiment page that classifies (Classification, Calibration, OOD) trains
-through :func:`train_classifier` and reads predictions through :meth:`TrainedClassifier.predict`.
+through :func:`train_classifier` and reads predictions through :meth:`TrainedClassifier.predict`
+(or :func:`predict_views` for V test-time views averaged over the members).
+
+:func:`train_classifier` also records the validation accuracy at every evaluation (read from
+the same forward pass that gives the validation loss) and can give every member its own loss
+and its own training labels, so that M members of one network train on M differently noised
+label sets in one batched pass (the Classification lab's noise sweep).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -18,6 +25,7 @@ from labcore.device import default_device
 from labcore.losses import brier, cross_entropy, smooth_labels, uanll
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, TrainConfig, TrainHistory, train
+from labcore.uncertainty.decomposition import certainty_from_log_var
 
 LossName = Literal["ce", "mse", "uanll"]
 S_MIN, S_MAX = -8.0, 4.0
@@ -92,13 +100,24 @@ class ClassifierOutput:
 
 @dataclasses.dataclass
 class TrainedClassifier:
-    """A trained network (or ensemble) with what is needed to query it."""
+    """A trained network (or ensemble) with what is needed to query it.
+
+    Attributes:
+        model: the M members.
+        spec: how it was built and trained (``spec.loss`` is "uanll" when any member is).
+        n_classes: K.
+        history: training and validation losses per member.
+        device: where the model lives.
+        val_accuracy: (E, M) accuracy of each member on the validation labels, at the steps
+            in ``history.eval_steps``.
+    """
 
     model: BatchedMLP
     spec: ClassifierSpec
     n_classes: int
     history: TrainHistory
     device: torch.device
+    val_accuracy: np.ndarray
 
     def predict(self, x: np.ndarray, mc_samples: int = 0, chunk: int = 8192) -> ClassifierOutput:
         """Logits (and s) for inputs x.
@@ -161,34 +180,142 @@ def train_classifier(
     progress: Progress | None = None,
     progress_range: tuple[float, float] = (0.0, 1.0),
     label: str = "Training",
+    member_losses: Sequence[LossName] | None = None,
 ) -> TrainedClassifier:
     """Train a classifier on (possibly noisy) training labels, validating on clean ones.
 
-    The validation loss is the same loss as training, with the same smoothing.
+    The validation loss is each member's training loss, with the same smoothing; the
+    validation accuracy of every member is recorded at every evaluation.
+
+    Args:
+        spec: loss, architecture and optimiser settings (``spec.members`` = M).
+        x_train: (n, d) training inputs.
+        y_train: (n,) training labels shared by every member, or (M, n) one label set per
+            member.
+        x_val: (n_val, d) validation inputs.
+        y_val: (n_val,) clean validation labels.
+        n_classes: K.
+        progress: ``progress(fraction, message)`` every few steps.
+        progress_range: the slice of the caller's progress bar this training fills.
+        label: what the progress message calls this training.
+        member_losses: one loss per member, overriding ``spec.loss``. When any is "uanll"
+            every member gets the s output (unused by the others, so it never changes) and the
+            returned classifier's ``spec.loss`` is "uanll", so ``predict`` returns s for all
+            members; only the UANLL members' s means anything.
 
     Raises:
-        ValueError: a bad spec, or training diverged (the message says what to change).
+        ValueError: a bad spec or label shape, or training diverged (the message says what to
+            change).
     """
-    if spec.loss not in LOSS_LABELS:
+    if member_losses is None and spec.loss not in LOSS_LABELS:
         raise ValueError(f"loss must be one of {sorted(LOSS_LABELS)}. Got {spec.loss!r}.")
+    losses = list(member_losses) if member_losses is not None else [spec.loss] * spec.members
+    if len(losses) != spec.members or any(loss not in LOSS_LABELS for loss in losses):
+        raise ValueError(
+            f"Each of the {spec.members} members needs a loss from {sorted(LOSS_LABELS)}. "
+            f"Got {losses}."
+        )
+    if "uanll" in losses:
+        spec = dataclasses.replace(spec, loss="uanll")
+    y_train = np.asarray(y_train)
+    per_member = y_train.ndim == 2
+    if per_member and y_train.shape[0] != spec.members:
+        raise ValueError(
+            f"Per-member labels need one row per member ({spec.members}). "
+            f"Got shape {y_train.shape}."
+        )
     device = default_device()
-    out_dim = n_classes + (1 if spec.loss == "uanll" else 0)
+    out_dim = n_classes + (1 if spec.loss == "uanll" else 0)  # K scores (+ s for UANLL)
     model = BatchedMLP(spec.members, x_train.shape[1], out_dim, hidden=spec.hidden,
                        n_layers=spec.n_layers, dropout=spec.dropout, seed=spec.seed,
                        device=device)
 
-    def tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        xt = torch.as_tensor(np.asarray(x, dtype=np.float32), device=device)
-        yt = smooth_labels(torch.as_tensor(y, device=device), n_classes, spec.smoothing)
-        return xt, yt
+    def targets(y: np.ndarray) -> torch.Tensor:
+        return smooth_labels(torch.as_tensor(y, device=device), n_classes, spec.smoothing)
+
+    xt = torch.as_tensor(np.asarray(x_train, dtype=np.float32), device=device)
+    # Rows must be indexed along dimension 0 by the training loop: (n, M, K) per member.
+    yt = torch.stack([targets(row) for row in y_train], dim=1) if per_member else targets(y_train)
+    xv = torch.as_tensor(np.asarray(x_val, dtype=np.float32), device=device)
+    yv_index = torch.as_tensor(np.asarray(y_val), device=device)
+    accuracies: list[np.ndarray] = []
+    member_loss = _member_loss_fn(losses, n_classes, device)
 
     def loss_fn(m: BatchedMLP, batch) -> torch.Tensor:
-        return classifier_loss(m(batch[0]), batch[1], n_classes, spec.loss)
+        y = batch[1].transpose(0, 1) if per_member else batch[1]
+        return member_loss(m(batch[0]), y)
+
+    def val_loss_fn(m: BatchedMLP, batch) -> torch.Tensor:
+        out = m(batch[0])
+        hits = out[..., :n_classes].argmax(dim=-1) == yv_index
+        accuracies.append(hits.float().mean(dim=1).cpu().numpy())
+        return member_loss(out, batch[1])
 
     config = TrainConfig(steps=spec.steps, lr=spec.lr, weight_decay=spec.weight_decay,
                          batch_size=spec.batch_size, eval_every=max(1, spec.steps // 40),
                          patience=spec.patience, seed=spec.seed)
-    history = train(model, loss_fn, tensors(x_train, y_train), config,
-                    val_data=tensors(x_val, y_val), progress=progress,
+    history = train(model, loss_fn, (xt, yt), config, val_data=(xv, targets(y_val)),
+                    val_loss_fn=val_loss_fn, progress=progress,
                     progress_range=progress_range, label=label)
-    return TrainedClassifier(model, spec, n_classes, history, device)
+    val_accuracy = np.asarray(accuracies, dtype=float).reshape(-1, spec.members)
+    return TrainedClassifier(model, spec, n_classes, history, device, val_accuracy)
+
+
+MemberLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _member_loss_fn(losses: list[LossName], n_classes: int, device: torch.device) -> MemberLoss:
+    """``f(out, y) -> (M,)``: each member's loss under its own loss; y is (n, K) or (M, n, K)."""
+    groups = [(loss, [i for i, name in enumerate(losses) if name == loss])
+              for loss in dict.fromkeys(losses)]
+    if len(groups) == 1:
+        return lambda out, y: classifier_loss(out, y, n_classes, groups[0][0])
+    order = torch.as_tensor([i for _, members in groups for i in members], device=device)
+    restore = torch.argsort(order)
+    index = [(loss, torch.as_tensor(members, device=device)) for loss, members in groups]
+
+    def member_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        parts = [classifier_loss(out[idx], y[idx] if y.dim() == 3 else y, n_classes, loss)
+                 for loss, idx in index]
+        return torch.cat(parts)[restore]
+
+    return member_loss
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewScores:
+    """Predictions for V views of n inputs, averaged over S members or dropout passes.
+
+    Attributes:
+        member_probs: (S, n, K) softmax of each member on view 0 (the inputs themselves).
+        probs: (V, n, K) mean over members of the softmax, per view.
+        certainty: (V, n) mean over members of 1/(1 + σ²), or None without an s output.
+        sigma: (V, n) √(mean over members of σ²) = √(mean e^s), or None.
+    """
+
+    member_probs: np.ndarray
+    probs: np.ndarray
+    certainty: np.ndarray | None
+    sigma: np.ndarray | None
+
+
+def predict_views(
+    classifier: TrainedClassifier, views: np.ndarray, mc_samples: int = 0
+) -> ViewScores:
+    """Query ``classifier`` on every view and average over its members (or dropout passes).
+
+    Args:
+        classifier: a trained classifier.
+        views: (V, n, d) inputs; view 0 is the unaugmented input.
+        mc_samples: T > 0 keeps dropout on for T passes (MC dropout); 0 uses the members.
+    """
+    n_views, n = views.shape[:2]
+    out = classifier.predict(views, mc_samples=mc_samples)
+    probs = out.probs.reshape(out.probs.shape[0], n_views, n, -1)
+    certainty = sigma = None
+    if out.log_var is not None:
+        s = out.log_var.reshape(-1, n_views, n)
+        certainty = certainty_from_log_var(s).mean(axis=0)
+        sigma = np.sqrt(np.exp(s).mean(axis=0))
+    return ViewScores(member_probs=probs[:, 0], probs=probs.mean(axis=0),
+                      certainty=certainty, sigma=sigma)

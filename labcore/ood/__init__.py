@@ -14,6 +14,7 @@ from labcore.ood.detection import (
     neg_energy,
     neg_entropy,
     roc_curve,
+    threshold_at_tpr,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "neg_energy",
     "neg_entropy",
     "roc_curve",
+    "threshold_at_tpr",
 ]

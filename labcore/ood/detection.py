@@ -20,28 +20,19 @@ import math
 import numpy as np
 
 from labcore.calibration.temperature import log_softmax
+from labcore.checks import float_array
 
 _RANK_SLACK = 1e-9  # absorbs float error in tpr·n before taking the ceiling
 
 
 def _scores(values: object, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array. Got shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        bad = array[~np.isfinite(array)][0]
-        raise ValueError(f"{name} must contain only finite numbers. Got {bad}.")
-    return array
+    """(n,) finite scores, checked by :func:`labcore.checks.float_array`."""
+    return float_array(values, name, ndim=1, layout="1-D")
 
 
 def _logits(values: object) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 2 or array.shape[1] == 0:
-        raise ValueError(f"logits must be a 2-D (n, K) array with K ≥ 1. Got {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        bad = array[~np.isfinite(array)][0]
-        raise ValueError(f"logits must contain only finite numbers. Got {bad}.")
-    return array
+    """(n, K) finite logits, checked by :func:`labcore.checks.float_array`."""
+    return float_array(values, "logits", ndim=2, layout="(n, K)")
 
 
 def auroc(scores_in: np.ndarray, scores_out: np.ndarray) -> float:
@@ -72,13 +63,37 @@ def auroc(scores_in: np.ndarray, scores_out: np.ndarray) -> float:
     return float(u / (n_in * n_out))
 
 
+def threshold_at_tpr(scores_in: np.ndarray, tpr: float = 0.95) -> float:
+    """The threshold that keeps ``tpr`` of in-distribution inputs (score ≥ t is accepted).
+
+    t* is the largest t with (1/n_in)·#{s_in ≥ t} ≥ tpr: the k-th largest in-distribution
+    score for k = ⌈tpr·n_in⌉. When in-scores tie at t*, more than ``tpr`` of them are kept.
+
+    Args:
+        scores_in: (n_in,) scores of in-distribution inputs.
+        tpr: target true-positive rate in (0, 1].
+
+    Returns:
+        t*, one of the in-distribution scores.
+
+    Example (hand-checkable):
+        >>> threshold_at_tpr([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], tpr=0.8)
+        0.3
+    """
+    s_in = _scores(scores_in, "scores_in")
+    if not 0 < tpr <= 1:
+        raise ValueError(f"tpr must be in (0, 1]. Got {tpr!r}.")
+    k = max(1, math.ceil(tpr * s_in.size - _RANK_SLACK))
+    return float(np.sort(s_in)[s_in.size - k])  # k-th largest
+
+
 def fpr_at_tpr(scores_in: np.ndarray, scores_out: np.ndarray, tpr: float = 0.95) -> float:
     """False-positive rate of OOD inputs at the threshold that keeps ``tpr`` of in-distribution.
 
-    Threshold t* is the largest t with (1/n_in)·#{s_in ≥ t} ≥ tpr, which is the k-th largest
-    in-distribution score for k = ⌈tpr·n_in⌉. Inputs with score ≥ t* are accepted as
-    in-distribution — ties at t* included, on both sides — so the result is
-    (1/n_out)·#{s_out ≥ t*}, and the achieved TPR can exceed ``tpr`` when in-scores tie at t*.
+    The threshold t* is :func:`threshold_at_tpr`, the k-th largest in-distribution score for
+    k = ⌈tpr·n_in⌉. Inputs with score ≥ t* are accepted as in-distribution — ties at t*
+    included, on both sides — so the result is (1/n_out)·#{s_out ≥ t*}, and the achieved TPR
+    can exceed ``tpr`` when in-scores tie at t*.
 
     Args:
         scores_in: (n_in,) scores of in-distribution inputs.
@@ -93,11 +108,7 @@ def fpr_at_tpr(scores_in: np.ndarray, scores_out: np.ndarray, tpr: float = 0.95)
         Neural Networks" (ODIN), ICLR 2018 (FPR at 95 % TPR).
     """
     s_in, s_out = _scores(scores_in, "scores_in"), _scores(scores_out, "scores_out")
-    if not 0 < tpr <= 1:
-        raise ValueError(f"tpr must be in (0, 1]. Got {tpr!r}.")
-    k = max(1, math.ceil(tpr * s_in.size - _RANK_SLACK))
-    threshold = np.sort(s_in)[s_in.size - k]  # k-th largest
-    return float(np.mean(s_out >= threshold))
+    return float(np.mean(s_out >= threshold_at_tpr(s_in, tpr)))
 
 
 def _counts_at_thresholds(

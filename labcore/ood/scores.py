@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 
 from labcore.calibration.temperature import softmax
+from labcore.checks import float_array
 from labcore.ood import detection as ood
 from labcore.uncertainty.decomposition import (
     certainty_from_log_var,
@@ -122,9 +123,8 @@ def ood_score(
     Raises:
         ValueError: an unknown score, logits not (S, n, K), or a score the model cannot give.
     """
-    z = np.asarray(logits, dtype=float)
-    if z.ndim != 3 or 0 in z.shape:
-        raise ValueError(f"logits must be a non-empty (S, n, K) array. Got shape {z.shape}.")
+    # Finiteness is checked by the score that reads the logits (UANLL certainty does not).
+    z = float_array(logits, "logits", ndim=3, check_finite=False, layout="(S, n, K)")
     if name == "uanll_certainty":
         if log_var is None:
             raise ValueError("UANLL certainty needs a model trained with the UANLL loss. Got none.")

@@ -39,6 +39,8 @@ from typing import Literal
 
 import numpy as np
 
+from labcore.checks import float_array
+
 AggregationName = Literal["mean", "mode", "confidence", "certainty", "flags_co", "flags_ce"]
 
 AGGREGATION_LABELS: dict[str, str] = {
@@ -140,11 +142,7 @@ def aggregate_mean(view_probs: np.ndarray) -> Aggregate:
     Args:
         view_probs: (V, n, K) probabilities of each view.
     """
-    probs = np.asarray(view_probs, dtype=float)
-    if probs.ndim != 3 or probs.size == 0:
-        raise ValueError(
-            f"view_probs must be a non-empty (V, n, K) array. Got shape {probs.shape}."
-        )
+    probs = float_array(view_probs, "view_probs", ndim=3, layout="(V, n, K)")
     classes = break_ties(probs.mean(axis=0), probs.argmax(axis=2))
     return Aggregate(classes, np.zeros(classes.shape, dtype=bool))
 
@@ -178,12 +176,12 @@ def aggregate_weighted(
         ValueError: shapes differ, or a weight is negative or not finite.
     """
     classes = _check_classes(view_classes, n_classes)
-    w = np.asarray(weights, dtype=float)
+    w = float_array(weights, "weights")
     if w.shape != classes.shape:
         raise ValueError(
             f"weights must have the same shape as view_classes {classes.shape}. Got {w.shape}."
         )
-    if not np.all(np.isfinite(w)) or w.min() < 0:
+    if w.min() < 0:
         raise ValueError(f"weights must be finite and ≥ 0. Got a minimum of {w.min():g}.")
     one_hot = np.eye(n_classes)[classes]  # (V, n, K)
     votes = np.einsum("vn,vnk->nk", w, one_hot)

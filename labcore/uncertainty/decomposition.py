@@ -22,19 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labcore.checks import float_array
+
 _PROB_TOLERANCE = 1e-6  # slack for float32 rounding when checking that values lie in [0, 1]
-
-
-def _as_float_array(values: object, name: str, ndim: int) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array. Got shape {array.shape}.")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty. Got shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        bad = array[~np.isfinite(array)][0]
-        raise ValueError(f"{name} must contain only finite numbers. Got {bad}.")
-    return array
 
 
 def _check_probabilities(probs: np.ndarray, name: str) -> np.ndarray:
@@ -80,8 +70,8 @@ def variance_decomposition(
         Kendall & Gal 2017; Lakshminarayanan et al., "Simple and Scalable Predictive
         Uncertainty Estimation using Deep Ensembles", NeurIPS 2017.
     """
-    means = _as_float_array(means, "means", 2)
-    variances = _as_float_array(variances, "variances", 2)
+    means = float_array(means, "means", ndim=2)
+    variances = float_array(variances, "variances", ndim=2)
     if means.shape != variances.shape:
         raise ValueError(
             f"means and variances must have the same shape. Got {means.shape} and "
@@ -122,7 +112,8 @@ def entropy_decomposition(
         Depeweg et al. 2018; Houlsby et al., "Bayesian Active Learning for Classification and
         Preference Learning" (BALD), 2011.
     """
-    probs = _check_probabilities(_as_float_array(prob_samples, "prob_samples", 3), "prob_samples")
+    probs = float_array(prob_samples, "prob_samples", ndim=3)
+    probs = _check_probabilities(probs, "prob_samples")
     total = _entropy(probs.mean(axis=0))
     aleatoric = _entropy(probs).mean(axis=0)
     epistemic = np.maximum(total - aleatoric, 0.0)
@@ -141,7 +132,7 @@ def confidence(probs: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: not 2-D, or values outside [0, 1].
     """
-    probs = _check_probabilities(_as_float_array(probs, "probs", 2), "probs")
+    probs = _check_probabilities(float_array(probs, "probs", ndim=2), "probs")
     return probs.max(axis=-1)
 
 
@@ -157,7 +148,7 @@ def predictive_entropy(probs: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: not 2-D, or values outside [0, 1].
     """
-    probs = _check_probabilities(_as_float_array(probs, "probs", 2), "probs")
+    probs = _check_probabilities(float_array(probs, "probs", ndim=2), "probs")
     return _entropy(probs)
 
 

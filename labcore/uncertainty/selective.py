@@ -27,6 +27,8 @@ import dataclasses
 
 import numpy as np
 
+from labcore.checks import float_array
+
 
 @dataclasses.dataclass(frozen=True)
 class SelectiveCurve:
@@ -66,11 +68,7 @@ class AcceptedSubset:
 
 
 def _check(scores: object, correct: object) -> tuple[np.ndarray, np.ndarray]:
-    s = np.asarray(scores, dtype=float)
-    if s.ndim != 1 or s.size == 0:
-        raise ValueError(f"scores must be a non-empty 1-D array. Got shape {s.shape}.")
-    if not np.all(np.isfinite(s)):
-        raise ValueError(f"scores must be finite numbers. Got {s[~np.isfinite(s)][0]}.")
+    s = float_array(scores, "scores", ndim=1, layout="1-D")
     hits = np.asarray(correct, dtype=float)
     if hits.shape != s.shape:
         raise ValueError(f"correct must have the same shape as scores {s.shape}. Got {hits.shape}.")

@@ -13,6 +13,8 @@ from labcore.data.classification import (
     make_toy,
     noise_pairs,
 )
+from labcore.data.splits import shuffled_split, stratified_split
+from labcore.device import rng_for
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,24 @@ def test_digits_split_sizes_and_clean_labels(digits):
     assert digits.x_train.shape == (899, 64) and digits.image_shape == (8, 8)
     assert digits.x_train.min() >= 0.0 and digits.x_train.max() <= 1.0
     assert sorted(np.unique(digits.y_test).tolist()) == list(range(10))
+
+
+@pytest.mark.parametrize("first", ["test", "val"])
+def test_stratified_split_cuts_every_class_alike(first):
+    # 5 rows of class 0 and 10 of class 1, 20 % each to validation and test:
+    # round(0.2·5) = 1 and round(0.2·10) = 2 rows of each class go to each held-out split.
+    y = np.array([0] * 5 + [1] * 10)
+    train, val, test = stratified_split(y, rng_for(0, "split"), 0.2, 0.2, first=first)
+    assert [np.bincount(y[part]).tolist() for part in (train, val, test)] == [
+        [3, 6], [1, 2], [1, 2]]
+    assert sorted(np.concatenate([train, val, test]).tolist()) == list(range(15))
+
+
+def test_shuffled_split_sizes_and_minimum():
+    # 10 rows: round(0.2·10) = 2 each, raised to the minimum 3; the other 4 train.
+    train, val, test = shuffled_split(10, rng_for(0, "split"), 0.2, 0.2, min_size=3)
+    assert (len(train), len(val), len(test)) == (4, 3, 3)
+    assert sorted(np.concatenate([train, val, test]).tolist()) == list(range(10))
 
 
 @pytest.mark.parametrize("rate", [0.0, 0.2, 0.4, 0.5])

@@ -14,9 +14,13 @@ from labcore.experiments.classification.run import (
     run_classification,
 )
 from labcore.experiments.classification.sweep import run_noise_sweep, sweep_config
-from labcore.experiments.classification.train import fit_with_curves, predict_views
 from labcore.losses import smooth_labels
-from labcore.models.classifier import ClassifierSpec, classifier_loss
+from labcore.models.classifier import (
+    ClassifierSpec,
+    classifier_loss,
+    predict_views,
+    train_classifier,
+)
 from labcore.models.mlp import BatchedMLP
 from labcore.uncertainty.selective import accepted_subset, aurc
 
@@ -61,11 +65,11 @@ def test_recorded_validation_accuracy_is_the_final_models_accuracy():
     # With no early stopping the last evaluation is the final step, so the curve's last point
     # must equal the accuracy of predictions from the returned model (an independent path).
     d = make_toy("moons", seed=0)
-    fit = fit_with_curves(ClassifierSpec(loss="ce", members=2, steps=60, hidden=32),
-                          d.x_train, d.y_train, d.x_val, d.y_val, d.n_classes)
-    probs = fit.classifier.predict(d.x_val).probs
+    fit = train_classifier(ClassifierSpec(loss="ce", members=2, steps=60, hidden=32),
+                           d.x_train, d.y_train, d.x_val, d.y_val, d.n_classes)
+    probs = fit.predict(d.x_val).probs
     expected = (probs.argmax(axis=2) == d.y_val[None]).mean(axis=1)
-    assert fit.val_accuracy.shape == (len(fit.classifier.history.eval_steps), 2)
+    assert fit.val_accuracy.shape == (len(fit.history.eval_steps), 2)
     assert fit.val_accuracy[-1] == pytest.approx(expected, abs=1e-6)  # recorded in float32
 
 
@@ -77,7 +81,7 @@ def test_each_member_gets_its_own_loss_and_labels():
     labels = rng.integers(0, 3, size=(4, 40))
     losses = ["uanll", "ce", "mse", "ce"]
     spec = ClassifierSpec(members=4, steps=1, batch_size=None, hidden=8, seed=7)
-    fit = fit_with_curves(spec, x, labels, x, labels[0], 3, member_losses=losses)
+    fit = train_classifier(spec, x, labels, x, labels[0], 3, member_losses=losses)
     fresh = BatchedMLP(4, 3, 4, hidden=8, seed=7)  # the same initial weights (+ s output)
     with torch.no_grad():
         out = fresh(torch.as_tensor(x))
@@ -86,24 +90,24 @@ def test_each_member_gets_its_own_loss_and_labels():
                               3, loss)[0])
         for m, loss in enumerate(losses)
     ]
-    assert fit.classifier.history.train_loss[0] == pytest.approx(expected, rel=1e-5)
-    assert fit.classifier.spec.loss == "uanll"  # so predict returns s for every member
+    assert fit.history.train_loss[0] == pytest.approx(expected, rel=1e-5)
+    assert fit.spec.loss == "uanll"  # so predict returns s for every member
 
 
 def test_member_losses_must_match_the_members():
     x = np.zeros((10, 2), dtype=np.float32)
     with pytest.raises(ValueError, match=r"Each of the 2 members needs a loss"):
-        fit_with_curves(ClassifierSpec(members=2, steps=1), x, np.zeros(10, int), x,
-                        np.zeros(10, int), 2, member_losses=["ce"])
+        train_classifier(ClassifierSpec(members=2, steps=1), x, np.zeros(10, int), x,
+                         np.zeros(10, int), 2, member_losses=["ce"])
 
 
 def test_view_zero_predictions_match_a_plain_predict():
     d = make_toy("moons", seed=0)
-    fit = fit_with_curves(ClassifierSpec(loss="uanll", members=2, steps=30, hidden=16),
-                          d.x_train, d.y_train, d.x_val, d.y_val, 2)
+    fit = train_classifier(ClassifierSpec(loss="uanll", members=2, steps=30, hidden=16),
+                           d.x_train, d.y_train, d.x_val, d.y_val, 2)
     views = np.stack([d.x_test, d.x_test + 0.1]).astype(np.float32)
-    scores = predict_views(fit.classifier, views)
-    plain = fit.classifier.predict(d.x_test)
+    scores = predict_views(fit, views)
+    plain = fit.predict(d.x_test)
     np.testing.assert_allclose(scores.probs[0], plain.mean_probs, atol=1e-12)
     expected_certainty = (1 / (1 + np.exp(plain.log_var))).mean(axis=0)
     np.testing.assert_allclose(scores.certainty[0], expected_certainty, atol=1e-12)

@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from labcore.data.regression import make_regression, rng_for, sample_x, true_mean, true_std
+from labcore.data.regression import make_regression, sample_x, true_mean, true_std
+from labcore.device import rng_for
 
 
 def test_same_seed_and_stream_give_the_same_draw():

@@ -20,6 +20,7 @@ from labcore.ood.detection import (
     neg_energy,
     neg_entropy,
     roc_curve,
+    threshold_at_tpr,
 )
 
 
@@ -108,6 +109,18 @@ def test_fpr_at_tpr_matches_a_brute_force_threshold_search(scores_in, scores_out
     assert fpr_at_tpr(s_in, s_out, tpr) == pytest.approx(expected)
 
 
+def test_threshold_at_tpr_hand_values():
+    # Ten in-scores 0.1 … 1.0: keeping 80 % (8 of 10) means accepting score ≥ 0.3, the 8th
+    # largest; OOD scores 0.25, 0.35 and 0.95 then give 2 false positives of 3.
+    scores_in = np.arange(1, 11) / 10
+    assert threshold_at_tpr(scores_in, tpr=0.8) == pytest.approx(0.3)
+    assert fpr_at_tpr(scores_in, [0.25, 0.35, 0.95], tpr=0.8) == pytest.approx(2 / 3)
+    assert threshold_at_tpr(scores_in, tpr=1.0) == pytest.approx(0.1)  # keep all: the minimum
+    assert threshold_at_tpr(scores_in, tpr=0.05) == pytest.approx(1.0)  # k = ⌈0.5⌉ = 1
+    with pytest.raises(ValueError, match=r"tpr must be in \(0, 1\]\. Got 1\.5"):
+        threshold_at_tpr(scores_in, tpr=1.5)
+
+
 def test_detection_metrics_reject_bad_input():
     with pytest.raises(ValueError, match="scores_in must be a non-empty 1-D array"):
         auroc([], [1.0])
@@ -160,7 +173,7 @@ def test_temperature_softens_max_softmax_and_entropy():
 
 
 def test_scores_reject_bad_logits():
-    with pytest.raises(ValueError, match=r"logits must be a 2-D \(n, K\) array"):
+    with pytest.raises(ValueError, match=r"logits must be a non-empty \(n, K\) array"):
         max_logit(np.zeros(3))
     with pytest.raises(ValueError, match="logits must contain only finite numbers"):
         neg_energy(np.array([[math.inf, 0.0]]))

@@ -81,7 +81,7 @@ def test_bad_input_is_rejected_with_a_message():
         aurc([0.1, 0.2], [1])
     with pytest.raises(ValueError, match=r"correct must hold only 0/1 or booleans"):
         aurc([0.1, 0.2], [1, 2])
-    with pytest.raises(ValueError, match=r"scores must be finite numbers\. Got nan\."):
+    with pytest.raises(ValueError, match=r"scores must contain only finite numbers\. Got nan\."):
         aurc([0.1, np.nan], [1, 0])
     with pytest.raises(ValueError, match=r"scores must be a non-empty 1-D array"):
         accuracy_coverage_curve([], [])

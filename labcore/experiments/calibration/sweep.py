@@ -1,7 +1,8 @@
 """Sweeps of the Calibration lab: retrain at several values of one setting and score each.
 
-:func:`run_smoothing_sweep` (ECE against label smoothing ε), :func:`run_length_sweep` and
-:func:`run_width_sweep` (over-confidence against training length and model size). Each point
+:func:`run_sweep` retrains at each value of one setting; :func:`run_smoothing_sweep` (ECE
+against label smoothing ε), :func:`run_length_sweep` and :func:`run_width_sweep`
+(over-confidence against training length and model size) name its three uses. Each point
 is one training through :func:`labcore.experiments.calibration.train_model`, scored on the test
 set before and after temperature scaling fitted on the validation set.
 
@@ -75,15 +76,26 @@ def sweep_config(config: CalibrationConfig, parameter: SweepParameter) -> Calibr
     return base.replace(**{parameter: getattr(default, parameter)})
 
 
-def _sweep(config: CalibrationConfig, parameter: SweepParameter, values: tuple[float, ...],
-           progress: Progress | None) -> SweepResult:
-    """Train once per value of ``parameter`` (same data and seed) and score each model.
+def run_sweep(config: CalibrationConfig, parameter: SweepParameter,
+              progress: Progress | None = None,
+              values: tuple[float, ...] | None = None) -> SweepResult:
+    """Retrain once per value of ``parameter`` (same data and seed) and score each model.
+
+    Every model is scored on the test set before and after temperature scaling fitted on the
+    validation set. Length and width sweeps train plain CE (ε = 0), see :func:`sweep_config`.
+
+    Args:
+        config: the page's settings (ε, the swept field and the scoring fields are ignored).
+        parameter: "smoothing" (ε), "steps" (training length) or "hidden" (width).
+        progress: ``progress(fraction, message)``, called every few training steps.
+        values: the values to train with; None: ``SWEEP_VALUES[parameter]``.
 
     Raises:
         ValueError: an unknown parameter, an empty ``values``, or a training that diverged.
     """
     if parameter not in SWEEP_VALUES:
         raise ValueError(f"parameter must be one of {sorted(SWEEP_VALUES)}. Got {parameter!r}.")
+    values = SWEEP_VALUES[parameter] if values is None else values
     if not values:
         raise ValueError(f"values must name at least one setting to try. Got {values}.")
     base = sweep_config(config, parameter)
@@ -108,35 +120,17 @@ def _sweep(config: CalibrationConfig, parameter: SweepParameter, values: tuple[f
 
 def run_smoothing_sweep(config: CalibrationConfig, progress: Progress | None = None,
                         values: tuple[float, ...] = SWEEP_VALUES["smoothing"]) -> SweepResult:
-    """Retrain at each label-smoothing ε and score the test set before and after scaling.
-
-    Args:
-        config: the page's settings (ε and the scoring fields are ignored).
-        progress: ``progress(fraction, message)``, called every few training steps.
-        values: the ε values to train with.
-    """
-    return _sweep(config, "smoothing", values, progress)
+    """ECE against label smoothing ε: :func:`run_sweep` over ε."""
+    return run_sweep(config, "smoothing", progress, values)
 
 
 def run_length_sweep(config: CalibrationConfig, progress: Progress | None = None,
                      values: tuple[float, ...] = SWEEP_VALUES["steps"]) -> SweepResult:
-    """Retrain plain CE for each number of Adam steps: longer training, surer predictions.
-
-    Args:
-        config: the page's settings (ε, steps and the scoring fields are ignored).
-        progress: ``progress(fraction, message)``, called every few training steps.
-        values: the step counts to train for.
-    """
-    return _sweep(config, "steps", values, progress)
+    """Over-confidence against training length: :func:`run_sweep` over Adam steps, plain CE."""
+    return run_sweep(config, "steps", progress, values)
 
 
 def run_width_sweep(config: CalibrationConfig, progress: Progress | None = None,
                     values: tuple[float, ...] = SWEEP_VALUES["hidden"]) -> SweepResult:
-    """Retrain plain CE at each hidden-layer width: bigger networks, surer predictions.
-
-    Args:
-        config: the page's settings (ε, width and the scoring fields are ignored).
-        progress: ``progress(fraction, message)``, called every few training steps.
-        values: the hidden-layer widths to train.
-    """
-    return _sweep(config, "hidden", values, progress)
+    """Over-confidence against model size: :func:`run_sweep` over hidden units, plain CE."""
+    return run_sweep(config, "hidden", progress, values)

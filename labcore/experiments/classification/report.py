@@ -84,6 +84,12 @@ def check_index(result: ClassificationResult, split: Split, index: int) -> int:
     return int(index)
 
 
+def _sample(result: ClassificationResult, split: Split, index: int
+            ) -> tuple[SplitPredictions, int]:
+    """The split's predictions and ``index`` checked against it (see :func:`check_index`)."""
+    return split_of(result, split), check_index(result, split, index)
+
+
 def metrics_rows(result: ClassificationResult) -> list[dict[str, str]]:
     """Headline test metrics as table rows: metric, value, what it means."""
     m = result.metrics
@@ -125,8 +131,7 @@ def upload_summary(result: ClassificationResult, label_noise: float, noise_kind:
 
 def sample_facts(result: ClassificationResult, split: Split, index: int) -> dict[str, str]:
     """What the inspector prints about one sample: labels, prediction, confidence, certainty."""
-    index = check_index(result, split, index)
-    pred = split_of(result, split)
+    pred, index = _sample(result, split, index)
     name = functools.partial(class_label, result)
     if split == "test":
         facts = {"Label": f"{name(result.y_test[index])} (test labels are clean)"}
@@ -151,8 +156,7 @@ def view_rows(
     result: ClassificationResult, split: Split, index: int, t_co: float, t_ce: float
 ) -> list[dict[str, object]]:
     """The lecture's per-view table for one sample: class, co_s, co_h, ce_s, ce_h per view."""
-    index = check_index(result, split, index)
-    pred = split_of(result, split)
+    pred, index = _sample(result, split, index)
     probs = pred.view_probs[:, index]
     confidence = probs.max(axis=1)
     rows = []
@@ -176,8 +180,7 @@ def final_rows(
     result: ClassificationResult, split: Split, index: int, t_co: float, t_ce: float
 ) -> list[dict[str, str]]:
     """The final class of one sample under each aggregation, and whether it is right."""
-    index = check_index(result, split, index)
-    pred = split_of(result, split)
+    pred, index = _sample(result, split, index)
     certainty = None if pred.view_certainty is None else pred.view_certainty[:, [index]]
     truth = int((result.y_test if split == "test" else result.y_train)[index])
     rows = []

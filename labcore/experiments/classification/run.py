@@ -25,9 +25,14 @@ from labcore.data.classification import (
     load_dataset,
     noise_pairs,
 )
-from labcore.data.regression import rng_for
+from labcore.device import stream_seed
 from labcore.experiments.classification.config import DATASET_CHOICES, ClassificationConfig
-from labcore.experiments.classification.train import ViewScores, fit_with_curves, predict_views
+from labcore.models.classifier import (
+    TrainedClassifier,
+    ViewScores,
+    predict_views,
+    train_classifier,
+)
 from labcore.models.train import Progress
 from labcore.ood.detection import auroc
 from labcore.uncertainty import selective
@@ -47,7 +52,6 @@ __all__ = [
     "rejection_scores",
     "run_classification",
     "run_on_data",
-    "stream_seed",
     "training_set",
 ]
 
@@ -166,11 +170,6 @@ def load_data(config: ClassificationConfig) -> ClassificationData:
                         noise=config.toy_noise)
 
 
-def stream_seed(seed: int, stream: str) -> int:
-    """A seed for one named random stream of a config's seed (views and copies differ)."""
-    return int(rng_for(seed, stream).integers(2**31 - 1))
-
-
 def training_set(
     config: ClassificationConfig, data: ClassificationData, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -221,7 +220,7 @@ def rejection_scores(pred: SplitPredictions) -> dict[str, np.ndarray]:
     return scores
 
 
-def _decision_map(data: ClassificationData, classifier, mc_samples: int,
+def _decision_map(data: ClassificationData, classifier: TrainedClassifier, mc_samples: int,
                   relative_margin: float | None = None) -> DecisionMap:
     """The model on a grid over all the points (every split) and a margin around them.
 
@@ -301,9 +300,9 @@ def run_on_data(
     spec = config.spec()
     what = {"ensemble": f"{spec.members} networks", "mc_dropout": "a dropout network"}
     x_fit, y_fit = training_set(config, data, noisy)
-    fit = fit_with_curves(spec, x_fit, y_fit, data.x_val, data.y_val, data.n_classes,
-                          progress=progress, progress_range=(0.0, 0.9),
-                          label=f"Training {what.get(config.method, 'one network')}")
+    classifier = train_classifier(spec, x_fit, y_fit, data.x_val, data.y_val, data.n_classes,
+                                  progress=progress, progress_range=(0.0, 0.9),
+                                  label=f"Training {what.get(config.method, 'one network')}")
     mc = config.mc_samples if config.method == "mc_dropout" else 0
     if progress is not None:
         progress(0.92, f"Predicting {config.n_views} views of every sample")
@@ -311,9 +310,9 @@ def run_on_data(
                                data.image_shape, config.aug_strength)
     views_train = augment_views(data.x_train, config.n_views, stream_seed(config.seed, "train"),
                                 data.image_shape, config.aug_strength)
-    test = _split_predictions(predict_views(fit.classifier, views_test, mc), views_test)
-    train = _split_predictions(predict_views(fit.classifier, views_train, mc), views_train)
-    decision_map = (_decision_map(data, fit.classifier, mc, map_margin)
+    test = _split_predictions(predict_views(classifier, views_test, mc), views_test)
+    train = _split_predictions(predict_views(classifier, views_train, mc), views_train)
+    decision_map = (_decision_map(data, classifier, mc, map_margin)
                     if data.image_shape is None else None)
 
     correct = test.classes == data.y_test
@@ -329,13 +328,13 @@ def run_on_data(
         "train_noisy_accuracy": float(np.mean(train.classes == noisy)),
         "flip_auroc_confidence": _flip_auroc(train.confidence, flipped),
         "flip_auroc_certainty": _flip_auroc(train.certainty, flipped),
-        "steps_run": float(fit.classifier.history.steps_run),
+        "steps_run": float(classifier.history.steps_run),
     }
     for name, score in rejection_scores(test).items():
         metrics[f"aurc_{name}"] = selective.aurc(score, correct)
     if progress is not None:
         progress(1.0, "Done")
-    history = fit.classifier.history
+    history = classifier.history
     return ClassificationResult(
         dataset=data.name, loss=config.loss, method=config.method,
         n_classes=data.n_classes, image_shape=data.image_shape,
@@ -343,6 +342,6 @@ def run_on_data(
         x_train=data.x_train, y_train=data.y_train, y_train_noisy=noisy, flipped=flipped,
         x_test=data.x_test, y_test=data.y_test, train=train, test=test, curves=curves,
         decision_map=decision_map, eval_steps=history.eval_steps, val_loss=history.val_loss,
-        val_accuracy=fit.val_accuracy, train_loss=history.train_loss, metrics=metrics,
+        val_accuracy=classifier.val_accuracy, train_loss=history.train_loss, metrics=metrics,
         class_names=tuple(class_names), feature_names=tuple(feature_names),
     )

@@ -15,9 +15,8 @@ import numpy as np
 from labcore import calibration as cal
 from labcore.data.classification import ClassificationData, add_label_noise, noise_pairs
 from labcore.experiments.classification.run import ClassificationConfig, load_data, training_set
-from labcore.experiments.classification.train import fit_with_curves
 from labcore.experiments.classification.upload import UploadedClassification, uploaded_data
-from labcore.models.classifier import LOSS_LABELS
+from labcore.models.classifier import LOSS_LABELS, train_classifier
 from labcore.models.train import Progress
 from labcore.ood.detection import auroc
 from labcore.uncertainty import selective
@@ -137,13 +136,13 @@ def _sweep(
     # Member i·R + j trains with loss i on the labels of noise rate j.
     x_fit, y_fit = training_set(config, data, np.tile(np.stack(noisy), (n_loss, 1)))
     spec = dataclasses.replace(config.spec(), members=n_loss * n_rate)
-    fit = fit_with_curves(
+    classifier = train_classifier(
         spec, x_fit, y_fit, data.x_val, data.y_val, data.n_classes, progress=progress,
         progress_range=(0.0, 0.95), member_losses=[loss for loss in losses for _ in rates],
-        label=f"{n_loss} losses × {n_rate} noise rates in one batched pass:",
+        label=f"{n_loss} losses × {n_rate} noise rates in one batched pass",
     )
-    test = fit.classifier.predict(data.x_test)
-    train = fit.classifier.predict(data.x_train)
+    test = classifier.predict(data.x_test)
+    train = classifier.predict(data.x_train)
     shape = (n_loss, n_rate)
     metrics = {k: np.full(shape, np.nan) for k in ("acc", "nll", "ece", "aurc_co", "aurc_ce",
                                                    "flip")}
@@ -167,9 +166,9 @@ def _sweep(
         progress(1.0, "Done")
     return NoiseSweepResult(
         losses=tuple(losses), rates=np.asarray(rates, dtype=float),
-        noise_kind=config.noise_kind, eval_steps=fit.classifier.history.eval_steps,
-        val_loss=fit.classifier.history.val_loss.T.reshape(n_loss, n_rate, -1),
-        val_accuracy=fit.val_accuracy.T.reshape(n_loss, n_rate, -1),
+        noise_kind=config.noise_kind, eval_steps=classifier.history.eval_steps,
+        val_loss=classifier.history.val_loss.T.reshape(n_loss, n_rate, -1),
+        val_accuracy=classifier.val_accuracy.T.reshape(n_loss, n_rate, -1),
         test_accuracy=metrics["acc"], test_nll=metrics["nll"], test_ece=metrics["ece"],
         aurc_confidence=metrics["aurc_co"], aurc_certainty=metrics["aurc_ce"],
         flip_auroc=metrics["flip"],

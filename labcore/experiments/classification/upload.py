@@ -13,8 +13,9 @@ import dataclasses
 import numpy as np
 
 from labcore.data.classification import ClassificationData
-from labcore.data.regression import rng_for
+from labcore.data.splits import shuffled_split, stratified_split
 from labcore.data.user_csv import MAX_CLASSES, UserData
+from labcore.device import rng_for
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
@@ -95,23 +96,9 @@ def split_indices(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.
         ``(train, val, test)`` index arrays that together hold every row once.
     """
     rng = rng_for(seed, "upload-split")
-    classes, counts = np.unique(y, return_counts=True)
-    if counts.min() >= MIN_PER_CLASS:
-        parts: list[list[np.ndarray]] = [[], [], []]
-        for c in classes:
-            idx = rng.permutation(np.flatnonzero(y == c))
-            n_val = round(VAL_FRACTION * idx.size)
-            n_test = round(TEST_FRACTION * idx.size)
-            parts[1].append(idx[:n_val])
-            parts[2].append(idx[n_val:n_val + n_test])
-            parts[0].append(idx[n_val + n_test:])
-        train, val, test = (rng.permutation(np.concatenate(p)) for p in parts)
-        return train, val, test
-    order = rng.permutation(y.size)
-    n_val = max(MIN_SPLIT, round(VAL_FRACTION * y.size))
-    n_test = max(MIN_SPLIT, round(TEST_FRACTION * y.size))
-    val, test, train = np.split(order, [n_val, n_val + n_test])
-    return train, val, test
+    if np.unique(y, return_counts=True)[1].min() >= MIN_PER_CLASS:
+        return stratified_split(y, rng, VAL_FRACTION, TEST_FRACTION, first="val")
+    return shuffled_split(y.size, rng, VAL_FRACTION, TEST_FRACTION, min_size=MIN_SPLIT)
 
 
 def uploaded_data(data: UserData, seed: int) -> ClassificationData:

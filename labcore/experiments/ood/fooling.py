@@ -26,7 +26,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from labcore.data.regression import rng_for
+from labcore.device import rng_for
 from labcore.models.classifier import TrainedClassifier
 from labcore.models.train import Progress
 

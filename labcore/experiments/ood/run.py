@@ -21,7 +21,6 @@ cached on what it depends on.
 # Streamlit's file watcher has dropped this module from ``sys.modules``.
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from labcore.config import Config, param
 from labcore.data.classification import ClassificationData, load_digits_split, make_toy
-from labcore.data.regression import rng_for
+from labcore.device import rng_for
 from labcore.experiments.ood.fooling import FoolingImages, make_fooling_images
 from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
 from labcore.experiments.ood.shift import METHODS, ShiftConfig, ShiftResult, run_shift
@@ -178,13 +177,6 @@ def _accuracy(
     }
 
 
-def _threshold(scores_in: np.ndarray, tpr: float) -> float:
-    """The k-th largest in-distribution score, k = ⌈tpr·n⌉: the threshold of
-    :func:`labcore.ood.fpr_at_tpr`."""
-    k = max(1, math.ceil(tpr * scores_in.size - 1e-9))
-    return float(np.sort(scores_in)[scores_in.size - k])
-
-
 @dataclasses.dataclass(frozen=True)
 class OODResult:
     """Every detector's scores on the in-distribution test digits and on each OOD set.
@@ -275,7 +267,7 @@ def run_ood(config: OODConfig, progress: Progress | None = None) -> OODResult:
         fpr95=table(lambda s_in, s_out: ood.fpr_at_tpr(s_in, s_out, TPR)),
         roc={d: {s: ood.roc_curve(scores_in[d], scores_out[d][s]) for s in sets}
              for d in DETECTORS},
-        threshold95={d: _threshold(scores_in[d], TPR) for d in DETECTORS},
+        threshold95={d: ood.threshold_at_tpr(scores_in[d], TPR) for d in DETECTORS},
         accuracy=_accuracy(models, data, config.mc_samples),
         examples={k: np.asarray(v, dtype=np.float32).reshape(-1, 8, 8)
                   for k, v in examples.items()},

@@ -24,28 +24,32 @@ PRESETS: dict[str, RegressionConfig] = {
 }
 
 
+METRIC_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("RMSE", "rmse", ".3f",
+     "root mean squared error of the predicted mean (units of y; lower is better)"),
+    ("Gaussian NLL", "nll", ".3f",
+     "mean of ½·log 2π + log σ + (y−μ)²/(2σ²), with the ½·log 2π constant (nats)"),
+    ("CRPS", "crps", ".3f",
+     "continuous ranked probability score (units of y; lower is better)"),
+    ("95 % coverage", "coverage_95", ".1%",
+     "share of test points inside μ ± 1.96σ (should be near 95 %)"),
+    ("95 % interval width", "width_95", ".3f",
+     "mean width of μ ± 1.96σ (units of y; narrower is better at equal coverage)"),
+    ("Conformal coverage", "conformal_coverage_95", ".1%",
+     "share inside the split-conformal band (guaranteed ≥ 95 % on average)"),
+    ("Conformal width", "conformal_width_95", ".3f",
+     "mean width of the conformal band (units of y; ∞ when fewer than 19 validation points: "
+     "no finite band can promise 95 %)"),
+)
+"""The metrics table: (metric, key in ``RegressionResult.metrics``, format, meaning)."""
+
+
 def metrics_rows(result: RegressionResult) -> list[dict[str, str]]:
-    """The held-out metrics as table rows: metric, value, what it means."""
+    """The held-out metrics as table rows: metric, value (∞ where infinite), what it means."""
     m = result.metrics
-    return [
-        {"metric": "RMSE", "value": f"{m['rmse']:.3f}",
-         "meaning": "root mean squared error of the predicted mean (units of y; lower is better)"},
-        {"metric": "Gaussian NLL", "value": f"{m['nll']:.3f}",
-         "meaning": "mean of ½·log 2π + log σ + (y−μ)²/(2σ²), with the ½·log 2π constant (nats)"},
-        {"metric": "CRPS", "value": f"{m['crps']:.3f}",
-         "meaning": "continuous ranked probability score (units of y; lower is better)"},
-        {"metric": "95 % coverage", "value": f"{m['coverage_95']:.1%}",
-         "meaning": "share of test points inside μ ± 1.96σ (should be near 95 %)"},
-        {"metric": "95 % interval width", "value": f"{m['width_95']:.3f}",
-         "meaning": "mean width of μ ± 1.96σ (units of y; narrower is better at equal coverage)"},
-        {"metric": "Conformal coverage", "value": f"{m['conformal_coverage_95']:.1%}",
-         "meaning": "share inside the split-conformal band (guaranteed ≥ 95 % on average)"},
-        {"metric": "Conformal width",
-         "value": f"{m['conformal_width_95']:.3f}" if np.isfinite(m["conformal_width_95"])
-         else "∞",
-         "meaning": "mean width of the conformal band (units of y; ∞ when fewer than 19 "
-         "validation points: no finite band can promise 95 %)"},
-    ]
+    return [{"metric": label, "value": "∞" if np.isposinf(m[key]) else f"{m[key]:{fmt}}",
+             "meaning": meaning}
+            for label, key, fmt, meaning in METRIC_ROWS]
 
 
 def grid_table(result: RegressionResult) -> dict[str, np.ndarray]:

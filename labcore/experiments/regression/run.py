@@ -20,12 +20,12 @@ from labcore.data.regression import (
     GRID_RANGE,
     X_RANGE,
     make_regression,
-    rng_for,
     true_mean,
     true_std,
 )
+from labcore.data.splits import shuffled_split
 from labcore.data.user_csv import UserData
-from labcore.device import default_device
+from labcore.device import default_device, rng_for
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.losses import LOG_VAR_MAX, LOG_VAR_MIN, beta_nll, gaussian_nll, mse
 from labcore.models.mlp import BatchedMLP
@@ -205,10 +205,8 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
 def _uploaded_problem(data: UserData, seed: int) -> _Problem:
     """A user's (x, y) shuffled with the seed and split 60 / 20 / 20; the truth is unknown."""
     x, y = data.x[:, 0], np.asarray(data.y, dtype=float)
-    order = rng_for(seed, "upload-split").permutation(x.size)
-    n_val = max(3, round(0.2 * x.size))
-    n_test = max(3, round(0.2 * x.size))
-    val, test, train = np.split(order, [n_val, n_val + n_test])
+    train, val, test = shuffled_split(x.size, rng_for(seed, "upload-split"), 0.2, 0.2,
+                                      min_size=3)
     lo, hi = float(x.min()), float(x.max())
     pad = 0.25 * (hi - lo)
     return _Problem(
