@@ -48,6 +48,18 @@ class Throttle:
         return draw
 
 
+def progress_text(label: str, message: str) -> str:
+    """The bar's text: the page's label (what is computed), then labcore's message (how far).
+
+    Example:
+        >>> progress_text("MSE model", "Training 5 networks: step 40 of 400")
+        'MSE model · Training 5 networks: step 40 of 400'
+        >>> progress_text("", "Scoring the grid"), progress_text("Size sweep", "")
+        ('Scoring the grid', 'Size sweep')
+    """
+    return " · ".join(part for part in (label.strip(), message.strip()) if part)
+
+
 def clamp_fraction(fraction: float) -> float:
     """``fraction`` clipped to [0, 1]; NaN counts as 0."""
     if math.isnan(fraction):
@@ -56,7 +68,7 @@ def clamp_fraction(fraction: float) -> float:
 
 
 @contextlib.contextmanager
-def progress_reporter(label: str = "Working…") -> Iterator[ProgressCallback]:
+def progress_reporter(label: str = "") -> Iterator[ProgressCallback]:
     """Yield a ``progress(fraction, message)`` callback that drives one progress bar.
 
     The bar appears on the first call (so work that never reports, such as a cache hit, shows
@@ -68,7 +80,8 @@ def progress_reporter(label: str = "Working…") -> Iterator[ProgressCallback]:
     Call it from the thread that entered the block.
 
     Args:
-        label: text shown on the bar, before each message.
+        label: what is computed ("MSE model"), shown before each labcore message (which
+            says what is trained and how far).
     """
     slot = st.empty()
     context = contextvars.copy_context()
@@ -77,8 +90,7 @@ def progress_reporter(label: str = "Working…") -> Iterator[ProgressCallback]:
     def progress(fraction: float, message: str = "") -> None:
         value = clamp_fraction(fraction)
         if throttle.should_draw(value):
-            text = f"{label} {message}".strip()
-            context.run(slot.progress, value, text=text)
+            context.run(slot.progress, value, text=progress_text(label, message))
 
     try:
         yield progress

@@ -34,7 +34,7 @@ def _qualified_name(obj: Any) -> str:
 
 
 def run_cached(
-    fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = "Training…"
+    fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = ""
 ) -> R:
     """``fn(config, progress)`` through ``st.cache_data``, with a progress bar while it runs.
 
@@ -45,7 +45,8 @@ def run_cached(
     Args:
         fn: a labcore run function, e.g. ``labcore.experiments.regression.run_regression``.
         config: its frozen config.
-        label: text on the progress bar.
+        label: what is computed ("Size sweep"), shown before labcore's own progress
+            messages; empty for a page's main run.
 
     Returns:
         ``fn``'s result (a frozen dataclass of numpy arrays and floats, so it pickles).

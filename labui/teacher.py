@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -55,38 +55,65 @@ def quiz_mode() -> bool:
     return st.query_params.get(QUIZ_PARAM) == "1"
 
 
-def predict_then_reveal(question: str, options: Sequence[str], *, key: str,
-                        explanation: str) -> bool:
-    """In quiz mode, ask ``question`` and hold the result back until the student commits.
+@dataclasses.dataclass(frozen=True)
+class Quiz:
+    """A predict-then-reveal question.
 
-    Outside quiz mode this returns True at once (show the result).
-
-    Args:
-        question: what to predict, e.g. "Will adding points here shrink the band?".
+    Attributes:
+        key: widget key prefix; views that would give the answer away share one quiz (key).
+        question: what to predict, e.g. "Which band gets narrower?".
         options: the possible answers.
-        key: widget key prefix (one prompt per key).
-        explanation: shown after the reveal, whatever the answer.
+        correct: the right one (one of ``options``).
+        explanation: why, shown after the reveal whatever the answer.
+    """
+
+    key: str
+    question: str
+    options: tuple[str, ...]
+    correct: str
+    explanation: str
+
+    def __post_init__(self) -> None:
+        if self.correct not in self.options:
+            raise ValueError(f"The correct answer must be one of the options {self.options}. "
+                             f"Got {self.correct!r}.")
+
+
+def predict_then_reveal(quiz: Quiz) -> bool:
+    """In quiz mode, ask the question and hold the result back until the student commits.
+
+    Outside quiz mode this returns True at once (show the result). After Reveal the student
+    sees ✓ or ✗ with the right answer and the explanation; the answer stays revealed in every
+    view that shares the quiz.
 
     Returns:
         Whether the result may be shown now.
     """
     if not quiz_mode():
         return True
-    revealed_key = f"{key}.revealed"
+    revealed_key = f"{quiz.key}.revealed"
+    revealed = st.session_state.get(revealed_key, False)
     with st.container(border=True):
-        st.markdown(f"**Predict first:** {question}")
-        answer = st.radio("Your prediction", list(options), index=None, key=f"{key}.answer",
-                          label_visibility="collapsed",
-                          disabled=st.session_state.get(revealed_key, False))
-        if not st.session_state.get(revealed_key, False):
-            if st.button("Reveal", key=f"{key}.reveal", disabled=answer is None,
-                         help="Choose an answer first."):
+        st.markdown(f"**Predict first:** {quiz.question}")
+        answer = st.radio("Your prediction", list(quiz.options), index=None,
+                          key=f"{quiz.key}.answer", label_visibility="collapsed",
+                          disabled=revealed, persist_state="session")
+        if not revealed:
+            if st.button("Reveal", key=f"{quiz.key}.reveal", disabled=answer is None,
+                         help="Choose an answer first.", type="primary"):
                 st.session_state[revealed_key] = True
                 st.rerun()
+            st.caption("The result appears once you have chosen an answer and pressed Reveal.")
             return False
-        st.markdown(f"You predicted: *{answer}*. {explanation}")
-        if st.button("Ask again", key=f"{key}.again"):
+        if answer is None:
+            st.info(f"The answer is *{quiz.correct}*. {quiz.explanation}")
+        elif answer == quiz.correct:
+            st.success(f"✓ Right: *{quiz.correct}*. {quiz.explanation}")
+        else:
+            st.error(f"✗ Not quite — you said *{answer}*; the answer is *{quiz.correct}*. "
+                     f"{quiz.explanation}")
+        if st.button("Ask again", key=f"{quiz.key}.again"):
             st.session_state[revealed_key] = False
-            st.session_state.pop(f"{key}.answer", None)
+            st.session_state.pop(f"{quiz.key}.answer", None)
             st.rerun()
     return True

@@ -34,12 +34,15 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.figures import show_figure
 from labui.shell import lazy_expander, page_setup
-from labui.teacher import predict_then_reveal, teacher_link
+from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
+from labui.views import choice, flag, number
 
 KEY = "calibration"
 T_KEY = f"{KEY}.temperature"
-VIEWS = ["Four models", "Temperature slider", "NLL or ECE?", "One model, many ECEs", "Sweeps"]
+VIEWS = {"four": "Four models", "temperature": "Temperature slider", "nll_or_ece": "NLL or ECE?",
+         "many_eces": "One model, many ECEs", "sweeps": "Sweeps"}
 SWEEPS = {
     "smoothing": (run_smoothing_sweep, "ECE vs label smoothing ε"),
     "steps": (run_length_sweep, "Over-confidence vs training length"),
@@ -61,10 +64,10 @@ def _set_temperature(value: float) -> None:
     st.session_state[T_KEY] = value
 
 
-def _model_picker(run, key: str) -> str:
+def _model_picker(run) -> str:
     names = {"plain": run.plain.name, "smoothed": run.smoothed.name}
-    return st.segmented_control("Model", list(names), format_func=names.get, default="plain",
-                                key=key) or "plain"
+    return choice("Model", list(names), key=f"{KEY}.model", param="model",
+                  format_func=names.get)
 
 
 page_setup()
@@ -80,18 +83,30 @@ preset_picker(report.PRESETS, key=KEY)
 with guard():
     config = config_form(CalibrationConfig, key=KEY, hidden=hidden_fields())
     sync_url(config)
-    run = run_cached(run_calibration, training_config(config), label="Training")
+    run = run_cached(run_calibration, training_config(config))
 teacher_link(config, key=KEY)
 
 if config.smoothing == 0:
     st.info("ε = 0: both rows show the same plain CE model. Set **Label smoothing ε** above 0 in "
             "the sidebar to compare.")
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
+T_QUIZ = Quiz(
+    key=f"{KEY}.quiz.t",
+    question="Dividing every logit by a temperature T = 2 before the softmax: what happens to "
+    "the model's accuracy?",
+    options=("It goes up", "It goes down", "It stays exactly the same"),
+    correct="It stays exactly the same",
+    explanation="Dividing all logits by one positive number keeps their order, so every "
+    "predicted class is unchanged; only the confidences move.",
+)
+view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get,
+              default="temperature" if quiz_mode() else "four")
 
-if view == "Four models":
+if view == "four":
+    if not predict_then_reveal(T_QUIZ):  # equal accuracy before and after scaling is the answer
+        st.stop()
     panels = four_panels(run, config.n_bins, config.strategy)
     fig = plots.reliability_figure(panels, cols=2, strategy=config.strategy)
-    st.plotly_chart(fig, key=f"{KEY}.grid_fig")
+    show_figure(fig, key=f"{KEY}.grid_fig")
     st.caption(
         "Notice: red hatching is over-confidence (bar below the diagonal), orange is "
         "under-confidence. Label smoothing lowers every confidence — too far when the model is "
@@ -111,26 +126,19 @@ if view == "Four models":
     with d2:
         download_figure_html(fig, "calibration_reliability.html", "Download the figure (HTML)")
 
-elif view == "Temperature slider":
-    if not predict_then_reveal(
-        "Dividing every logit by a temperature T = 2 before the softmax: what happens to the "
-        "model's accuracy?",
-        ["It goes up", "It goes down", "It stays exactly the same"], key=f"{KEY}.quiz.t",
-        explanation="It stays exactly the same: dividing all logits by one positive number "
-        "keeps their order, so every predicted class is unchanged; only the confidences move.",
-    ):
+elif view == "temperature":
+    if not predict_then_reveal(T_QUIZ):
         st.stop()
-    kind = _model_picker(run, f"{KEY}.slider_model")
+    kind = _model_picker(run)
     model = run.model(kind)
-    st.session_state.setdefault(T_KEY, 1.0)
     b1, b2, _ = st.columns([1, 1, 2])
     b1.button("Raw model (T = 1)", on_click=_set_temperature, args=(1.0,), key=f"{KEY}.t_one")
     fitted = report.slider_temperature(model.temperature)
     b2.button(f"Fitted T = {fitted:.2f}", on_click=_set_temperature, args=(fitted,),
               key=f"{KEY}.t_fit")
-    temperature = st.slider(
+    temperature = number(
         "Temperature T (divides the logits before the softmax; nothing is retrained)",
-        min_value=T_MIN, max_value=T_MAX, step=0.01, key=T_KEY,
+        key=T_KEY, param="T", default=1.0, min_value=T_MIN, max_value=T_MAX, step=0.01,
         help="T > 1 softens every prediction, T < 1 sharpens it; the predicted class never "
         "changes.")
     with guard():
@@ -138,7 +146,7 @@ elif view == "Temperature slider":
         raw = rescore(run, kind, 1.0, config.n_bins, config.strategy)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots.reliability_figure([scores], cols=1, strategy=config.strategy),
+        show_figure(plots.reliability_figure([scores], cols=1, strategy=config.strategy),
                         key=f"{KEY}.slider_fig")
         st.caption("Notice: T above 1 lowers every confidence and T below 1 raises it, so "
                    "predictions move between bins and the black ticks (mean confidence) "
@@ -154,8 +162,8 @@ elif view == "Temperature slider":
                 f"bin; empty bins add nothing:\n\n`{report.ece_sum_text(scores)}`")
     download_csv(table, "calibration_ece_table.csv", "Download the ECE table (CSV)")
 
-elif view == "NLL or ECE?":
-    kind = _model_picker(run, f"{KEY}.curves_model")
+elif view == "nll_or_ece":
+    kind = _model_picker(run)
     with guard():
         curves = temperature_curves(run, kind, config.n_bins, config.strategy)
         at_nll = rescore(run, kind, curves.t_nll, config.n_bins, config.strategy,
@@ -163,7 +171,7 @@ elif view == "NLL or ECE?":
         at_ece = rescore(run, kind, curves.t_ece, config.n_bins, config.strategy,
                          name=f"T fitted by ECE on validation (T = {curves.t_ece:.2f})")
     fig = plots.temperature_figure(curves)
-    st.plotly_chart(fig, key=f"{KEY}.curves_fig")
+    show_figure(fig, key=f"{KEY}.curves_fig")
     st.caption(
         "Notice: NLL changes smoothly with T and has one minimum; ECE jumps as predictions "
         "cross bin edges, and its minimum on the validation set can sit at another T — and "
@@ -173,23 +181,23 @@ elif view == "NLL or ECE?":
     st.dataframe(pd.DataFrame(report.metrics_rows((at_nll, at_ece))), hide_index=True)
     download_figure_html(fig, "calibration_vs_temperature.html", "Download the figure (HTML)")
 
-elif view == "One model, many ECEs":
+elif view == "many_eces":
     c1, c2 = st.columns([2, 1])
     with c1:
-        kind = _model_picker(run, f"{KEY}.variants_model")
+        kind = _model_picker(run)
     with c2:
-        scaled = st.toggle("After temperature scaling", key=f"{KEY}.variants_scaled")
+        scaled = flag("After temperature scaling", key=f"{KEY}.variants_scaled", param="scaled")
     temperature = run.model(kind).temperature if scaled else 1.0
     with guard():
         rows = report.ece_variants(run, kind, temperature)
         pair = [rescore(run, kind, temperature, 15, "uniform"),
                 rescore(run, kind, temperature, 15, "quantile")]
     fig = plots.variants_figure(rows)
-    st.plotly_chart(fig, key=f"{KEY}.variants_fig")
+    show_figure(fig, key=f"{KEY}.variants_fig")
     st.caption(f"Notice: one set of predictions, six numbers. {report.variants_spread(rows)} "
                "Always say which ECE you report.")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.plotly_chart(
+    show_figure(
         plots.reliability_figure(pair, cols=2, strategy=None, titles=[
             f"15 equal-width bins · ECE {pair[0].ece:.4f}",
             f"15 equal-mass bins · ECE {pair[1].ece:.4f}"]),
@@ -200,8 +208,8 @@ elif view == "One model, many ECEs":
                "confidence 1.")
 
 else:
-    which = st.segmented_control("Sweep", list(SWEEPS), format_func=lambda k: SWEEPS[k][1],
-                                 default="smoothing", key=f"{KEY}.sweep") or "smoothing"
+    which = choice("Sweep", list(SWEEPS), key=f"{KEY}.sweep", param="sweep",
+                   format_func=lambda k: SWEEPS[k][1])
     fn, title = SWEEPS[which]
     cfg = sweep_config(config, which)
     values = ", ".join(f"{v:g}" for v in SWEEP_VALUES[which])
@@ -212,9 +220,9 @@ else:
         st.session_state[f"{KEY}.sweep_for.{which}"] = cfg
     if st.session_state.get(f"{KEY}.sweep_for.{which}") == cfg:
         with guard():
-            sweep = run_cached(fn, cfg, label=f"Sweep: {title}")
+            sweep = run_cached(fn, cfg, label=f"Sweep ({title})")
         fig = plots.sweep_figure(sweep, report.SWEEP_LABELS[which])
-        st.plotly_chart(fig, key=f"{KEY}.sweep_fig.{which}")
+        show_figure(fig, key=f"{KEY}.sweep_fig.{which}")
         st.caption(SWEEP_NOTES[which])
         download_csv(pd.DataFrame(report.sweep_table(sweep)), f"calibration_sweep_{which}.csv",
                      "Download the sweep (CSV)")

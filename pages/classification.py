@@ -27,13 +27,16 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.figures import show_figure
 from labui.shell import lazy_expander, page_setup
-from labui.teacher import predict_then_reveal, teacher_link
+from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
+from labui.views import choice, number
 
 KEY = "classification"
 DATA_FIELDS = {"dataset", "toy_points", "toy_noise"}
-VIEWS = ["Sample inspector", "Decision map", "Label noise", "Reject uncertain"]
+VIEWS = {"flipped": "Flipped labels", "reject": "Reject uncertain",
+         "inspector": "Sample inspector", "map": "Decision map", "noise": "Label-noise sweep"}
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
 
 page_setup()
@@ -52,11 +55,11 @@ with guard():
     config = config_form(ClassificationConfig, key=KEY, hidden=hidden)
     sync_url(config)
     if uploaded is None:
-        result = run_cached(run_classification, config.model_config(), label="Training")
+        result = run_cached(run_classification, config.model_config())
     else:
         result = run_cached(run_classification_upload,
                             UploadedClassification(config.model_config(), uploaded),
-                            label="Training on your data")
+                            label="Your data")
 teacher_link(config, key=KEY)
 if uploaded is not None:
     st.caption(report.upload_summary(result, config.label_noise, config.noise_kind))
@@ -68,9 +71,32 @@ c2.metric("…predicting from all views (TTA)", f"{m['tta_accuracy']:.1%}")
 c3.metric("ECE (15 equal-width bins)", f"{m['ece']:.3f}")
 c4.metric("Training labels flipped", f"{int(m['n_flipped'])} of {result.y_train.size}")
 
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
+REJECT_QUIZ = Quiz(
+    key=f"{KEY}.quiz.reject",
+    question="The model sets aside its least certain test predictions and keeps the rest. What "
+    "happens to the accuracy on the predictions it keeps?",
+    options=("It rises", "It stays the same", "It falls"),
+    correct="It rises",
+    explanation="It rises when the score ranks mistakes as less certain: the set-aside "
+    "predictions hold more than their share of errors. A score no better than chance would "
+    "leave accuracy flat.",
+)
+view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get,
+              default="reject" if quiz_mode() else "flipped")
 
-if view == "Sample inspector":
+if view == "flipped":
+    st.markdown("**Does this model notice its flipped training labels?** Each training sample's "
+                "score, split by whether its label was swapped.")
+    if result.flipped.any():
+        show_figure(plots.flip_histogram_figure(result), key=f"{KEY}.flip_fig")
+        score = "flip_auroc_certainty" if result.train.certainty is not None else \
+            "flip_auroc_confidence"
+        st.caption(f"Notice: the flipped samples sit further left (less sure). AUROC for "
+                   f"telling them apart: {m[score]:.3f} (0.5 = chance, 1 = perfect).")
+    else:
+        st.info("No training label was flipped: raise **Label noise rate** in the sidebar.")
+
+elif view == "inspector":
     st.markdown(
         "**Scene S7.** The model sees V views of one sample (view 0 is the sample itself) and "
         "says a class, a confidence co_s and — with UANLL — a certainty ce_s for each. The "
@@ -78,19 +104,19 @@ if view == "Sample inspector":
     )
     left, right = st.columns([2, 3])
     with left:
-        split = st.segmented_control("Samples from", list(SPLITS), format_func=SPLITS.get,
-                                     default="test", key=f"{KEY}.split") or "test"
+        split = choice("Samples from", list(SPLITS), key=f"{KEY}.split", param="split",
+                       format_func=SPLITS.get)
         low, high, start = report.index_limits(result, split)
-        index = st.number_input(
-            f"Sample index ({low}–{high})", min_value=low, max_value=high, value=start, step=1,
-            key=f"{KEY}.sample.{split}.{high}",
+        index = number(
+            f"Sample index ({low}–{high})", key=f"{KEY}.sample.{split}", param="sample",
+            default=start, min_value=low, max_value=high, step=1, kind="number_input",
             help="Which sample to inspect. The lecture's slide shows test sample 14.")
         with guard():
             index = report.check_index(result, split, int(index))
             facts = report.sample_facts(result, split, index)
         st.markdown("  \n".join(f"**{name}:** {value}" for name, value in facts.items()))
         if result.image_shape is not None:
-            st.plotly_chart(plots.digit_figure(result, split, index), key=f"{KEY}.digit_fig")
+            show_figure(plots.digit_figure(result, split, index), key=f"{KEY}.digit_fig")
             st.caption("Notice: look-alike digits (1/7, 3/8, 4/9, 5/6) are the ones whose "
                        "training labels asymmetric noise swaps.")
     with right:
@@ -110,18 +136,18 @@ if view == "Sample inspector":
                 "data set; your rows are 2-D points, so each sample and its jittered views are "
                 "shown on the decision map instead.")
     if result.image_shape is not None:
-        st.plotly_chart(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
+        show_figure(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
         st.caption("Notice: a shift or a small rotation can change the predicted class of a "
                    "hard digit; an easy one keeps its class in every view.")
     else:
         whole, close = st.columns(2)
         with whole:
-            st.plotly_chart(plots.inspector_map_figure(result, split, index),
+            show_figure(plots.inspector_map_figure(result, split, index),
                             key=f"{KEY}.point_fig")
             st.caption("Notice: where the sample (star) sits relative to the black decision "
                        "boundary and to the flipped labels (✕).")
         with close:
-            st.plotly_chart(plots.inspector_map_figure(result, split, index, zoom=0.8),
+            show_figure(plots.inspector_map_figure(result, split, index, zoom=0.8),
                             key=f"{KEY}.point_zoom_fig")
             st.caption("Notice: views that land across the boundary vote for the other class; "
                        "raise the augmentation strength to spread them.")
@@ -131,27 +157,28 @@ if view == "Sample inspector":
     st.caption("The spread of the views measures augmentation sensitivity — how much the "
                "prediction moves under small changes of the input — not epistemic uncertainty.")
 
-elif view == "Decision map":
+elif view == "map":
     if result.decision_map is None:
         st.info("The decision map needs 2-D points: choose a toy under **Data → Dataset** in "
                 "the sidebar, or the preset \"S5 · UANLL on two moons\".")
     else:
         left, right = st.columns(2)
         with left:
-            st.plotly_chart(plots.map_figure(result, "confidence"), key=f"{KEY}.conf_map")
+            show_figure(plots.map_figure(result, "confidence"), key=f"{KEY}.conf_map")
             st.caption("Notice: confidence drops to 1/K along the boundary, and stays high far "
                        "from the data, where the model has never seen a point.")
         with right:
             if result.decision_map.sigma is not None:
-                st.plotly_chart(plots.map_figure(result, "sigma"), key=f"{KEY}.sigma_map")
+                show_figure(plots.map_figure(result, "sigma"), key=f"{KEY}.sigma_map")
                 st.caption("Notice: σ is largest where classes overlap and around flipped "
                            "labels (✕): UANLL expects a large error there.")
             else:
                 st.info("Choose the UANLL loss to see its per-point σ.")
         if result.decision_map.epistemic is not None:
             fig = plots.entropy_maps_figure(result)
-            st.plotly_chart(fig, key=f"{KEY}.entropy_maps")
-            st.caption("Notice: expected entropy (aleatoric) sits on the class overlap; mutual "
+            show_figure(fig, key=f"{KEY}.entropy_maps")
+            st.caption("Notice (each map has its own colour range): expected entropy "
+                       "(aleatoric) sits on the class overlap; mutual "
                        "information (epistemic) grows away from the data, where members "
                        "disagree.")
             download_figure_html(fig, "classification_entropy_maps.html",
@@ -160,7 +187,7 @@ elif view == "Decision map":
             st.info("Choose **Deep ensemble** or **MC dropout** as the epistemic method to "
                     "split the uncertainty into aleatoric and epistemic maps.")
 
-elif view == "Label noise":
+elif view == "noise":
     st.markdown(f"**Scene S6.** The same network trained on labels with "
                 f"{', '.join(f'{r:.0%}' for r in SWEEP_RATES)} {config.noise_kind} noise, once "
                 "per loss; validation and test labels are clean.")
@@ -172,7 +199,7 @@ elif view == "Label noise":
                                UploadedClassification(sweep_config(config), uploaded),
                                label="Noise sweep on your data")
     fig = plots.noise_curves_figure(sweep)
-    st.plotly_chart(fig, key=f"{KEY}.sweep_fig")
+    show_figure(fig, key=f"{KEY}.sweep_fig")
     st.caption("Notice: with more flipped labels, validation accuracy tops out lower and the "
                "validation loss stops falling (or rises) as the network starts to learn the "
                "wrong labels.")
@@ -183,32 +210,16 @@ elif view == "Label noise":
                "confidence otherwise) separates kept from flipped training labels; 0.5 = not "
                "at all.")
     download_csv(rows, "classification_noise_sweep.csv", "Download the table (CSV)")
-    st.subheader("Does this model notice its flipped training labels?")
-    if result.flipped.any():
-        st.plotly_chart(plots.flip_histogram_figure(result), key=f"{KEY}.flip_fig")
-        score = "flip_auroc_certainty" if result.train.certainty is not None else \
-            "flip_auroc_confidence"
-        st.caption(f"Notice: the flipped samples sit further left (less sure). AUROC for "
-                   f"telling them apart: {m[score]:.3f} (0.5 = chance, 1 = perfect).")
-    else:
-        st.info("No training label was flipped: raise **Label noise rate** in the sidebar.")
 
 else:
-    if not predict_then_reveal(
-        "The model sets aside its least certain test predictions and keeps the rest. What "
-        "happens to the accuracy on the predictions it keeps?",
-        ["It rises", "It stays the same", "It falls"], key=f"{KEY}.quiz.reject",
-        explanation="It rises when the score ranks mistakes as less certain: the set-aside "
-        "predictions hold more than their share of errors. A score no better than chance "
-        "would leave accuracy flat.",
-    ):
+    if not predict_then_reveal(REJECT_QUIZ):
         st.stop()
     st.markdown("**Scene S8.** What to do with uncertain predictions? Set them aside (for a "
                 "human, or another test) and keep the rest: accuracy on what is kept rises as "
                 "coverage falls.")
     marks = report.accepted_subsets(result, config.t_co, config.t_ce)
     fig = plots.coverage_figure(result, marks)
-    st.plotly_chart(fig, key=f"{KEY}.coverage_fig")
+    show_figure(fig, key=f"{KEY}.coverage_fig")
     st.caption("Notice: a useful score climbs towards the dotted best-possible curve; a score "
                "no better than chance stays on the grey line. Diamonds mark the thresholds.")
     st.dataframe(pd.DataFrame(report.selective_rows(result, config.t_co, config.t_ce)),

@@ -5,9 +5,11 @@ import streamlit as st
 from labcore.experiments.home.run import MLEConfig, point_at, run_mle
 from labcore.plots import home as plots
 from labui import config_form, guard, hidden_fields, init_form_state, run_cached, sync_url
+from labui.figures import show_figure
 from labui.nav import LABS
 from labui.shell import page_setup
 from labui.teacher import teacher_link
+from labui.views import number
 
 KEY = "home"
 DATA_NOTES = {
@@ -49,14 +51,11 @@ teacher_link(config, key=KEY)
 
 recipe = result.recipe
 with guard():
-    theta = controls.slider(
-        f"Try a value of {recipe.param_symbol}",
-        min_value=result.theta_min,
-        max_value=result.theta_max,
-        value=result.true_param,
-        step=result.theta_step,
+    theta = number(
+        f"Try a value of {recipe.param_symbol}", key=f"{KEY}.theta", param="theta",
+        default=result.true_param, min_value=result.theta_min, max_value=result.theta_max,
+        step=result.theta_step, container=controls,
         help="Slide to see the model and its NLL at this value; the figures mark the best one.",
-        key=f"{KEY}.theta.{'_'.join(config.to_strings().values())}",
     )
     current = point_at(config, result, theta)
     best = point_at(config, result, result.closed_form)
@@ -71,10 +70,10 @@ with figures:
                    f"{result.closed_form:.3f}")
     fig_left, fig_right = st.columns(2)
     with fig_left:
-        st.plotly_chart(plots.sample_figure(result, current, best), key=f"{KEY}.sample_fig")
+        show_figure(plots.sample_figure(result, current, best), key=f"{KEY}.sample_fig")
         st.caption(DATA_NOTES[config.distribution])
     with fig_right:
-        st.plotly_chart(plots.nll_figure(result, current), key=f"{KEY}.nll_fig")
+        show_figure(plots.nll_figure(result, current), key=f"{KEY}.nll_fig")
         st.caption(NLL_NOTES[config.distribution])
 
 st.header("The recipe, step by step")

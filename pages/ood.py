@@ -28,11 +28,14 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.figures import show_figure
 from labui.shell import lazy_expander, page_setup
-from labui.teacher import predict_then_reveal, teacher_link
+from labui.teacher import Quiz, predict_then_reveal, teacher_link
+from labui.views import choice, multi_choice
 
 KEY = "ood"
-VIEWS = {"Distribution shift": ShiftConfig, "OOD detection": OODConfig, "2-D toy": ToyOODConfig}
+VIEWS = {"shift": "Distribution shift", "detection": "OOD detection", "toy": "2-D toy"}
+VIEW_CONFIGS = {"shift": ShiftConfig, "detection": OODConfig, "toy": ToyOODConfig}
 DETECTOR_NAMES = {key: label for key, (_, _, label) in DETECTORS.items()}
 
 page_setup()
@@ -45,32 +48,32 @@ st.caption(
 
 init_form_state(OODLabConfig, key=KEY, presets=report.PRESETS)
 preset_picker(report.PRESETS, key=KEY)
-view = st.segmented_control("View", list(VIEWS), default="Distribution shift",
-                            key=f"{KEY}.view") or "Distribution shift"
+view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get)
 with guard():
     config = config_form(OODLabConfig, key=KEY,
-                         hidden=hidden_fields() | OODLabConfig.hidden_for(VIEWS[view]))
+                         hidden=hidden_fields() | OODLabConfig.hidden_for(VIEW_CONFIGS[view]))
     sync_url(config)
 teacher_link(config, key=KEY)
 
-if view == "Distribution shift":
-    if not predict_then_reveal(
-        "Digits get noisier and more blurred. Accuracy falls — and the model's confidence?",
-        ["Falls just as much", "Falls, but much less than accuracy", "Stays the same"],
+if view == "shift":
+    if not predict_then_reveal(Quiz(
         key=f"{KEY}.quiz.shift",
-        explanation="It falls, but much less than accuracy: the plain network stays "
-        "confident on inputs it gets wrong (over-confident mistakes), and that gap widens with "
-        "the severity of the shift.",
-    ):
+        question="Digits get noisier and more blurred. Accuracy falls — and the model's "
+        "confidence?",
+        options=("Falls just as much", "Falls, but much less than accuracy", "Stays the same"),
+        correct="Falls, but much less than accuracy",
+        explanation="The plain network stays confident on inputs it gets wrong (over-confident "
+        "mistakes), and that gap widens with the severity of the shift.",
+    )):
         st.stop()
     with guard():
-        shift = run_cached(run_shift, config.shift_config(), label="Shift sweep:")
-    choices = ["mean", *CORRUPTIONS]
-    corruption = st.selectbox(
-        "Corruption", choices, key=f"{KEY}.corruption",
+        shift = run_cached(run_shift, config.shift_config(), label="Shift sweep")
+    corruption = choice(
+        "Corruption", ["mean", *CORRUPTIONS], key=f"{KEY}.corruption", param="corruption",
+        kind="selectbox",
         format_func=lambda c: "Average over all six" if c == "mean" else CORRUPTION_LABELS[c])
     fig = plots.shift_figure(shift, corruption)
-    st.plotly_chart(fig, key=f"{KEY}.shift_fig")
+    show_figure(fig, key=f"{KEY}.shift_fig")
     st.caption(
         "Notice: accuracy falls steeply with severity while confidence falls slowly, so ECE "
         "and NLL grow — the mistakes are overconfident. Temperature scaling was fitted on clean "
@@ -81,7 +84,7 @@ if view == "Distribution shift":
               if config.temperature else "")
     st.caption(f"Each cell: clean → severity 5, for the corruption chosen above.{fitted}")
     gallery = plots.corruption_gallery_figure(shift)
-    st.plotly_chart(gallery, key=f"{KEY}.gallery_fig")
+    show_figure(gallery, key=f"{KEY}.gallery_fig")
     st.caption("Notice: where a person still reads the digit easily, the prediction already "
                "flips, often with high confidence. (Shown: of the test digits the first method "
                "gets right with ≥ 95 % confidence, the one it gets wrong most often.)")
@@ -94,35 +97,35 @@ if view == "Distribution shift":
     with d2:
         download_figure_html(fig, "ood_shift.html", "Download the figure (HTML)")
 
-elif view == "OOD detection":
+elif view == "detection":
     with guard():
-        det = run_cached(run_ood, config.detection_config(), label="OOD detection:")
+        det = run_cached(run_ood, config.detection_config(), label="OOD detection")
     st.markdown(report.CONVENTION)
-    metric = st.segmented_control("Table", list(report.DETECTION_METRICS), default="auroc",
-                                  format_func=report.DETECTION_METRICS.get,
-                                  key=f"{KEY}.metric") or "auroc"
+    metric = choice("Table", list(report.DETECTION_METRICS), key=f"{KEY}.metric", param="table",
+                    default="auroc", format_func=report.DETECTION_METRICS.get)
     st.dataframe(pd.DataFrame(report.detection_rows(det, metric)), hide_index=True)
     name, value = report.best_detector(det, "held_out")
     st.caption(f"Notice: on held-out digits the best detector here is {name} (AUROC "
                f"{value:.2f}); the hardest set is {report.hardest_set(det).lower()}. UANLL's "
                "certainty was trained to track noise in the labels, not novelty — compare its "
                "row with the others.")
-    detector = st.selectbox("Score for the histogram", list(DETECTORS),
-                            index=list(DETECTORS).index("plain_energy"),
-                            format_func=DETECTOR_NAMES.get, key=f"{KEY}.hist_detector")
-    st.plotly_chart(plots.score_histogram_figure(det, detector), key=f"{KEY}.hist_fig")
+    detector = choice("Score for the histogram", list(DETECTORS), key=f"{KEY}.hist_detector",
+                      param="histogram", default="plain_energy", kind="selectbox",
+                      format_func=DETECTOR_NAMES.get)
+    show_figure(plots.score_histogram_figure(det, detector), key=f"{KEY}.hist_fig")
     st.caption("Notice: a set is easy to detect when its histogram sits left of the dashed "
                "line; every input right of it is accepted as in-distribution.")
     c1, c2 = st.columns([1, 2])
-    ood_set = c1.selectbox("OOD set for the ROC curves", list(OOD_SETS),
-                           format_func=OOD_SETS.get, key=f"{KEY}.roc_set")
-    chosen = c2.multiselect("Detectors", list(DETECTORS),
-                            default=["plain_msp", "plain_energy", "ensemble_mi", "mc_mi"],
-                            format_func=DETECTOR_NAMES.get, key=f"{KEY}.roc_detectors")
-    st.plotly_chart(plots.roc_figure(det, ood_set, chosen or []), key=f"{KEY}.roc_fig")
+    ood_set = choice("OOD set for the ROC curves", list(OOD_SETS), key=f"{KEY}.roc_set",
+                     param="roc_set", kind="selectbox", format_func=OOD_SETS.get, container=c1)
+    chosen = multi_choice("Detectors", list(DETECTORS), key=f"{KEY}.roc_detectors",
+                          param="detectors", kind="multiselect", container=c2,
+                          default=["plain_msp", "plain_energy", "ensemble_mi", "mc_mi"],
+                          format_func=DETECTOR_NAMES.get)
+    show_figure(plots.roc_figure(det, ood_set, chosen or []), key=f"{KEY}.roc_fig")
     st.caption("Notice: a curve hugging the top-left corner separates well; where a curve "
                "crosses the dotted 95 % TPR line, read off its FPR at 95 % TPR.")
-    st.plotly_chart(plots.ood_examples_figure(det), key=f"{KEY}.examples_fig")
+    show_figure(plots.ood_examples_figure(det), key=f"{KEY}.examples_fig")
     st.caption("Notice: the fooling images look like noise to us, yet the plain network is at "
                "least 99 % sure of a digit for each (Nguyen et al. 2015; above each: the digit "
                "it sees · its confidence). The table shows how the other models, which were "
@@ -133,21 +136,21 @@ elif view == "OOD detection":
 
 else:
     with guard():
-        toy = run_cached(run_toy_ood, config.toy_config(), label="2-D toy:")
+        toy = run_cached(run_toy_ood, config.toy_config(), label="2-D toy")
     c1, c2 = st.columns(2)
-    left_d = c1.selectbox("Left panel", list(DETECTORS), format_func=DETECTOR_NAMES.get,
-                          key=f"{KEY}.toy_left")
-    right_d = c2.selectbox("Right panel", list(DETECTORS),
-                           index=list(DETECTORS).index("ensemble_mi"),
-                           format_func=DETECTOR_NAMES.get, key=f"{KEY}.toy_right")
+    left_d = choice("Left panel", list(DETECTORS), key=f"{KEY}.toy_left", param="left",
+                    kind="selectbox", format_func=DETECTOR_NAMES.get, container=c1)
+    right_d = choice("Right panel", list(DETECTORS), key=f"{KEY}.toy_right", param="right",
+                     default="ensemble_mi", kind="selectbox", format_func=DETECTOR_NAMES.get,
+                     container=c2)
     fig = plots.toy_figure(toy, [left_d, right_d])
-    st.plotly_chart(fig, key=f"{KEY}.toy_fig")
+    show_figure(fig, key=f"{KEY}.toy_fig")
     st.caption("Notice: the plain network's max softmax is bright (near 100 %) almost "
                "everywhere far from the training points; only its extrapolated class boundary "
                "is dark. The ensemble's −mutual information darkens far away in wedges where "
                "the members' boundaries part — and stays bright where they all agree.")
     profile = plots.toy_profile_figure(toy, [left_d, right_d])
-    st.plotly_chart(profile, key=f"{KEY}.toy_profile_fig")
+    show_figure(profile, key=f"{KEY}.toy_profile_fig")
     st.caption(f"Notice: {report.toy_summary(toy)} {report.toy_accuracy_text(toy)}")
     download_figure_html(fig, "ood_toy.html", "Download the figure (HTML)")
 

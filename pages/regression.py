@@ -23,14 +23,19 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.figures import show_figure
 from labui.shell import lazy_expander, page_setup
-from labui.teacher import predict_then_reveal, teacher_link
+from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
+from labui.views import choice, multi_choice
 
 KEY = "regression"
 DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
                "add_where", "add_n"}
-VIEWS = ["Bands", "MSE vs NLL", "Would more data help?", "Calibration & training"]
+VIEWS = {
+    "bands": "Bands", "mse_vs_nll": "MSE vs NLL", "more_data": "Would more data help?",
+    "calibration": "Calibration & training",
+}
 BAND_NAMES = {
     "total": "Total", "aleatoric": "Aleatoric", "epistemic": "Epistemic",
     "truth": "Truth", "conformal": "Conformal", "members": "Members",
@@ -38,24 +43,26 @@ BAND_NAMES = {
 
 page_setup()
 st.title("Regression: how sure is the curve?")
-st.caption(
-    "A network learns y from x on data whose truth we know. It predicts a mean and, "
-    "depending on the loss, how noisy y is (aleatoric) — an ensemble or MC dropout adds how "
-    "unsure the model itself is (epistemic)."
-)
+intro = st.empty()
 
 init_form_state(RegressionConfig, key=KEY, presets=report.PRESETS)
 uploaded = data_source(key=KEY, presets=report.PRESETS, task="regression", inputs=("x",),
                        target="y", generated_label="Generated (the truth is known)")
+source = "data whose truth we know" if uploaded is None else "your data"
+intro.caption(
+    f"A network learns y from x on {source}. It predicts a mean and, depending on the loss, "
+    "how noisy y is (aleatoric) — an ensemble or MC dropout adds how unsure the model itself "
+    "is (epistemic)."
+)
 hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
 with guard():
     config = config_form(RegressionConfig, key=KEY, hidden=hidden)
     sync_url(config)
     if uploaded is None:
-        result = run_cached(run_regression, config, label="Training")
+        result = run_cached(run_regression, config)
     else:
         result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
-                            label="Training on your data")
+                            label="Your data")
 teacher_link(config, key=KEY)
 
 
@@ -66,16 +73,41 @@ def run_variant(variant: RegressionConfig, label: str):
     return run_cached(run_regression_upload, UploadedRegression(variant, uploaded), label=label)
 
 
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key=f"{KEY}.view") or VIEWS[0]
+ADD_QUIZ = Quiz(
+    key=f"{KEY}.quiz.add",
+    question=f"{config.add_n} points are added "
+    f"{'inside the gap' if config.add_where == 'gap' else 'everywhere'}. Where they land, which "
+    "band gets narrower?",
+    options=("Both bands", "Only the epistemic band", "Only the aleatoric band", "Neither"),
+    correct="Only the epistemic band",
+    explanation="New points show the model what the curve does there, but each y is as noisy "
+    "as before, so the aleatoric band stays.",
+)
+MSE_QUIZ = Quiz(
+    key=f"{KEY}.quiz.mse",
+    question="The same networks see the same data, trained once with MSE and once with the "
+    "Gaussian NLL. Whose noise band can be wider in some places than in others?",
+    options=("The MSE model's", "The NLL model's", "Both", "Neither"),
+    correct="The NLL model's",
+    explanation="It predicts σ(x) for every x, while the MSE model has one σ for all x, "
+    "estimated from held-out residuals.",
+)
+adding = config.add_where != "nowhere" and uploaded is None
+quiz_view = "more_data" if adding else "mse_vs_nll"
+view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get,
+              default=quiz_view if quiz_mode() else "bands")
 
-if view == "Bands":
-    shown = st.pills(
-        "Bands to show (each ±2σ ≈ 95 %)", list(BAND_NAMES), selection_mode="multi",
-        default=["total", "aleatoric", "epistemic", "truth"], format_func=BAND_NAMES.get,
-        key=f"{KEY}.bands",
+if view == "bands":
+    if adding and not predict_then_reveal(ADD_QUIZ):  # the bands already show the added points
+        st.stop()
+    bands = [b for b in BAND_NAMES if uploaded is None or b != "truth"]
+    shown = multi_choice(
+        "Bands to show (each ±2σ ≈ 95 %)", bands, key=f"{KEY}.bands", param="bands",
+        default=[b for b in ("total", "aleatoric", "epistemic", "truth") if b in bands],
+        format_func=BAND_NAMES.get,
     )
     fig = plots.bands_figure(result, show=shown or ())
-    st.plotly_chart(fig, key=f"{KEY}.bands_fig")
+    show_figure(fig, key=f"{KEY}.bands_fig")
     where = "in the gap and beyond the data" if config.gap_width > 0 else "beyond the data"
     st.caption(
         "Notice: the aleatoric band follows the noise in y wherever there is data; the "
@@ -83,7 +115,7 @@ if view == "Bands":
     )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
+        show_figure(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
         st.caption("Notice: the learned aleatoric σ(x) approaches the true σ(x) inside the "
                    "data as points are added; with 20 points it is still rough.")
     with right:
@@ -96,20 +128,14 @@ if view == "Bands":
     with d2:
         download_figure_html(fig, "regression_bands.html", "Download the figure (HTML)")
 
-elif view == "MSE vs NLL":
-    if not predict_then_reveal(
-        "The same networks see the same data, trained once with MSE and once with the "
-        "Gaussian NLL. Whose noise band can be wider in some places than in others?",
-        ["The MSE model's", "The NLL model's", "Both", "Neither"], key=f"{KEY}.quiz.mse",
-        explanation="Only the NLL model's: it predicts σ(x) for every x, while the MSE model "
-        "has one σ for all x, estimated from held-out residuals.",
-    ):
+elif view == "mse_vs_nll":
+    if not predict_then_reveal(MSE_QUIZ):
         st.stop()
     with guard():
-        runs = {name: run_variant(variant, f"Training the {name.split(':')[0]} model")
+        runs = {name: run_variant(variant, f"{name.split(':')[0]} model")
                 for name, variant in report.loss_comparison(config).items()}
     fig = plots.side_by_side_figure(list(runs.values()), list(runs))
-    st.plotly_chart(fig, key=f"{KEY}.compare_fig")
+    show_figure(fig, key=f"{KEY}.compare_fig")
     st.caption(
         "Notice: same data, same networks. MSE's noise band has one width everywhere; the "
         "NLL models' bands widen where y is noisier. Plain NLL divides each miss by σ², so where "
@@ -120,31 +146,24 @@ elif view == "MSE vs NLL":
         column.metric(f"Test RMSE — {name.split(':')[0]}", f"{run.metrics['rmse']:.3f}")
     download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")
 
-elif view == "Would more data help?" and uploaded is not None:
+elif view == "more_data" and uploaded is not None:
     st.info("Adding points and the size sweep need generated data, where new points can be "
             "drawn from the same process: switch the data source to Generated.")
 
-elif view == "Would more data help?":
+elif view == "more_data":
     if config.add_where == "nowhere":
         st.info("Choose where to add points under **Add data** in the sidebar (inside the gap "
                 "needs a gap width above 0), then compare before and after here.")
     else:
-        place = "inside the gap" if config.add_where == "gap" else "everywhere"
-        if not predict_then_reveal(
-            f"{config.add_n} points are added {place}. Where they land, which band gets narrower?",
-            ["Both bands", "Only the epistemic band", "Only the aleatoric band", "Neither"],
-            key=f"{KEY}.quiz.add",
-            explanation="Only the epistemic band: new points show the model what the curve does "
-            "there, but each y is as noisy as before, so the aleatoric band stays.",
-        ):
+        if not predict_then_reveal(ADD_QUIZ):
             st.stop()
         with guard():
             before = run_cached(run_regression, config.replace(add_where="nowhere"),
-                                label="Training without the added points")
+                                label="Before adding points")
         summary = report.gap_summary(before, result)
         fig = plots.side_by_side_figure(
             [before, result], ["Before", f"After adding {config.add_n} points"])
-        st.plotly_chart(fig, key=f"{KEY}.before_after_fig")
+        show_figure(fig, key=f"{KEY}.before_after_fig")
         st.caption("Notice: where points were added, the epistemic band shrinks; the aleatoric "
                    "band stays as wide as the noise in y.")
         where = "inside the gap" if config.gap is not None else "over the data range"
@@ -161,8 +180,8 @@ elif view == "Would more data help?":
         st.session_state[f"{KEY}.sweep_for"] = sweep_cfg
     if st.session_state.get(f"{KEY}.sweep_for") == sweep_cfg:
         with guard():
-            sweep = run_cached(run_size_sweep, sweep_cfg, label="Sweeping training-set sizes")
-        st.plotly_chart(plots.sweep_figure(sweep), key=f"{KEY}.sweep_fig")
+            sweep = run_cached(run_size_sweep, sweep_cfg, label="Size sweep")
+        show_figure(plots.sweep_figure(sweep), key=f"{KEY}.sweep_fig")
         st.caption("Notice: epistemic σ falls towards 0 as n grows; aleatoric σ levels off at "
                    "the true noise — more data cannot remove noise that is in y itself.")
         download_csv(pd.DataFrame(report.sweep_table(sweep)), "regression_sweep.csv",
@@ -174,11 +193,11 @@ elif view == "Would more data help?":
 else:
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(plots.calibration_figure(result), key=f"{KEY}.calibration_fig")
+        show_figure(plots.calibration_figure(result), key=f"{KEY}.calibration_fig")
         st.caption("Notice: points below the diagonal mean intervals that are too narrow "
                    "(overconfident); above it, too wide.")
     with right:
-        st.plotly_chart(plots.training_figure(result), key=f"{KEY}.training_fig")
+        show_figure(plots.training_figure(result), key=f"{KEY}.training_fig")
         steps = int(result.metrics["steps_run"])
         st.caption(f"Notice: validation loss flattening or rising is where early stopping "
                    f"keeps the weights. Ran {steps} of {config.steps} steps.")

@@ -162,17 +162,23 @@ def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
 
 
 def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
-    """Aleatoric (expected entropy) next to epistemic (mutual information), one colour scale."""
+    """Aleatoric (expected entropy) next to epistemic (mutual information), each its own range.
+
+    The aleatoric map spans 0 … log K nats; mutual information is usually far smaller, so on
+    the same range it would look empty: it gets 0 … its own maximum, with its own colour bar.
+    """
     dmap = result.decision_map
     if dmap is None or dmap.epistemic is None:
         raise ValueError("The entropy maps need a 2-D dataset and an ensemble or MC dropout.")
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=[
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=[
         "Aleatoric: expected entropy (members agree it is noisy)",
         "Epistemic: mutual information (members disagree)"])
-    top = float(np.log(result.n_classes))
-    for col, z in enumerate((dmap.aleatoric, dmap.epistemic), start=1):
+    tops = (float(np.log(result.n_classes)), max(float(np.max(dmap.epistemic)), 1e-6))
+    for col, (z, top) in enumerate(zip((dmap.aleatoric, dmap.epistemic), tops, strict=True),
+                                   start=1):
         heat, boundary = _map_base(dmap, z, "Cividis", "nats", zmin=0.0, zmax=top)
-        heat.update(coloraxis="coloraxis")
+        heat.update(colorbar={"title": {"text": "nats", "side": "right"}, "len": 0.8,
+                              "x": 0.43 if col == 1 else 1.0})
         boundary.update(showlegend=col == 1)
         fig.add_trace(heat, row=1, col=col)
         fig.add_trace(boundary, row=1, col=col)
@@ -180,9 +186,7 @@ def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
             fig.add_trace(trace, row=1, col=col)
         fig.update_xaxes(title_text=_axis_titles(result)[0], row=1, col=col)
     fig.update_yaxes(title_text=_axis_titles(result)[1], row=1, col=1)
-    fig.update_layout(coloraxis={"colorscale": "Cividis", "cmin": 0.0, "cmax": top,
-                                 "colorbar": {"title": {"text": "entropy (nats)"}}},
-                      height=470, **_LAYOUT)
+    fig.update_layout(height=470, **_LAYOUT)
     return fig
 
 

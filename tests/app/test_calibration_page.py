@@ -80,7 +80,7 @@ def test_four_models_view(trainings) -> None:
 
 
 def test_temperature_slider_rescores_without_retraining(trainings) -> None:
-    at = show(open_page(), "Temperature slider")
+    at = show(open_page(), "temperature")
     assert not at.exception
     assert len(trainings) == 2
     at.slider(key="calibration.temperature").set_value(2.0).run()
@@ -99,7 +99,7 @@ def test_temperature_slider_rescores_without_retraining(trainings) -> None:
 
 
 def test_fitted_t_button_moves_the_slider(trainings) -> None:
-    at = show(open_page(), "Temperature slider")
+    at = show(open_page(), "temperature")
     button = at.button(key="calibration.t_fit")
     fitted = float(button.label.removeprefix("Fitted T = "))
     button.click().run()
@@ -110,11 +110,11 @@ def test_fitted_t_button_moves_the_slider(trainings) -> None:
 
 def test_other_views_run_without_training_again(trainings) -> None:
     at = open_page()
-    at = show(at, "NLL or ECE?")
+    at = show(at, "nll_or_ece")
     assert not at.exception
     names = trace_names(chart_specs(at)[0])
     assert "validation set (fits T)" in names and "test set (what we report)" in names
-    at = show(at, "One model, many ECEs")
+    at = show(at, "many_eces")
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     assert len(table(at, 0)) == 6
@@ -122,7 +122,7 @@ def test_other_views_run_without_training_again(trainings) -> None:
 
 
 def test_sweep_runs_only_on_its_button(trainings) -> None:
-    at = show(open_page(), "Sweeps")
+    at = show(open_page(), "sweeps")
     assert not at.exception
     assert len(at.get("plotly_chart")) == 0
     assert len(trainings) == 2

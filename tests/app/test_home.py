@@ -26,7 +26,7 @@ def at() -> AppTest:
 
 
 def _theta_slider(app: AppTest):
-    return next(s for s in app.slider if s.key.startswith("home.theta."))
+    return app.slider(key="home.theta")
 
 
 def _metric(app: AppTest, starts: str) -> str:
@@ -85,6 +85,9 @@ def test_moving_the_parameter_slider_reruns(at: AppTest) -> None:
     assert not at.exception
     assert _theta_slider(at).value == pytest.approx(2.5)
     assert any("2.50" in m.label for m in at.metric)
+    assert at.query_params["theta"] == "2.5"
+    again = open_home(dict(at.query_params))  # a fresh session from the copied link
+    assert again.slider(key="home.theta").value == pytest.approx(2.5)
 
 
 def test_probability_slider_after_switching_to_bernoulli(at: AppTest) -> None:

@@ -41,14 +41,14 @@ def test_every_view_draws_its_charts_with_titled_axes():
     assert "corruption severity (0 = clean)" in titles and "NLL (nats per image)" in titles
     assert len(at.caption) >= 3
 
-    at.segmented_control(key="ood.view").set_value("OOD detection").run()
+    at.segmented_control(key="ood.view").set_value("detection").run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 3  # histogram, ROC, example images
     assert any("Convention" in m.value for m in at.markdown)
     assert "false-positive rate (share of OOD inputs accepted)" in _axis_titles(
         at.get("plotly_chart")[1])
 
-    at.segmented_control(key="ood.view").set_value("2-D toy").run()
+    at.segmented_control(key="ood.view").set_value("toy").run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 2  # heatmaps and radial profiles
     assert "x₁ (standardised input)" in _axis_titles(at.get("plotly_chart")[0])
@@ -59,15 +59,15 @@ def test_each_view_shows_only_its_own_settings_and_keeps_the_others():
     labels = {w.label for w in at.sidebar.toggle}
     assert "Deep ensemble" in labels
     assert not [s for s in at.sidebar.selectbox if s.label == "In-distribution digits"]
-    at.segmented_control(key="ood.view").set_value("OOD detection").run()
+    at.segmented_control(key="ood.view").set_value("detection").run()
     digits = next(s for s in at.sidebar.selectbox if s.label == "In-distribution digits")
     # The shift switches are hidden here (the teacher link's own switch exists only while its
     # expander is open).
     assert [w.key for w in at.sidebar.toggle] == []
     digits.set_value("02468").run()
     assert not at.exception and not at.error
-    at.segmented_control(key="ood.view").set_value("Distribution shift").run()
-    at.segmented_control(key="ood.view").set_value("OOD detection").run()
+    at.segmented_control(key="ood.view").set_value("shift").run()
+    at.segmented_control(key="ood.view").set_value("detection").run()
     digits = next(s for s in at.sidebar.selectbox if s.label == "In-distribution digits")
     assert digits.value == "02468"
     assert at.query_params["in_classes"] == "02468"  # the URL holds it too

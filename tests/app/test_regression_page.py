@@ -5,9 +5,11 @@ Runs use short trainings set through the URL (``steps=200``), the way a teacher'
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -27,6 +29,18 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
 
 def charts(at: AppTest) -> dict[str, dict]:
     return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def trace_y(traces: list[dict], name: str | None = None) -> np.ndarray:
+    """The y values of the trace called ``name`` (or of the only trace), decoded.
+
+    Plotly writes numpy arrays as ``{"dtype": "f8", "bdata": <base64>}``.
+    """
+    (trace,) = [t for t in traces if name is None or t.get("name") == name]
+    y = trace["y"]
+    if isinstance(y, dict):
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"]))
+    return np.asarray(y, dtype=float)
 
 
 def widget(at: AppTest, name: str):
@@ -67,10 +81,15 @@ def test_changing_a_widget_reruns_and_writes_the_url():
     widget(at, "method").set_value("none").run()
     assert not at.exception and not at.error
     assert at.query_params["method"] == "none"
-    # One network has no spread between members: the epistemic band is exactly zero.
-    bands = charts(at)[f"{KEY}.bands_fig"]
-    epistemic = [t for t in bands["data"] if t.get("name") == "epistemic ±2σ (model doubt)"]
-    assert epistemic  # the band is drawn (flat) rather than missing
+    # One network has no spread between members: the epistemic σ is exactly zero, so its
+    # ±2σ band is drawn with both edges on the predicted mean.
+    figures = charts(at)
+    bands = figures[f"{KEY}.bands_fig"]["data"]
+    mean = trace_y(bands, name="predicted mean")
+    upper, lower = (trace_y([t]) for t in bands if t.get("legendgroup") == "epistemic")
+    assert np.array_equal(upper, mean) and np.array_equal(lower, mean)
+    epistemic_std = trace_y(figures[f"{KEY}.sigma_fig"]["data"], name="predicted epistemic σ(x)")
+    assert epistemic_std.size == mean.size and not epistemic_std.any()
 
 
 def test_a_link_reproduces_its_settings():
@@ -101,22 +120,22 @@ def test_every_view_renders():
     def view(name: str) -> None:
         at.segmented_control(key=f"{KEY}.view").set_value(name).run()
 
-    view("MSE vs NLL")
+    view("mse_vs_nll")
     assert not at.exception and not at.error
     assert f"{KEY}.compare_fig" in charts(at)
-    view("Would more data help?")
+    view("more_data")
     assert not at.exception and not at.error
     assert f"{KEY}.before_after_fig" in charts(at)
     before_after = charts(at)[f"{KEY}.before_after_fig"]
     assert any(t.get("name") == "added points" for t in before_after["data"])
-    view("Calibration & training")
+    view("calibration")
     assert not at.exception and not at.error
     assert {f"{KEY}.calibration_fig", f"{KEY}.training_fig"} <= set(charts(at))
 
 
 def test_the_size_sweep_runs_on_its_button():
     at = open_page({"steps": "100", "n_members": "2"})
-    at.segmented_control(key=f"{KEY}.view").set_value("Would more data help?").run()
+    at.segmented_control(key=f"{KEY}.view").set_value("more_data").run()
     assert f"{KEY}.sweep_fig" not in charts(at)
     at.button(key=f"{KEY}.sweep_button").click().run()
     assert not at.exception and not at.error
@@ -126,7 +145,7 @@ def test_the_size_sweep_runs_on_its_button():
 
 def test_quiz_mode_holds_the_result_until_the_student_commits():
     at = open_page({"quiz": "1"})
-    at.segmented_control(key=f"{KEY}.view").set_value("MSE vs NLL").run()
+    at.segmented_control(key=f"{KEY}.view").set_value("mse_vs_nll").run()
     assert f"{KEY}.compare_fig" not in charts(at)
     at.radio(key=f"{KEY}.quiz.mse.answer").set_value("The NLL model's").run()
     at.button(key=f"{KEY}.quiz.mse.reveal").click().run()
