@@ -34,7 +34,7 @@ from labui.upload import data_source
 from labui.views import choice, number
 
 KEY = "classification"
-DATA_FIELDS = {"dataset", "toy_points", "toy_noise"}
+DATA_FIELDS = {"dataset", "n_points", "toy_noise"}
 VIEWS = {"flipped": "Flipped labels", "reject": "Reject uncertain",
          "inspector": "Sample inspector", "map": "Decision map", "noise": "Label-noise sweep"}
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}

@@ -80,10 +80,14 @@ def normal_ppf(q: np.ndarray) -> np.ndarray:
     return _inv_cdf(q)
 
 
-def gaussian_nll(
+def regression_nll(
     mean: np.ndarray, std: np.ndarray, y: np.ndarray, reduction: Reduction = "mean"
 ) -> float | np.ndarray:
-    """Gaussian negative log-likelihood ½·(log 2π + log σ² + (y − μ)²/σ²), constant included.
+    """Held-out NLL of a Gaussian prediction N(μ, σ²): ½·(log 2π + log σ² + (y − μ)²/σ²).
+
+    The metric that scores a regressor's predictive distribution, with the constant included;
+    the training loss with the same formula is :func:`labcore.losses.gaussian_nll`, which
+    takes log σ² (what a network predicts) instead of σ.
 
     Args:
         mean: predicted means μ.

@@ -27,7 +27,7 @@ from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, TrainConfig, TrainHistory, train
 from labcore.uncertainty.decomposition import certainty_from_log_var
 
-LossName = Literal["ce", "mse", "uanll"]
+LossName = Literal["ce", "brier", "uanll"]
 S_MIN, S_MAX = -8.0, 4.0
 """UANLL's s = log σ² is clamped to [−8, 4]: certainty 1/(1+e^s) then spans 0.018 … 0.9997.
 The squared error of a softmax output against a one-hot target is at most 2, so the optimum
@@ -35,7 +35,7 @@ s* = log(SSE/N) never needs more than log(2/N) < 0 at the top."""
 
 LOSS_LABELS = {
     "ce": "Cross-entropy",
-    "mse": "Square loss on one-hot targets",
+    "brier": "Brier score (square loss of the softmax on one-hot targets)",
     "uanll": "UANLL (uncertainty-aware NLL)",
 }
 
@@ -45,7 +45,8 @@ class ClassifierSpec:
     """How to build and train a classifier.
 
     Attributes:
-        loss: "ce", "mse" (square loss of the softmax against one-hot targets) or "uanll".
+        loss: "ce", "brier" (the Brier score: square loss of the softmax against one-hot
+            targets; Hui & Belkin 2021 use the square loss on raw outputs) or "uanll".
         smoothing: ε of the lecture's label smoothing, applied to the targets of every loss.
         hidden: units per hidden layer.
         n_layers: hidden layers.
@@ -138,7 +139,7 @@ class TrainedClassifier:
                 if mc_samples > 0:
                     reps = xb.repeat(mc_samples, 1)
                     out = self.model(reps, dropout=True)
-                    out = out.reshape(self.model.n_members * mc_samples, xb.shape[0], -1)
+                    out = out.reshape(self.model.members * mc_samples, xb.shape[0], -1)
                 else:
                     out = self.model(xb, dropout=False)
                 outs.append(out)
@@ -164,7 +165,7 @@ def classifier_loss(
     if loss == "ce":
         return cross_entropy(logits, targets, reduction="member")
     probs = torch.softmax(logits, dim=-1)
-    if loss == "mse":
+    if loss == "brier":
         return brier(probs, targets, reduction="member")
     return uanll(probs, s, targets, reduction="member")
 

@@ -23,7 +23,7 @@ class BatchedMLP(nn.Module):
     """M independent MLPs (ReLU, optional dropout after each hidden layer) evaluated together.
 
     Args:
-        n_members: M, the number of independent networks.
+        members: M, the number of independent networks.
         in_dim: input features d.
         out_dim: outputs per network (e.g. 2 for mean and log-variance).
         hidden: units per hidden layer.
@@ -37,7 +37,7 @@ class BatchedMLP(nn.Module):
 
     def __init__(
         self,
-        n_members: int,
+        members: int,
         in_dim: int,
         out_dim: int,
         hidden: int = 64,
@@ -47,13 +47,13 @@ class BatchedMLP(nn.Module):
         device: torch.device | str = "cpu",
     ) -> None:
         super().__init__()
-        if n_members < 1:
-            raise ValueError(f"n_members must be at least 1. Got {n_members}.")
+        if members < 1:
+            raise ValueError(f"members must be at least 1. Got {members}.")
         if n_layers < 1:
             raise ValueError(f"n_layers must be at least 1. Got {n_layers}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1). Got {dropout}.")
-        self.n_members, self.in_dim, self.out_dim = n_members, in_dim, out_dim
+        self.members, self.in_dim, self.out_dim = members, in_dim, out_dim
         self.dropout = dropout
         device = torch.device(device)
         init_gen = torch.Generator().manual_seed(seed)
@@ -62,8 +62,8 @@ class BatchedMLP(nn.Module):
         self.biases = nn.ParameterList()
         for d_in, d_out in itertools.pairwise(dims):
             bound = 1.0 / math.sqrt(d_in)
-            w = (torch.rand(n_members, d_in, d_out, generator=init_gen) * 2 - 1) * bound
-            b = (torch.rand(n_members, 1, d_out, generator=init_gen) * 2 - 1) * bound
+            w = (torch.rand(members, d_in, d_out, generator=init_gen) * 2 - 1) * bound
+            b = (torch.rand(members, 1, d_out, generator=init_gen) * 2 - 1) * bound
             self.weights.append(nn.Parameter(w.to(device)))
             self.biases.append(nn.Parameter(b.to(device)))
         self.dropout_generator = torch.Generator(device=device).manual_seed(seed + 1)
@@ -80,7 +80,7 @@ class BatchedMLP(nn.Module):
             (M, n, out_dim) outputs.
         """
         if x.dim() == 2:
-            x = x.unsqueeze(0).expand(self.n_members, -1, -1)
+            x = x.unsqueeze(0).expand(self.members, -1, -1)
         use_dropout = self.training if dropout is None else dropout
         use_dropout = use_dropout and self.dropout > 0
         last = len(self.weights) - 1

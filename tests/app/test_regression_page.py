@@ -134,7 +134,7 @@ def test_every_view_renders():
 
 
 def test_the_size_sweep_runs_on_its_button():
-    at = open_page({"steps": "100", "n_members": "2"})
+    at = open_page({"steps": "100", "members": "2"})
     at.segmented_control(key=f"{KEY}.view").set_value("more_data").run()
     assert f"{KEY}.sweep_fig" not in charts(at)
     at.button(key=f"{KEY}.sweep_button").click().run()

@@ -36,11 +36,11 @@ def test_runs_within_the_limit_pass_and_longer_ones_say_what_to_reduce():
 
 def test_the_regression_page_refuses_a_run_of_minutes_but_keeps_its_presets():
     with pytest.raises(ValueError, match="would train for about"):
-        RegressionConfig(n_points=2000, hidden=256, n_layers=4, steps=5000, n_members=10)
+        RegressionConfig(n_points=2000, hidden=256, n_layers=4, steps=5000, members=10)
     from labcore.experiments.regression.report import PRESETS
 
     for config in PRESETS.values():  # every preset stays well inside the limit
         rows = config.batch_size or config.n_points + config.add_n
-        members = config.n_members if config.method == "ensemble" else 1
+        members = config.members if config.method == "ensemble" else 1
         dims = (1, *[config.hidden] * config.n_layers, 2)
         assert mlp_training_seconds(config.steps, members, rows, dims) < SECONDS_LIMIT / 4

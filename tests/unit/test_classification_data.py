@@ -95,7 +95,7 @@ def test_validation_and_test_labels_are_never_noised():
 
     config = ClassificationConfig(dataset="moons", label_noise=0.5, steps=50, n_views=2,
                                   train_copies=0)
-    data = make_toy("moons", n=config.toy_points, noise=config.toy_noise, seed=config.seed)
+    data = make_toy("moons", n=config.n_points, noise=config.toy_noise, seed=config.seed)
     result = run_classification(config)
     assert np.array_equal(result.y_test, data.y_test)
     assert np.array_equal(result.y_train, data.y_train)

@@ -46,7 +46,7 @@ def test_config_limits_use_the_house_message():
     with pytest.raises(ValueError, match=r"Label noise rate \(label_noise\) must be between 0 "
                                          r"and 0\.5\. Got 0\.6\."):
         ClassificationConfig(label_noise=0.6)
-    with pytest.raises(ValueError, match=r"Loss \(loss\) must be one of 'uanll', 'ce', 'mse'"):
+    with pytest.raises(ValueError, match=r"Loss \(loss\) must be one of 'uanll', 'ce', 'brier'"):
         ClassificationConfig(loss="hinge")
 
 
@@ -79,7 +79,7 @@ def test_each_member_gets_its_own_loss_and_labels():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3)).astype(np.float32)
     labels = rng.integers(0, 3, size=(4, 40))
-    losses = ["uanll", "ce", "mse", "ce"]
+    losses = ["uanll", "ce", "brier", "ce"]
     spec = ClassifierSpec(members=4, steps=1, batch_size=None, hidden=8, seed=7)
     fit = train_classifier(spec, x, labels, x, labels[0], 3, member_losses=losses)
     fresh = BatchedMLP(4, 3, 4, hidden=8, seed=7)  # the same initial weights (+ s output)

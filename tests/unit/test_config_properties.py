@@ -119,7 +119,7 @@ def test_valid_regression_configs_run_to_finite_results(data):
     [
         (ClassificationConfig, run_classification,
          dict(steps=50, hidden=32, members=2, mc_samples=5, n_views=2, train_copies=0,
-              toy_points=200)),
+              n_points=200)),
         (CalibrationConfig, run_calibration, dict(steps=50, hidden=32, n_points=300)),
         (MLEConfig, lambda c, progress=None: run_mle(c), {}),
     ],

@@ -130,13 +130,13 @@ def test_dropout_mask_is_inverted_and_unbiased():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_members": 0}, r"n_members must be at least 1\. Got 0\."),
+        ({"members": 0}, r"members must be at least 1\. Got 0\."),
         ({"n_layers": 0}, r"n_layers must be at least 1\. Got 0\."),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\)\. Got 1\.0\."),
         ({"dropout": -0.1}, r"dropout must be in \[0, 1\)\. Got -0\.1\."),
     ],
 )
 def test_invalid_arguments_raise(kwargs, message):
-    args = {"n_members": 2, "in_dim": 1, "out_dim": 1} | kwargs
+    args = {"members": 2, "in_dim": 1, "out_dim": 1} | kwargs
     with pytest.raises(ValueError, match=message):
         BatchedMLP(**args)

@@ -49,7 +49,7 @@ def test_the_page_config_is_the_union_and_projects_onto_each_experiment():
     # 8 detection + 3 toy-only + 8 shift-only fields (6 switches, views, strength) = 19.
     assert len(dataclasses.fields(OODLabConfig)) == 19
     assert OODLabConfig.hidden_for(ShiftConfig) == {
-        "in_classes", "n_fooling", "toy", "toy_noise", "toy_points"}
+        "in_classes", "n_fooling", "toy", "toy_noise", "n_points"}
     assert OODConfig(in_classes="0123456").classes == (0, 1, 2, 3, 4, 5, 6)
 
 

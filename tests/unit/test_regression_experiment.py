@@ -40,10 +40,10 @@ def test_result_arrays_have_the_grid_shape_and_are_finite(fast_result):
         values = getattr(r, name)
         assert values.shape == (400,), name
         assert np.all(np.isfinite(values)), name
-    assert r.member_means.shape == (FAST.n_members, 400)
+    assert r.member_means.shape == (FAST.members, 400)
     assert np.all(r.conformal_lower <= r.conformal_upper)
-    assert r.train_loss.shape[1] == FAST.n_members
-    assert r.val_loss.shape == (len(r.eval_steps), FAST.n_members)
+    assert r.train_loss.shape[1] == FAST.members
+    assert r.val_loss.shape == (len(r.eval_steps), FAST.members)
 
 
 def test_truth_on_the_grid_is_the_data_modules_truth(fast_result):
@@ -231,7 +231,7 @@ def test_size_sweep_epistemic_falls_and_aleatoric_settles_at_the_truth():
     # 3× overall, aleatoric within 25 % of the truth. Early stopping on (each member keeps its
     # best validation weights), as when these values were measured.
     sweep = run_size_sweep(
-        RegressionConfig(function="sine", steps=500, n_members=3, seed=0, early_stopping=True),
+        RegressionConfig(function="sine", steps=500, members=3, seed=0, early_stopping=True),
         sizes=(20, 200, 1000),
     )
     np.testing.assert_array_equal(sweep.sizes, [20, 200, 1000])

@@ -13,12 +13,12 @@ from labcore.calibration import (
     central_interval,
     conformal_interval,
     crps_gaussian,
-    gaussian_nll,
     interval_coverage,
     normal_cdf,
     normal_ppf,
     probability_integral_transform,
     regression_calibration_curve,
+    regression_nll,
     split_conformal_quantile,
     split_conformal_scaled,
 )
@@ -38,25 +38,25 @@ def test_normal_cdf_and_ppf_match_scipy():
 # --- Gaussian NLL and CRPS --------------------------------------------------------------------
 
 
-def test_gaussian_nll_hand_case_and_torch():
+def test_regression_nll_hand_case_and_torch():
     # μ = y, σ = 1: only the constant ½·log 2π is left; σ = 2, y − μ = 2: add log 2 + ½.
-    assert gaussian_nll(0.0, 1.0, 0.0) == pytest.approx(0.5 * math.log(2 * math.pi))
+    assert regression_nll(0.0, 1.0, 0.0) == pytest.approx(0.5 * math.log(2 * math.pi))
     expected = 0.5 * math.log(2 * math.pi) + math.log(2) + 0.5 * (2 / 2) ** 2
-    assert gaussian_nll(1.0, 2.0, 3.0) == pytest.approx(expected)
+    assert regression_nll(1.0, 2.0, 3.0) == pytest.approx(expected)
     rng = np.random.default_rng(0)
     mean, std, y = rng.normal(size=50), rng.uniform(0.2, 3, 50), rng.normal(size=50)
     ref = torch.nn.GaussianNLLLoss(full=True)(
         torch.tensor(mean), torch.tensor(y), torch.tensor(std**2)
     )
-    assert gaussian_nll(mean, std, y) == pytest.approx(ref.item())
-    per_sample = gaussian_nll(mean, std, y, reduction="none")
+    assert regression_nll(mean, std, y) == pytest.approx(ref.item())
+    per_sample = regression_nll(mean, std, y, reduction="none")
     assert per_sample == pytest.approx(-stats.norm.logpdf(y, mean, std))
 
 
-def test_gaussian_nll_broadcasts_a_single_std():
+def test_regression_nll_broadcasts_a_single_std():
     y = np.array([0.0, 1.0, -2.0])
-    assert gaussian_nll(np.zeros(3), 0.5, y) == pytest.approx(
-        gaussian_nll(np.zeros(3), [0.5] * 3, y)
+    assert regression_nll(np.zeros(3), 0.5, y) == pytest.approx(
+        regression_nll(np.zeros(3), [0.5] * 3, y)
     )
 
 
@@ -89,13 +89,13 @@ def test_crps_hand_value_and_limits():
 
 def test_gaussian_scores_reject_bad_input():
     with pytest.raises(ValueError, match="std must be > 0"):
-        gaussian_nll([0.0], [0.0], [1.0])
+        regression_nll([0.0], [0.0], [1.0])
     with pytest.raises(ValueError, match="mean and std and y must have matching shapes"):
         crps_gaussian(np.zeros(3), np.ones(2), np.zeros(3))
     with pytest.raises(ValueError, match="reduction must be 'mean' or 'none'"):
         crps_gaussian(0.0, 1.0, 0.0, reduction="sum")
     with pytest.raises(ValueError, match="y must contain only finite numbers"):
-        gaussian_nll(0.0, 1.0, math.nan)
+        regression_nll(0.0, 1.0, math.nan)
 
 
 # --- coverage and calibration curve -----------------------------------------------------------

@@ -31,7 +31,7 @@ class ClassificationConfig(Config):
         "digits", label="Dataset", group="Data", choices=DATASET_CHOICES,
         help="scikit-learn's bundled 8×8 handwritten digits, or a 2-D toy you can see whole.",
     )
-    toy_points: int = param(
+    n_points: int = param(
         600, label="Points (2-D toys)", group="Data", min=100, max=2000, step=100,
         help="Points in a 2-D toy before the 60/20/20 train/validation/test split.",
     )
@@ -51,10 +51,10 @@ class ClassificationConfig(Config):
         help="Asymmetric noise swaps classes in pairs, like the lecture's cat↔dog; on toys the "
         "pair is classes 0↔1.",
     )
-    loss: Literal["uanll", "ce", "mse"] = param(
+    loss: Literal["uanll", "ce", "brier"] = param(
         "uanll", label="Loss", group="Model",
         choices={"uanll": "UANLL (square loss + learned σ)", "ce": "Cross-entropy",
-                 "mse": "Square loss on one-hot targets"},
+                 "brier": "Brier score (square loss of the softmax on one-hot targets)"},
         help="UANLL also predicts s = log σ² per sample, which gives each prediction a "
         "certainty 1/(1+σ²).",
     )
@@ -135,7 +135,7 @@ class ClassificationConfig(Config):
         method = values.get("method")
         inactive = set()
         if values.get("dataset") == "digits":
-            inactive.update(("toy_points", "toy_noise"))
+            inactive.update(("n_points", "toy_noise"))
         if values.get("label_noise") == 0:
             inactive.add("noise_kind")
         if method != "ensemble":
@@ -150,7 +150,7 @@ class ClassificationConfig(Config):
         super().check()
         # Digits: 899 training images (64 pixels) plus the augmented copies; toys: 60 % of
         # the points. Full batch when the batch size is 0.
-        base = 899 if self.dataset == "digits" else int(0.6 * self.toy_points)
+        base = 899 if self.dataset == "digits" else int(0.6 * self.n_points)
         rows = self.batch_size or base * (1 + self.train_copies)
         members = self.members if self.method == "ensemble" else 1
         d_in, d_out = (64, 11) if self.dataset == "digits" else (2, 4)

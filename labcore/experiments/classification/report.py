@@ -35,8 +35,8 @@ PRESETS: dict[str, ClassificationConfig] = {
         loss="ce", label_noise=0.2),
     "S8 · Reject uncertain digits: deep ensemble": ClassificationConfig(
         label_noise=0.2, method="ensemble"),
-    "S11 · Square loss on one-hot targets, clean labels": ClassificationConfig(
-        loss="mse", label_noise=0.0),
+    "S11 · Square loss (Brier score of the softmax), clean labels": ClassificationConfig(
+        loss="brier", label_noise=0.0),
     "Three spirals, MC dropout, symmetric noise": ClassificationConfig(
         dataset="spirals", label_noise=0.1, noise_kind="symmetric", method="mc_dropout",
         steps=1200, train_copies=0, aug_strength=1.0, t_ce=0.85, t_co=0.6),

@@ -165,8 +165,8 @@ class ClassificationResult:
 
 
 def load_data(config: ClassificationConfig) -> ClassificationData:
-    """The dataset the config names (toys use ``toy_points`` and ``toy_noise``)."""
-    return load_dataset(config.dataset, seed=config.seed, n=config.toy_points,
+    """The dataset the config names (toys use ``n_points`` and ``toy_noise``)."""
+    return load_dataset(config.dataset, seed=config.seed, n=config.n_points,
                         noise=config.toy_noise)
 
 

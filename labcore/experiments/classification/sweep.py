@@ -23,7 +23,7 @@ from labcore.uncertainty import selective
 from labcore.uncertainty.decomposition import certainty_from_log_var
 
 SWEEP_RATES = (0.0, 0.2, 0.4)
-SWEEP_LOSSES = ("ce", "mse", "uanll")
+SWEEP_LOSSES = ("ce", "brier", "uanll")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +33,7 @@ class NoiseSweepResult:
     Arrays are indexed [loss, rate, …] in the order of ``losses`` and ``rates``.
 
     Attributes:
-        losses: loss names ("ce", "mse", "uanll").
+        losses: loss names ("ce", "brier", "uanll").
         rates: (R,) noise rates.
         noise_kind: "asymmetric" or "symmetric".
         eval_steps: (E,) steps at which the validation set was scored.
@@ -86,7 +86,7 @@ def run_noise_sweep(
         config: data, architecture and optimiser settings (see :func:`sweep_config`).
         progress: ``progress(fraction, message)`` every few steps.
         rates: noise rates, each in [0, 0.5].
-        losses: any of "ce", "mse", "uanll".
+        losses: any of "ce", "brier", "uanll".
 
     Raises:
         ValueError: bad rates or losses, or training diverged.

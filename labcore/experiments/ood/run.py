@@ -110,7 +110,7 @@ class ToyData(Config):
     toy_noise: float = param(
         0.2, label="Toy noise", group="Experiment", min=0.0, max=1.0, step=0.05,
         help="How much the toy's classes overlap (the jitter added to each point).")
-    toy_points: int = param(
+    n_points: int = param(
         600, label="Toy points", group="Experiment", min=100, max=2000, step=100,
         help="Points drawn before the 60/20/20 train/validation/test split.")
 
@@ -319,7 +319,7 @@ def run_toy_ood(config: ToyOODConfig, progress: Progress | None = None) -> ToyOO
         config: the toy and the model settings.
         progress: ``progress(fraction, message)``.
     """
-    data = make_toy(config.toy, n=config.toy_points, noise=config.toy_noise, seed=config.seed)
+    data = make_toy(config.toy, n=config.n_points, noise=config.toy_noise, seed=config.seed)
     models = train_models(MODELS, config, data, progress, (0.0, 0.9))
     radius = float(np.abs(data.x_train).max())
     axis = np.linspace(-GRID_REACH * radius, GRID_REACH * radius, GRID_POINTS)

@@ -60,7 +60,7 @@ class RegressionConfig(Config):
         choices={"none": "None (one network)", "mc_dropout": "MC dropout",
                  "ensemble": "Deep ensemble"},
     )
-    n_members: int = param(
+    members: int = param(
         5, label="Ensemble members M", group="Model", min=2, max=10,
         help="Networks in the deep ensemble, trained together in one batched pass.",
     )
@@ -118,7 +118,7 @@ class RegressionConfig(Config):
         if values.get("loss") != "beta_nll":
             inactive.add("beta")
         if method != "ensemble":
-            inactive.add("n_members")
+            inactive.add("members")
         if method != "mc_dropout":
             inactive.update(("dropout", "mc_samples"))
         if values.get("add_where") == "nowhere":
@@ -128,7 +128,7 @@ class RegressionConfig(Config):
     def check(self) -> None:
         super().check()
         rows = self.batch_size or (self.n_points + self.add_n)
-        members = self.n_members if self.method == "ensemble" else 1
+        members = self.members if self.method == "ensemble" else 1
         dims = (1, *[self.hidden] * self.n_layers, 2)
         check_training_time(
             mlp_training_seconds(self.steps, members, rows, dims),

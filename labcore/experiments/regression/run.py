@@ -268,9 +268,9 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
     xt, yt = scaler.x(x_train, device), scaler.y(y_train, device)
     xv, yv = scaler.x(x_val, device), scaler.y(y_val, device)
 
-    n_members = config.n_members if config.method == "ensemble" else 1
+    members = config.members if config.method == "ensemble" else 1
     model = BatchedMLP(
-        n_members, 1, 2 if config.heteroscedastic else 1, hidden=config.hidden,
+        members, 1, 2 if config.heteroscedastic else 1, hidden=config.hidden,
         n_layers=config.n_layers, dropout=config.dropout if config.method == "mc_dropout" else 0.0,
         seed=config.seed, device=device,
     )
@@ -279,7 +279,7 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         eval_every=EVAL_EVERY, patience=PATIENCE if config.early_stopping else None,
         seed=config.seed,
     )
-    what = {"ensemble": f"{n_members} networks", "mc_dropout": "dropout network"}
+    what = {"ensemble": f"{members} networks", "mc_dropout": "dropout network"}
     history = train(
         model, _loss_fn(config), (xt, yt), train_config, val_data=(xv, yv),
         progress=progress, progress_range=(0.0, 0.95),
@@ -326,7 +326,7 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         conformal = (1.0, math.inf)
     metrics = {
         "rmse": float(np.sqrt(np.mean((t_mean - y_test) ** 2))),
-        "nll": float(cal.gaussian_nll(t_mean, t_std, y_test)),
+        "nll": float(cal.regression_nll(t_mean, t_std, y_test)),
         "crps": float(cal.crps_gaussian(t_mean, t_std, y_test)),
         "coverage_95": cal.interval_coverage(lower, upper, y_test),
         "width_95": float(np.mean(upper - lower)),
