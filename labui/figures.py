@@ -10,16 +10,16 @@ PNG_SCALE = 3  # the modebar's camera saves at 3× the shown size: sharp on slid
 
 
 def figure_config(filename: str) -> dict[str, Any]:
-    """Plotly's client config: the modebar always shown, PNG at :data:`PNG_SCALE`× named
-    ``filename``, no plotly logo.
+    """Plotly's client config: the modebar's camera saves a PNG at :data:`PNG_SCALE`× named
+    ``filename``; no plotly logo, no box/lasso select (they do nothing here).
 
     Example:
         >>> figure_config("regression_bands")["toImageButtonOptions"]["scale"]
         3
     """
     return {
-        "displayModeBar": True,
         "displaylogo": False,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
         "toImageButtonOptions": {"format": "png", "scale": PNG_SCALE, "filename": filename},
     }
 

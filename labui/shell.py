@@ -1,8 +1,9 @@
 """What every page needs before it draws: page config, torch threads, logging, the device.
 
 ``app.py`` calls :func:`page_setup` on every run, and so does every page: when a fresh server's
-first request is a direct link (``/regression``), Streamlit may run the page script without
-``app.py``, and the page must still be set up.
+first request is a direct link (``/regression``), Streamlit runs the page script without
+``app.py`` (see :func:`_leave_folder_navigation`), and the first thing the page does is hand
+over to ``app.py``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore import device
 from labcore.models import train
+
+ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
 
 
 def _configure_logging() -> None:
@@ -59,14 +63,30 @@ def start_up() -> tuple[str, str | None]:
     return device.describe_device(chosen), None
 
 
+def _leave_folder_navigation() -> None:
+    """Make sure ``app.py``'s navigation, not the ``pages/`` folder, decides what runs.
+
+    Until some session has run ``st.navigation``, Streamlit treats a ``pages/`` folder next to
+    the main script as old-style multipage navigation: when a fresh server's first request is
+    a deep link (``/classification``), it runs that page file directly and lists the raw file
+    names in the sidebar, for that session and every later one. Switching that mode off and
+    rerunning runs ``app.py`` instead, which resolves the same URL to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_setup() -> tuple[str, str | None]:
     """Set the page config, logging and (once per process) threads; return the device text.
 
     Returns:
         The device's description and None, or the description and the ``LAB_DEVICE`` problem.
     """
-    st.set_page_config(page_title="Uncertainty Lab", page_icon=":material/target:",
-                       layout="wide")
+    _leave_folder_navigation()
+    st.set_page_config(page_title="Uncertainty Lab", page_icon=str(ICON), layout="wide")
     _configure_logging()
     return start_up()
 
