@@ -21,7 +21,7 @@ ABOUT = (
 )
 
 
-device_text, device_problem = page_setup()
+device_text, device_problem = page_setup(main=True)
 
 page = st.navigation(navigation_pages())
 

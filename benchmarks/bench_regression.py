@@ -1,4 +1,7 @@
-"""Regression-lab speed: one model vs scikit-learn, batched vs sequential ensembles, the page."""
+"""Regression engine speed: one model vs scikit-learn, batched vs sequential ensembles.
+
+The page's default run is timed in ``bench_pages`` (its retrain, and the server's redraw).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import warnings
 import numpy as np
 import torch
 
-from benchmarks.common import Row, cache_hit_row, median_time
+from benchmarks.common import Row, median_time
 from labcore.losses import mse
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import TrainConfig, train
@@ -47,14 +50,13 @@ def _train_sklearn(x: np.ndarray, y: np.ndarray) -> None:
 
 
 def run(quick: bool = False) -> list[Row]:
-    """Training speed with every core (as scikit-learn's BLAS uses them), then the page."""
+    """Training speed with every core, as scikit-learn's BLAS uses them."""
     threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)
     try:
-        rows = _training_rows(quick)
+        return _training_rows(quick)
     finally:
         torch.set_num_threads(threads)
-    return rows + _page_rows(1 if quick else 3)  # the page as the server runs it
 
 
 def _training_rows(quick: bool) -> list[Row]:
@@ -67,28 +69,15 @@ def _training_rows(quick: bool) -> list[Row]:
     t_sk = median_time(lambda: _train_sklearn(x_np, y_np), repeats)
     t_batched = median_time(lambda: _train_torch(x, y, 5), repeats)
     t_seq = median_time(lambda: [_train_torch(x, y, 1, seed=s) for s in range(5)], repeats)
-    rows = [
-        Row("one model: torch / sklearn MLPRegressor", t_one / t_sk, "×", "≤ 1.0",
+    return [
+        Row("one model: torch / sklearn MLPRegressor", t_one / t_sk, "×", "≤ 1 ×",
             t_one / t_sk <= 1.0,
             f"2×{HIDDEN}, {STEPS} full-batch Adam steps, {N_POINTS} pts, "
             f"{torch.get_num_threads()} threads: "
             f"{t_one:.2f} s vs {t_sk:.2f} s"),
-        Row("5-member ensemble: sequential / batched", t_seq / t_batched, "×", "≥ 2.0",
+        Row("5-member ensemble: sequential / batched", t_seq / t_batched, "×", "≥ 2 ×",
             t_seq / t_batched >= 2.0, f"{t_seq:.2f} s vs {t_batched:.2f} s"),
-        Row("5-member ensemble batched / one model", t_batched / t_one, "×", "≤ 2.0",
+        Row("5-member ensemble batched / one model", t_batched / t_one, "×", "≤ 2 ×",
             t_batched / t_one <= 2.0, f"{t_batched:.2f} s vs {t_one:.2f} s"),
     ]
-    return rows
 
-
-def _page_rows(repeats: int) -> list[Row]:
-    """The default preset end to end without a cache, then through the page's cache."""
-    from labcore.experiments.regression.run import RegressionConfig, run_regression
-
-    config = RegressionConfig()
-    t_cold = median_time(lambda: run_regression(config), repeats)
-    return [
-        Row("Regression default preset, end to end", t_cold, "s", "≤ 1.5", t_cold <= 1.5,
-            "cubic, 20 points, 5-member NLL ensemble, no cache"),
-        cache_hit_row("Regression default preset", run_regression, config),
-    ]

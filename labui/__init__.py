@@ -12,7 +12,7 @@ A page reads like this::
     st.plotly_chart(plots.bands(result))
 """
 
-from labui.downloads import download_csv, download_figure_html
+from labui.downloads import download_csv, download_figure_html, download_pair
 from labui.errors import guard, show_error
 from labui.presets import preset_picker
 from labui.progress import progress_reporter
@@ -25,6 +25,7 @@ __all__ = [
     "config_form",
     "download_csv",
     "download_figure_html",
+    "download_pair",
     "guard",
     "hidden_fields",
     "init_form_state",

@@ -57,3 +57,21 @@ def download_figure_html(fig: Any, filename: str, label: str = "Download figure"
         key=f"download.{filename}",
         on_click="ignore",
     )
+
+
+def download_pair(frame: pd.DataFrame, csv_name: str, csv_label: str, fig: Any,
+                  html_name: str) -> None:
+    """Side by side: the table as CSV and the figure as standalone HTML.
+
+    Args:
+        frame: the table behind the figure.
+        csv_name: its file name, e.g. ``"regression_bands.csv"``.
+        csv_label: the CSV button's text, e.g. ``"Download the bands (CSV)"``.
+        fig: the figure.
+        html_name: its file name, e.g. ``"regression_bands.html"``.
+    """
+    left, right = st.columns(2)
+    with left:
+        download_csv(frame, csv_name, csv_label)
+    with right:
+        download_figure_html(fig, html_name, "Download the figure (HTML)")

@@ -1,4 +1,9 @@
-"""Run one labcore experiment per config, cached across reruns and sessions."""
+"""Run one labcore experiment per config, cached across reruns, sessions and replicas.
+
+Two levels: ``st.cache_data`` in this process, and — when the operator set ``LAB_CACHE_URL``
+for a classroom of several replicas — the Redis cache of :mod:`labserve.shared_cache`, where a
+config is trained once for the whole class. Without ``LAB_CACHE_URL`` only the first exists.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from labcore.config import Config
+from labserve.shared_cache import from_environment, result_key
 from labui.progress import ProgressCallback, progress_reporter
 
 R = TypeVar("R")
@@ -25,8 +31,21 @@ def _cached_call(
     _progress: ProgressCallback,
 ) -> Any:
     """``_fn(config, _progress)``, cached on ``(fn_name, config)``; underscored args unhashed."""
-    logger.info("computing %s", fn_name)  # a cache miss; the classroom load test counts them
-    return _fn(config, _progress)
+
+    def compute() -> Any:
+        logger.info("computing %s", fn_name)  # a training; the classroom tests count them
+        return _fn(config, _progress)
+
+    shared = from_environment()
+    if shared is None:
+        return compute()
+
+    def waiting(others: int, seconds: float) -> None:
+        also = f"; {others - 1} others asked for it too" if others > 1 else ""
+        _progress(min(0.95, seconds / 30.0),
+                  f"Someone in the class is training this already{also} ({seconds:.0f} s)")
+
+    return shared.get_or_compute(result_key(fn_name, config), compute, on_wait=waiting)
 
 
 def _qualified_name(obj: Any) -> str:

@@ -20,6 +20,7 @@ from labcore import device
 from labcore.models import train
 
 ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
+_STARTED = "_labui.started"  # set once a session has run a page
 
 
 def _configure_logging() -> None:
@@ -69,23 +70,35 @@ def _leave_folder_navigation() -> None:
     Until some session has run ``st.navigation``, Streamlit treats a ``pages/`` folder next to
     the main script as old-style multipage navigation: when a fresh server's first request is
     a deep link (``/classification``), it runs that page file directly and lists the raw file
-    names in the sidebar, for that session and every later one. Switching that mode off and
-    rerunning runs ``app.py`` instead, which resolves the same URL to the same page.
+    names in the sidebar, for that session and every later one. Switching that mode off fixes
+    every later run; on a session's very first run the page also reruns at once, through
+    ``app.py``, which resolves the same URL to the same page. (Later runs never rerun here: a
+    rerun would swallow the click that started them.)
     """
     from streamlit.runtime.pages_manager import PagesManager
 
+    first_run = not st.session_state.get(_STARTED, False)
+    st.session_state[_STARTED] = True
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if first_run:
+            st.rerun()
 
 
-def page_setup() -> tuple[str, str | None]:
+def page_setup(*, main: bool = False) -> tuple[str, str | None]:
     """Set the page config, logging and (once per process) threads; return the device text.
+
+    Args:
+        main: True in ``app.py``, whose ``st.navigation`` call itself ends folder navigation;
+            a page (False) started by folder navigation hands over to ``app.py`` first.
 
     Returns:
         The device's description and None, or the description and the ``LAB_DEVICE`` problem.
     """
-    _leave_folder_navigation()
+    if main:
+        st.session_state[_STARTED] = True
+    else:
+        _leave_folder_navigation()
     st.set_page_config(page_title="Uncertainty Lab", page_icon=str(ICON), layout="wide")
     _configure_logging()
     return start_up()

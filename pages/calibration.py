@@ -27,6 +27,7 @@ from labui import (
     config_form,
     download_csv,
     download_figure_html,
+    download_pair,
     guard,
     hidden_fields,
     init_form_state,
@@ -120,11 +121,8 @@ if view == "four":
     st.dataframe(metrics, hide_index=True)
     st.markdown("**Temperatures, fitted on the validation set by minimising NLL**")
     st.dataframe(pd.DataFrame(report.fit_rows(run)), hide_index=True)
-    d1, d2 = st.columns(2)
-    with d1:
-        download_csv(metrics, "calibration_metrics.csv", "Download the metrics (CSV)")
-    with d2:
-        download_figure_html(fig, "calibration_reliability.html", "Download the figure (HTML)")
+    download_pair(metrics, "calibration_metrics.csv",
+                  "Download the metrics (CSV)", fig, "calibration_reliability.html")
 
 elif view == "temperature":
     if not predict_then_reveal(T_QUIZ):

@@ -21,6 +21,7 @@ from labui import (
     config_form,
     download_csv,
     download_figure_html,
+    download_pair,
     guard,
     hidden_fields,
     init_form_state,
@@ -225,12 +226,8 @@ else:
     st.dataframe(pd.DataFrame(report.selective_rows(result, config.t_co, config.t_ce)),
                  hide_index=True)
     st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)
-    d1, d2 = st.columns(2)
-    with d1:
-        download_csv(pd.DataFrame(report.view_table(result)), "classification_test_scores.csv",
-                     "Download every test prediction (CSV)")
-    with d2:
-        download_figure_html(fig, "classification_coverage.html", "Download the figure (HTML)")
+    download_pair(pd.DataFrame(report.view_table(result)), "classification_test_scores.csv",
+                  "Download every test prediction (CSV)", fig, "classification_coverage.html")
 
 def maths() -> None:
     st.markdown("**The trick: a regression loss that classifies (UANLL, scene S5).** Treat the "

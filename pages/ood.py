@@ -21,6 +21,7 @@ from labui import (
     config_form,
     download_csv,
     download_figure_html,
+    download_pair,
     guard,
     hidden_fields,
     init_form_state,
@@ -90,12 +91,8 @@ if view == "shift":
                "gets right with ≥ 95 % confidence, the one it gets wrong most often.)")
     lazy_expander("What each severity means", lambda: st.dataframe(
         pd.DataFrame(report.corruption_rows()), hide_index=True), key=f"{KEY}.severities")
-    d1, d2 = st.columns(2)
-    with d1:
-        download_csv(pd.DataFrame(report.shift_table(shift)), "ood_shift.csv",
-                     "Download every metric (CSV)")
-    with d2:
-        download_figure_html(fig, "ood_shift.html", "Download the figure (HTML)")
+    download_pair(pd.DataFrame(report.shift_table(shift)), "ood_shift.csv",
+                  "Download every metric (CSV)", fig, "ood_shift.html")
 
 elif view == "detection":
     with guard():

@@ -17,6 +17,7 @@ from labui import (
     config_form,
     download_csv,
     download_figure_html,
+    download_pair,
     guard,
     hidden_fields,
     init_form_state,
@@ -121,12 +122,8 @@ if view == "bands":
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
         st.table(pd.DataFrame(report.metrics_rows(result)).set_index("metric"))
-    d1, d2 = st.columns(2)
-    with d1:
-        download_csv(pd.DataFrame(report.grid_table(result)), "regression_bands.csv",
-                     "Download the bands (CSV)")
-    with d2:
-        download_figure_html(fig, "regression_bands.html", "Download the figure (HTML)")
+    download_pair(pd.DataFrame(report.grid_table(result)), "regression_bands.csv",
+                  "Download the bands (CSV)", fig, "regression_bands.html")
 
 elif view == "mse_vs_nll":
     if not predict_then_reveal(MSE_QUIZ):

@@ -3,18 +3,22 @@
 The browser is the system Chromium (``/usr/bin/chromium``, or ``LAB_CHROMIUM``) driven by
 Playwright; nothing is downloaded. When Chromium or Playwright is missing the e2e tests are
 skipped, unless ``LAB_REQUIRE_BROWSER=1`` is set, in which case they fail so CI notices. The
-server and browser helpers are shared with the benchmarks (``benchmarks/app_server.py``).
+server and browser helpers are shared with the benchmarks (``labserve/app_server.py``).
+
+Screenshots go to a temporary folder; with ``LAB_UPDATE_SCREENSHOTS=1`` they replace the
+README's pictures in ``docs/`` instead.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.app_server import CHROMIUM, AppStartError, launch_chromium, running_app
+from labserve.app_server import CHROMIUM, ROOT, AppStartError, launch_chromium, running_app
 
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 90.0
@@ -69,3 +73,15 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the e2e tests save page screenshots.
+
+    ``docs/`` (the README's pictures, overwritten) only when ``LAB_UPDATE_SCREENSHOTS=1``;
+    otherwise a temporary folder, so a test run never changes the checkout.
+    """
+    if os.environ.get("LAB_UPDATE_SCREENSHOTS") == "1":
+        return ROOT / "docs"
+    return tmp_path_factory.mktemp("screenshots")

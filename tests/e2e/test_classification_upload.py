@@ -1,4 +1,4 @@
-"""A student uploads a small 2-class CSV on the Classification page and sees charts, no crash."""
+"""A student uploads a small 2-class CSV on the Classification page and sees its decision map."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_upload_a_two_class_csv_and_see_the_maps(browser, app_url, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
-        page.goto(f"{app_url}/classification", wait_until="commit")
+        page.goto(f"{app_url}/classification?view=map", wait_until="commit")
         page.get_by_text("My CSV file (x1, x2, label)", exact=True).click(timeout=WAIT_MS)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(_csv(tmp_path))
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached",
@@ -42,8 +42,8 @@ def test_upload_a_two_class_csv_and_see_the_maps(browser, app_url, tmp_path):
         assert page.locator('[data-testid="stAlertContentError"]').count() == 0
         # The map's training points are this file's points, named by its labels.
         names = page.evaluate(
-            "() => { const gd = document.querySelector('.js-plotly-plot');"
-            " return gd._fullData.map(d => d.name); }")
-        assert "training label blue" in names and "training label red" in names
+            "() => [...document.querySelectorAll('.js-plotly-plot')]"
+            ".flatMap(gd => gd._fullData.map(d => d.name))")
+        assert "training label blue" in names and "training label red" in names, names
     finally:
         context.close()

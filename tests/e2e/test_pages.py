@@ -2,7 +2,8 @@
 
 Each test opens a page in a fresh browser context, waits for the script run to finish and a
 plotly chart to render, checks that no traceback (``stException``) is on screen, changes a
-sidebar setting, and saves a full-page screenshot under ``docs/`` for the README.
+sidebar setting, and saves a full-page screenshot (into ``docs/`` for the README only with
+``LAB_UPDATE_SCREENSHOTS=1``; see ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ except ImportError:  # the browser fixture then skips, or fails under LAB_REQUIR
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
 # Waits for a rerun after a change; a page's first, cold load (imports, training) gets twice
 # as long. LAB_E2E_WAIT_S raises both on a slow or busy machine.
 WAIT_MS = int(float(os.environ.get("LAB_E2E_WAIT_S", "60")) * 1000)
@@ -126,8 +126,8 @@ def open_page(page: Any, path: str) -> None:
     assert_no_exception(page)
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page PNG of the app under ``docs/``.
+def screenshot(page: Any, folder: Path, name: str) -> Path:
+    """Save a full-page PNG of the app as ``folder/<name>.png``.
 
     Streamlit scrolls inside ``stMain`` (and the sidebar), not the document, so Playwright's
     ``full_page`` would stop at the viewport; the viewport is stretched to the content instead.
@@ -138,8 +138,8 @@ def screenshot(page: Any, name: str) -> Path:
             ...['stMain', 'stSidebarContent'].map(
                 id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight ?? 0))"""
     )
-    DOCS.mkdir(exist_ok=True)
-    path = DOCS / f"{name}.png"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.png"
     page.evaluate("() => document.activeElement?.blur()")  # no focus ring in the picture
     page.mouse.move(size["width"] - 2, 2)  # nor a hover state (e.g. the sidebar's « button)
     try:
@@ -210,22 +210,22 @@ def choose_option(page: Any, box: Any, option: str | int) -> str:
 # --- tests ---------------------------------------------------------------------------------
 
 
-def test_home_page(page: Any) -> None:
+def test_home_page(page: Any, screenshot_dir: Path) -> None:
     open_page(page, "/")
     assert_no_error(page)
     assert page.locator("h1").first.inner_text().strip() == "Uncertainty Lab"
-    path = screenshot(page, "home")
+    path = screenshot(page, screenshot_dir, "home")
     assert path.stat().st_size > 10_000
 
 
-def test_regression_page(page: Any, browser: Any, app_url: str) -> None:
+def test_regression_page(page: Any, browser: Any, app_url: str, screenshot_dir: Path) -> None:
     # First load with the defaults: the bands chart is there, with no error or traceback.
     open_page(page, "/regression")
     assert_no_error(page)
     bands = page.locator(f".st-key-regression-bands_fig {PLOTLY}")
     bands.wait_for(state="visible", timeout=WAIT_MS)
     assert bands.locator(".main-svg").count() > 0
-    screenshot(page, "regression")
+    screenshot(page, screenshot_dir, "regression")
     assert "?" not in page.url, f"The default settings should leave the URL bare: {page.url}"
 
     # Change a sidebar setting: the page reruns, still shows a chart, and writes the URL.
@@ -282,7 +282,7 @@ def test_regression_extras_are_built_on_demand(page: Any) -> None:
 
 
 @pytest.mark.parametrize("name", LATER_PAGES)
-def test_later_page(page: Any, name: str) -> None:
+def test_later_page(page: Any, name: str, screenshot_dir: Path) -> None:
     open_page(page, f"/{name}")
     assert_no_error(page)
     box = sidebar_selectbox(page)
@@ -297,4 +297,4 @@ def test_later_page(page: Any, name: str) -> None:
     wait_for_charts(page)
     assert_no_exception(page)
     assert selected_text(box) == chosen
-    screenshot(page, name)
+    screenshot(page, screenshot_dir, name)

@@ -16,7 +16,7 @@ import os
 
 import pytest
 
-from benchmarks.app_server import CHROMIUM
+from labserve.app_server import CHROMIUM
 
 pytestmark = [pytest.mark.load, pytest.mark.e2e]
 STUDENTS = 20
@@ -34,7 +34,7 @@ def report():
         if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
             pytest.fail(f"LAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
         pytest.skip(reason)
-    from benchmarks.classroom import run_classroom
+    from labserve.classroom import run_classroom
 
     result = run_classroom(STUDENTS)
     print(
@@ -58,7 +58,7 @@ def test_identical_configs_are_trained_once_for_the_whole_class(report):
 
 @pytest.fixture(scope="module")
 def server_report():
-    from benchmarks.classroom import run_server_classroom
+    from labserve.classroom import run_server_classroom
 
     result = run_server_classroom(STUDENTS)
     print(

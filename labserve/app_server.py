@@ -1,4 +1,8 @@
-"""Start the real app and a headless system Chromium: shared by benchmarks and browser tests."""
+"""Start the real app (``streamlit run app.py``) and a headless system Chromium.
+
+Shared by the browser tests, the classroom load test and the benchmarks. Streamlit runs in
+its own process; nothing here imports it.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PLOTLY_CHART = ".js-plotly-plot"
+# What labui.run logs on a cache miss when the server runs with LAB_LOG_LEVEL=INFO.
+TRAINING_LOG_LINE = "labui.run computing"
+LOG_CACHE_MISSES = {"LAB_LOG_LEVEL": "INFO"}
 
 
 class AppStartError(RuntimeError):
@@ -72,10 +79,20 @@ class RunningApp:
     url: str
     process: subprocess.Popen
     log_file: Any
+    started: float  # time.perf_counter() just before the process was started
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def ws_url(self) -> str:
+        """The websocket that Streamlit's browser app (and :mod:`labserve.protocol`) talks to."""
+        return self.url.replace("http://", "ws://") + "/_stcore/stream"
+
+    def trainings(self) -> int:
+        """Cache misses so far (the server must run with :data:`LOG_CACHE_MISSES`)."""
+        return trainings_in(self.read_log())
 
     def read_log(self) -> str:
         """Everything the server wrote to stdout and stderr until now."""
@@ -99,9 +116,10 @@ def running_app(timeout_s: float = 90.0, extra_env: dict[str, str] | None = None
                "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
                                    start_new_session=True)
-        app = RunningApp(url, process, log)
+        app = RunningApp(url, process, log, started)
         try:
             deadline = time.monotonic() + timeout_s
             while not healthy(url):
@@ -165,6 +183,15 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"No VmHWM for process {pid}.")
+
+
+def trainings_in(log: str) -> int:
+    """How many results the server computed rather than served from its cache.
+
+    Counts the "labui.run computing …" lines a server started with ``LAB_LOG_LEVEL=INFO``
+    logs on every cache miss (see :func:`labui.run.run_cached`).
+    """
+    return sum(TRAINING_LOG_LINE in line for line in log.splitlines())
 
 
 def wait_for_chart(page: Any, timeout_ms: int = 120_000) -> None:
