@@ -133,6 +133,7 @@ class Session:
         self.timeout_s = timeout_s
         self.widgets: dict[str, Widget] = {}  # by user key, from the runs of the current page
         self.page_script_hash = ""
+        self.session_id = ""  # the server's id of this session (uploads are sent under it)
         self.page_name = ""
         self.query_string = ""
 
@@ -229,6 +230,8 @@ class Session:
             kind = reply.WhichOneof("type")
             if kind == "navigation":  # st.navigation names the page it is running
                 self.page_script_hash = reply.navigation.page_script_hash
+            elif kind == "new_session":
+                self.session_id = reply.new_session.initialize.session_id or self.session_id
             elif kind == "page_info_changed":
                 self.query_string = reply.page_info_changed.query_string
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":

@@ -90,8 +90,7 @@ def result_key(fn_name: str, config: Any) -> str:
     """The Redis key of ``fn_name(config)`` under this code version.
 
     Example:
-        >>> import contextlib
-import dataclasses
+        >>> import dataclasses
         >>> @dataclasses.dataclass(frozen=True)
         ... class C:
         ...     n: int = 3
