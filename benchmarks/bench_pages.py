@@ -10,6 +10,7 @@ back, rendering nothing, so every time is the server's. Measured:
   labcore alone (no Streamlit, no cache) in the same run;
 - per page, the same settings in another session: a cache hit, no new training;
 - the Calibration page's temperature slider, which rescores cached logits;
+- the Home page's θ slider, which redraws its two figures from the cached result;
 - the server's peak memory after all of that.
 """
 
@@ -101,6 +102,8 @@ class ServerTimes:
     trained_on_hit: dict[str, int] = dataclasses.field(default_factory=dict)
     slider_s: list[float] = dataclasses.field(default_factory=list)
     trained_on_slider: int = 0
+    theta_s: list[float] = dataclasses.field(default_factory=list)
+    trained_on_theta: int = 0
     peak_mb: float = float("nan")
 
 
@@ -145,8 +148,42 @@ async def _measure(app, repeats: int, slider_repeats: int) -> ServerTimes:
             out.slider_s.append(
                 _chart(await user.set("calibration.temperature", t), f"slider at T = {t}"))
         out.trained_on_slider = app.trainings() - before
+    async with connect(app.ws_url) as user:
+        await user.open("")
+        before = app.trainings()
+        for theta in itertools.islice(itertools.cycle(_thetas()), slider_repeats):
+            out.theta_s.append(_chart(await user.set("home.theta", theta), f"θ = {theta}"))
+        out.trained_on_theta = app.trainings() - before
     out.peak_mb = peak_rss_mb(app.pid)
     return out
+
+
+def _thetas() -> list[float]:
+    """Ten values on the Home page's θ slider (its default settings), on the slider's steps."""
+    from labcore.experiments.home.run import MLEConfig, run_mle
+
+    result = run_mle(MLEConfig())
+    low, high, step = result.theta_min, result.theta_max, result.theta_step
+    values = np.round(np.linspace(low, high, 12)[1:-1] / step) * step
+    return [round(float(v), 6) for v in values]
+
+
+def _theta_in_labcore(repeats: int) -> float:
+    """The labcore part of one θ move: two MLE points, both figures as JSON."""
+    from labcore.experiments.home.run import MLEConfig, point_at, run_mle
+    from labcore.plots import home as plots
+
+    config = MLEConfig()
+    result = run_mle(config)
+    thetas = itertools.cycle(_thetas())
+
+    def redraw() -> None:
+        current = point_at(config, result, next(thetas))
+        best = point_at(config, result, result.closed_form)
+        plots.sample_figure(result, current, best).to_json()
+        plots.nll_figure(result, current).to_json()
+
+    return p50(timings(redraw, repeats, warmup=2))
 
 
 def _slider_in_labcore(repeats: int) -> float:
@@ -175,6 +212,7 @@ def run(quick: bool = False) -> list[Row]:
     slider_repeats = 5 if quick else 20
     retrain = {page.title: timings(page.retrain, repeats, warmup=1) for page in PAGES}
     slider_labcore = _slider_in_labcore(slider_repeats)
+    theta_labcore = _theta_in_labcore(slider_repeats)
     with running_app(extra_env=LOG_CACHE_MISSES) as app:
         server = run_sync(_measure(app, repeats, slider_repeats))
     cold = [server.cold_start_s]
@@ -206,6 +244,12 @@ def run(quick: bool = False) -> list[Row]:
                       f"rescores cached logits; new trainings: {server.trained_on_slider}; "
                       f"labcore's part (2 rescores, tables, figure JSON) {slider_labcore:.3f} s"),
             ok=p50(server.slider_s) <= SLIDER_LIMIT_S and server.trained_on_slider == 0),
+        dataclasses.replace(
+            timed_row("Home: θ slider → redrawn charts", server.theta_s, SLIDER_LIMIT_S,
+                      f"redraws both figures from the cached result; new trainings: "
+                      f"{server.trained_on_theta}; labcore's part (2 MLE points, 2 figures as "
+                      f"JSON) {theta_labcore:.3f} s"),
+            ok=p50(server.theta_s) <= SLIDER_LIMIT_S and server.trained_on_theta == 0),
         Row("server peak memory after every page", server.peak_mb, "MB",
             f"≤ {MEMORY_LIMIT_MB} MB", server.peak_mb <= MEMORY_LIMIT_MB,
             f"VmHWM of the server after the {len(PAGES)} pages, the repeats and the slider"),

@@ -13,13 +13,14 @@ small panel under each diagram counts the predictions per bin.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from labcore.experiments.calibration.run import Scores, TemperatureCurves
 from labcore.experiments.calibration.sweep import SweepResult
+from labcore.plots._spec import axis_key, axis_keys, figure, grid, merge, on_axes, scatter, trace
 
 ACCURACY_COLOR = "#3b6fd8"
 OVER_COLOR = "#f4a6aa"  # opaque, so a gap drawn over a bar keeps its own colour
@@ -35,8 +36,7 @@ FIT_ECE_COLOR = "#8e44ad"
 CURRENT_COLOR = "#222222"
 STRATEGY_NAMES = {"uniform": "equal-width", "quantile": "equal-mass"}
 
-_LAYOUT = {
-    "template": "plotly_white",
+_LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 60, "b": 40},
     "legend": {"orientation": "h", "yanchor": "top", "xanchor": "left", "x": 0},
     "barmode": "overlay",
@@ -44,8 +44,14 @@ _LAYOUT = {
 PAIR_HEIGHT = 430  # pixels per diagram + count panel
 SPACER = 0.3  # height of the empty row between two pairs, relative to the diagram's 0.7
 
+Spec = dict[str, Any]
 
-def _diagram_traces(scores: Scores, legend: bool) -> tuple[list, list]:
+
+def _title(text: str, **extra: Any) -> Spec:
+    return {"title": {"text": text}, **extra}
+
+
+def _diagram_traces(scores: Scores, legend: bool) -> tuple[list[Spec], list[Spec]]:
     """Traces of one reliability diagram (top) and of its count panel (bottom).
 
     Counts are written above bins at least 0.03 wide (narrower equal-mass bins would overlap);
@@ -61,33 +67,35 @@ def _diagram_traces(scores: Scores, legend: bool) -> tuple[list, list]:
              f"mean confidence {c:.3f}" for a, b, n, x, c in zip(lo, hi, counts, acc, conf,
                                                                  strict=True)]
     top = [
-        go.Bar(x=mid, y=acc, width=width, name="accuracy of the predictions in the bin",
-               marker={"color": ACCURACY_COLOR}, legendgroup="acc", showlegend=legend,
-               hovertext=hover, hoverinfo="text"),
-        go.Bar(x=mid[over], y=(conf - acc)[over], base=acc[over], width=width[over],
-               name="gap: more confident than right (over-confident)",
-               marker={"color": OVER_COLOR, "pattern": {"shape": "/", "fgcolor": OVER_LINE}},
-               legendgroup="over",
-               showlegend=legend, hoverinfo="skip"),
-        go.Bar(x=mid[under], y=(acc - conf)[under], base=conf[under], width=width[under],
-               name="gap: more right than confident (under-confident)",
-               marker={"color": UNDER_COLOR, "pattern": {"shape": "\\", "fgcolor": UNDER_LINE}},
-               legendgroup="under",
-               showlegend=legend, hoverinfo="skip"),
-        go.Scatter(x=mid, y=conf, mode="markers", name="mean confidence in the bin",
-                   marker={"symbol": "line-ew", "size": 14, "line": {"width": 2.5,
-                                                                    "color": "#111111"}},
-                   legendgroup="conf", showlegend=legend, hoverinfo="skip"),
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration (accuracy = "
-                   "confidence)", line={"color": DIAGONAL_COLOR, "dash": "dash"},
-                   legendgroup="diag", showlegend=legend, hoverinfo="skip"),
+        trace("bar", x=mid, y=acc, width=width, name="accuracy of the predictions in the bin",
+              marker={"color": ACCURACY_COLOR}, legendgroup="acc", showlegend=legend,
+              hovertext=hover, hoverinfo="text"),
+        trace("bar", x=mid[over], y=(conf - acc)[over], base=acc[over].tolist(),
+              width=width[over],
+              name="gap: more confident than right (over-confident)",
+              marker={"color": OVER_COLOR, "pattern": {"shape": "/", "fgcolor": OVER_LINE}},
+              legendgroup="over",
+              showlegend=legend, hoverinfo="skip"),
+        trace("bar", x=mid[under], y=(acc - conf)[under], base=conf[under].tolist(),
+              width=width[under],
+              name="gap: more right than confident (under-confident)",
+              marker={"color": UNDER_COLOR, "pattern": {"shape": "\\", "fgcolor": UNDER_LINE}},
+              legendgroup="under",
+              showlegend=legend, hoverinfo="skip"),
+        scatter(mid, conf, mode="markers", name="mean confidence in the bin",
+                marker={"symbol": "line-ew", "size": 14, "line": {"width": 2.5,
+                                                                 "color": "#111111"}},
+                legendgroup="conf", showlegend=legend, hoverinfo="skip"),
+        scatter([0, 1], [0, 1], mode="lines", name="perfect calibration (accuracy = "
+                "confidence)", line={"color": DIAGONAL_COLOR, "dash": "dash"},
+                legendgroup="diag", showlegend=legend, hoverinfo="skip"),
     ]
     bottom = [
-        go.Bar(x=mid, y=counts, width=width, name="predictions per bin (lower panels)",
-               marker={"color": COUNT_COLOR}, textposition="outside",
-               text=[str(n) if w >= 0.03 else "" for n, w in zip(counts, width, strict=True)],
-               textfont={"size": 10}, cliponaxis=False, legendgroup="count",
-               showlegend=legend, hovertext=hover, hoverinfo="text"),
+        trace("bar", x=mid, y=counts, width=width, name="predictions per bin (lower panels)",
+              marker={"color": COUNT_COLOR}, textposition="outside",
+              text=[str(n) if w >= 0.03 else "" for n, w in zip(counts, width, strict=True)],
+              textfont={"size": 10}, cliponaxis=False, legendgroup="count",
+              showlegend=legend, hovertext=hover, hoverinfo="text"),
     ]
     return top, bottom
 
@@ -124,57 +132,61 @@ def reliability_figure(panels: Sequence[Scores], cols: int = 2,
             i = (row // 3) * cols + col
             is_top = row % 3 == 0
             subplot_titles.append(names[i] if is_top and i < len(panels) else "")
-    fig = make_subplots(rows=len(heights), cols=cols, row_heights=heights,
-                        vertical_spacing=0.035 / n_pairs, horizontal_spacing=0.08,
-                        subplot_titles=subplot_titles)
+    layout = grid(len(heights), cols, subplot_titles, row_heights=heights,
+                  vertical_spacing=0.035 / n_pairs, horizontal_spacing=0.08)
     x_title = "confidence = max softmax probability"
     if strategy is not None:
         x_title += f" ({STRATEGY_NAMES.get(strategy, strategy)} bins)"
+    traces: list[Spec] = []
     for i, scores in enumerate(panels):
         row, col = (i // cols) * 3 + 1, i % cols + 1
+        diagram, counts = (row - 1) * cols + col, row * cols + col  # subplots, row by row
         top, bottom = _diagram_traces(scores, legend=i == 0)
-        for trace in top:
-            fig.add_trace(trace, row=row, col=col)
-        for trace in bottom:
-            fig.add_trace(trace, row=row + 1, col=col)
-        fig.update_xaxes(range=[0, 1], showticklabels=False, row=row, col=col)
-        fig.update_yaxes(title_text="accuracy in the bin", range=[0, 1.02], row=row, col=col)
-        fig.update_xaxes(range=[0, 1], title_text=x_title, row=row + 1, col=col)
-        fig.update_yaxes(title_text="predictions", rangemode="tozero",
-                         range=[0, 1.3 * float(scores.bins.counts.max())], row=row + 1, col=col)
+        traces += [on_axes(t, diagram) for t in top] + [on_axes(t, counts) for t in bottom]
+        merge(layout, {
+            axis_key("x", diagram): {"range": [0, 1], "showticklabels": False},
+            axis_key("y", diagram): _title("accuracy in the bin", range=[0, 1.02]),
+            axis_key("x", counts): {"range": [0, 1], **_title(x_title)},
+            axis_key("y", counts): _title("predictions", rangemode="tozero",
+                                          range=[0, 1.3 * float(scores.bins.counts.max())]),
+        })
     for r in range(n_pairs - 1):  # the spacer rows hold no data
-        fig.update_xaxes(visible=False, row=r * 3 + 3)
-        fig.update_yaxes(visible=False, row=r * 3 + 3)
+        spacer = (r * 3 + 2) * cols  # subplots before the spacer row
+        for col in range(1, cols + 1):
+            merge(layout, {axis_key("x", spacer + col): {"visible": False},
+                           axis_key("y", spacer + col): {"visible": False}})
     # The legend sits below the last x-axis title; one column wraps it into more rows.
     height, top = PAIR_HEIGHT * n_pairs + (90 if cols > 1 else 150), _LAYOUT["margin"]["t"]
     bottom = 150 if cols > 1 else 210
-    fig.update_layout(height=height, **_LAYOUT)
-    fig.update_layout(legend={"y": -75 / (height - top - bottom)}, margin={"b": bottom})
-    return fig
+    merge(layout, {"height": height, **_LAYOUT})
+    merge(layout, {"legend": {"y": -75 / (height - top - bottom)}, "margin": {"b": bottom}})
+    return figure(traces, layout)
 
 
 def _vertical(x: float, y_low: float, y_high: float, name: str, color: str, dash: str,
-              legend: bool) -> go.Scatter:
-    return go.Scatter(x=[x, x], y=[y_low, y_high], mode="lines", name=name,
-                      line={"color": color, "dash": dash, "width": 2}, legendgroup=name,
-                      showlegend=legend, hovertemplate=f"{name}<extra></extra>")
+              legend: bool) -> Spec:
+    return scatter([x, x], [y_low, y_high], mode="lines", name=name,
+                   line={"color": color, "dash": dash, "width": 2}, legendgroup=name,
+                   showlegend=legend, hovertemplate=f"{name}<extra></extra>")
 
 
 def temperature_figure(curves: TemperatureCurves, current: float | None = None) -> go.Figure:
     """NLL and ECE of one model against T, with the NLL-fitted, ECE-fitted (and a chosen) T."""
     t = curves.temperatures
     binning = STRATEGY_NAMES.get(curves.strategy, curves.strategy)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
-        "NLL against T (lower is better)", f"ECE against T ({curves.n_bins} {binning} bins)"))
+    layout = grid(1, 2, ("NLL against T (lower is better)",
+                         f"ECE against T ({curves.n_bins} {binning} bins)"),
+                  horizontal_spacing=0.1)
     panels = ((curves.val_nll, curves.test_nll), (curves.val_ece, curves.test_ece))
+    traces: list[Spec] = []
     for col, (val, test) in enumerate(panels, start=1):
         legend = col == 1
-        fig.add_trace(go.Scatter(x=t, y=val, mode="lines", name="validation set (fits T)",
-                                 line={"color": VAL_COLOR, "width": 2.5}, legendgroup="val",
-                                 showlegend=legend), row=1, col=col)
-        fig.add_trace(go.Scatter(x=t, y=test, mode="lines", name="test set (what we report)",
-                                 line={"color": TEST_COLOR, "width": 2.5}, legendgroup="test",
-                                 showlegend=legend), row=1, col=col)
+        traces.append(on_axes(scatter(t, val, mode="lines", name="validation set (fits T)",
+                                      line={"color": VAL_COLOR, "width": 2.5},
+                                      legendgroup="val", showlegend=legend), col))
+        traces.append(on_axes(scatter(t, test, mode="lines", name="test set (what we report)",
+                                      line={"color": TEST_COLOR, "width": 2.5},
+                                      legendgroup="test", showlegend=legend), col))
         low = float(min(val.min(), test.min()))
         high = float(max(val.max(), test.max()))
         marks = [
@@ -184,22 +196,24 @@ def temperature_figure(curves: TemperatureCurves, current: float | None = None) 
         if current is not None:
             marks.append((current, f"chosen T = {current:.2f}", CURRENT_COLOR, "solid"))
         for x, name, color, dash in marks:
-            fig.add_trace(_vertical(x, low, high, name, color, dash, legend), row=1, col=col)
-    fig.update_xaxes(title_text="temperature T (log scale; T > 1 softens, T < 1 sharpens)",
-                     type="log", tickvals=[0.1, 0.2, 0.5, 1, 2, 5, 10])
-    fig.update_yaxes(title_text="NLL (nats per prediction)", row=1, col=1)
-    fig.update_yaxes(title_text="ECE (0 = calibrated)", rangemode="tozero", row=1, col=2)
-    fig.update_layout(height=420, **_LAYOUT)
-    fig.update_layout(legend={"y": -0.22}, margin={"b": 110})
-    return fig
+            traces.append(on_axes(_vertical(x, low, high, name, color, dash, legend), col))
+    for key in axis_keys(layout, "x"):
+        merge(layout[key], {
+            **_title("temperature T (log scale; T > 1 softens, T < 1 sharpens)"),
+            "type": "log", "tickvals": [0.1, 0.2, 0.5, 1, 2, 5, 10]})
+    merge(layout, {"yaxis": _title("NLL (nats per prediction)"),
+                   "yaxis2": _title("ECE (0 = calibrated)", rangemode="tozero")})
+    merge(layout, {"height": 420, **_LAYOUT})
+    merge(layout, {"legend": {"y": -0.22}, "margin": {"b": 110}})
+    return figure(traces, layout)
 
 
 def sweep_figure(sweep: SweepResult, x_title: str) -> go.Figure:
     """Accuracy vs confidence, ECE before/after scaling, and the fitted T against a setting."""
     x = sweep.values
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
-        "Accuracy vs mean confidence (test)", "ECE before and after scaling (test)",
-        "Temperature fitted on validation"))
+    layout = grid(1, 3, ("Accuracy vs mean confidence (test)",
+                         "ECE before and after scaling (test)",
+                         "Temperature fitted on validation"), horizontal_spacing=0.08)
     lines = (
         (1, sweep.accuracy, "accuracy", ACCURACY_COLOR, "solid"),
         (1, sweep.mean_confidence, "mean confidence (above accuracy = over-confident)",
@@ -210,22 +224,23 @@ def sweep_figure(sweep: SweepResult, x_title: str) -> go.Figure:
          "solid"),
         (3, np.ones_like(x), "T = 1 (no change needed)", DIAGONAL_COLOR, "dash"),
     )
-    for col, y, name, color, dash in lines:
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers" if dash == "solid" else "lines",
-                                 name=name, line={"color": color, "dash": dash, "width": 2.5}),
-                      row=1, col=col)
+    traces = [on_axes(scatter(x, y, mode="lines+markers" if dash == "solid" else "lines",
+                              name=name, line={"color": color, "dash": dash, "width": 2.5}),
+                      col) for col, y, name, color, dash in lines]
     log_x = sweep.parameter in ("steps", "hidden")
-    if log_x:  # tick exactly the values tried; plotly's log ticks read "5 100 2 5 1000"
-        fig.update_xaxes(title_text=x_title, type="log", tickvals=x,
-                         ticktext=[f"{v:g}" for v in x])
-    else:
-        fig.update_xaxes(title_text=x_title)
-    fig.update_yaxes(title_text="fraction of test predictions", tickformat=".0%", row=1, col=1)
-    fig.update_yaxes(title_text="ECE (15 equal-width bins)", rangemode="tozero", row=1, col=2)
-    fig.update_yaxes(title_text="fitted temperature T (log scale)", type="log", row=1, col=3)
-    fig.update_layout(height=430, **_LAYOUT)
-    fig.update_layout(legend={"y": -0.25}, margin={"b": 120})
-    return fig
+    # On a log axis, tick exactly the values tried; plotly's log ticks read "5 100 2 5 1000".
+    x_axis = (_title(x_title, type="log", tickvals=x, ticktext=[f"{v:g}" for v in x])
+              if log_x else _title(x_title))
+    for key in axis_keys(layout, "x"):
+        merge(layout[key], x_axis)
+    merge(layout, {
+        "yaxis": _title("fraction of test predictions", tickformat=".0%"),
+        "yaxis2": _title("ECE (15 equal-width bins)", rangemode="tozero"),
+        "yaxis3": _title("fitted temperature T (log scale)", type="log"),
+    })
+    merge(layout, {"height": 430, **_LAYOUT})
+    merge(layout, {"legend": {"y": -0.25}, "margin": {"b": 120}})
+    return figure(traces, layout)
 
 
 def variants_figure(rows: Sequence[dict[str, object]]) -> go.Figure:
@@ -233,17 +248,17 @@ def variants_figure(rows: Sequence[dict[str, object]]) -> go.Figure:
     labels = [f"{r['scores']}, {r['bins']} {r['binning']} bins" for r in rows]
     values = [float(r["ECE"]) for r in rows]  # type: ignore[arg-type]
     colors = [ACCURACY_COLOR if r["scores"] == "top-label" else VAL_COLOR for r in rows]
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker={"color": colors},
-                           text=[f"{v:.4f}" for v in values], textposition="outside",
-                           cliponaxis=False, showlegend=False,
-                           hovertemplate="%{y}: ECE %{x:.4f}<extra></extra>"))
+    traces = [trace("bar", x=values, y=labels, orientation="h", marker={"color": colors},
+                    text=[f"{v:.4f}" for v in values], textposition="outside",
+                    cliponaxis=False, showlegend=False,
+                    hovertemplate="%{y}: ECE %{x:.4f}<extra></extra>")]
     for name, color in (("top-label ECE (confidence of the predicted class)", ACCURACY_COLOR),
                         ("class-wise ECE (every class's probability)", VAL_COLOR)):
-        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=name,
-                             marker={"color": color}))
-    fig.update_layout(height=360, **_LAYOUT)
-    fig.update_layout(legend={"y": -0.25}, margin={"l": 230, "b": 110, "r": 60},
-                      title="Same predictions, six ECEs")
-    fig.update_xaxes(title_text="ECE (0 = calibrated)", rangemode="tozero")
-    fig.update_yaxes(title_text="", autorange="reversed")
-    return fig
+        traces.append(trace("bar", x=[None], y=[None], orientation="h", name=name,
+                            marker={"color": color}))
+    layout = merge({"height": 360}, _LAYOUT)
+    merge(layout, {"legend": {"y": -0.25}, "margin": {"l": 230, "b": 110, "r": 60},
+                   **_title("Same predictions, six ECEs")})
+    merge(layout, {"xaxis": _title("ECE (0 = calibrated)", rangemode="tozero"),
+                   "yaxis": _title("", autorange="reversed")})
+    return figure(traces, layout)

@@ -8,10 +8,10 @@ numbers) and returns a ``go.Figure`` with axis titles and a legend a newcomer ca
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from labcore.experiments.classification.report import (
     SCORE_LABELS,
@@ -22,6 +22,18 @@ from labcore.experiments.classification.report import (
 from labcore.experiments.classification.run import ClassificationResult, DecisionMap
 from labcore.experiments.classification.sweep import NoiseSweepResult
 from labcore.models.classifier import LOSS_LABELS
+from labcore.plots._spec import (
+    axis_key,
+    axis_keys,
+    axis_ref,
+    colorscale,
+    figure,
+    grid,
+    merge,
+    on_axes,
+    scatter,
+    trace,
+)
 from labcore.uncertainty.selective import AcceptedSubset, oracle_accuracy
 
 CLASS_COLORS = ("#3b6fd8", "#e08a28", "#2a9d5c", "#d6336c", "#7048e8", "#8c6d31", "#17a2b8",
@@ -32,34 +44,39 @@ RATE_COLORS = ("#2a9d5c", "#e08a28", "#d6336c")
 FLIPPED_COLOR = "#d6336c"
 DARK = "#222222"
 
-_LAYOUT = {
-    "template": "plotly_white",
+_LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0},
 }
+_BARE_AXIS = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": ""}
+
+Spec = dict[str, Any]
 
 
-def _image(values: np.ndarray, shape: tuple[int, int]) -> go.Heatmap:
+def _layout(**extra: Any) -> Spec:
+    """A fresh copy of the common layout, updated with ``extra`` (deep-merged)."""
+    return merge(merge({}, _LAYOUT), extra)
+
+
+def _title(text: str, **extra: Any) -> Spec:
+    return {"title": {"text": text}, **extra}
+
+
+def _image(values: np.ndarray, shape: tuple[int, int]) -> Spec:
     """An image as a grey heatmap, row 0 at the top, ink dark on white."""
-    return go.Heatmap(z=np.asarray(values).reshape(shape)[::-1], colorscale="Greys", zmin=0,
-                      zmax=1, showscale=False, hovertemplate="pixel value %{z:.2f}<extra></extra>")
-
-
-def _bare_axes(fig: go.Figure) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="",
-                     scaleanchor="x")
+    return trace("heatmap", z=np.asarray(values).reshape(shape)[::-1],
+                 colorscale=colorscale("Greys"),
+                 zmin=0, zmax=1, showscale=False,
+                 hovertemplate="pixel value %{z:.2f}<extra></extra>")
 
 
 def digit_figure(result: ClassificationResult, split: Split, index: int) -> go.Figure:
     """One 8×8 digit (view 0, the input itself) as a grey image without axis clutter."""
     x = split_of(result, split).view_inputs[0, index]
-    fig = go.Figure(_image(x, result.image_shape))
-    _bare_axes(fig)
-    fig.update_layout(title=f"{split.capitalize()} sample {index} (8×8 pixels, ink = dark)",
-                      height=340, width=340, template="plotly_white",
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
-    return fig
+    return figure([_image(x, result.image_shape)], {
+        "xaxis": dict(_BARE_AXIS), "yaxis": {**_BARE_AXIS, "scaleanchor": "x"},
+        **_title(f"{split.capitalize()} sample {index} (8×8 pixels, ink = dark)"),
+        "height": 340, "width": 340, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}})
 
 
 def views_figure(result: ClassificationResult, split: Split, index: int) -> go.Figure:
@@ -71,52 +88,53 @@ def views_figure(result: ClassificationResult, split: Split, index: int) -> go.F
     cols = min(n_views, 8)
     rows = -(-n_views // cols)
     titles = [f"view {v}{' (input)' if v == 0 else ''}: {classes[v]}" for v in range(n_views)]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.01,
-                        vertical_spacing=0.08)
-    for v in range(n_views):
-        fig.add_trace(_image(views[v], result.image_shape), row=v // cols + 1, col=v % cols + 1)
-    _bare_axes(fig)
-    for v in range(n_views):  # keep every small image square
-        axis = "x" if v == 0 else f"x{v + 1}"
-        fig.update_yaxes(scaleanchor=axis, row=v // cols + 1, col=v % cols + 1)
-    fig.update_annotations(font_size=11)
-    fig.update_layout(title="The views the model saw (title: its predicted class)",
-                      height=60 + 150 * rows, template="plotly_white", showlegend=False,
-                      margin={"l": 10, "r": 10, "t": 70, "b": 10})
-    return fig
+    layout = grid(rows, cols, titles, horizontal_spacing=0.01, vertical_spacing=0.08)
+    for key in axis_keys(layout, "x"):
+        merge(layout[key], _BARE_AXIS)
+    for key in axis_keys(layout, "y"):
+        merge(layout[key], {**_BARE_AXIS, "scaleanchor": "x"})
+    for v in range(n_views):  # keep every small image square (subplot v + 1, row by row)
+        layout[axis_key("y", v + 1)]["scaleanchor"] = axis_ref("x", v + 1)
+    for annotation in layout.get("annotations", ()):
+        merge(annotation, {"font": {"size": 11}})
+    merge(layout, {**_title("The views the model saw (title: its predicted class)"),
+                   "height": 60 + 150 * rows, "showlegend": False,
+                   "margin": {"l": 10, "r": 10, "t": 70, "b": 10}})
+    return figure([on_axes(_image(views[v], result.image_shape), v + 1)
+                   for v in range(n_views)], layout)
 
 
-def _map_base(dmap: DecisionMap, z: np.ndarray, colorscale: str, bar_title: str,
-              zmin: float | None = None, zmax: float | None = None) -> list:
+def _map_base(dmap: DecisionMap, z: np.ndarray, scale: str, bar_title: str,
+              zmin: float | None = None, zmax: float | None = None) -> list[Spec]:
     """A heatmap of ``z`` over the grid with the class boundaries drawn as black lines."""
-    heat = go.Heatmap(x=dmap.x1, y=dmap.x2, z=z, colorscale=colorscale, zmin=zmin, zmax=zmax,
-                      colorbar={"title": {"text": bar_title, "side": "right"}, "len": 0.8},
-                      hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>" + bar_title
-                      + " %{z:.3f}<extra></extra>")
+    heat = trace("heatmap", x=dmap.x1, y=dmap.x2, z=z, colorscale=colorscale(scale), zmin=zmin,
+                 zmax=zmax, colorbar={"title": {"text": bar_title, "side": "right"}, "len": 0.8},
+                 hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>" + bar_title
+                 + " %{z:.3f}<extra></extra>")
     n_classes = int(dmap.classes.max()) + 1
-    boundary = go.Contour(
-        x=dmap.x1, y=dmap.x2, z=dmap.classes, showscale=False, hoverinfo="skip",
+    boundary = trace(
+        "contour", x=dmap.x1, y=dmap.x2, z=dmap.classes, showscale=False, hoverinfo="skip",
         contours={"coloring": "none", "start": 0.5, "end": max(n_classes - 1.5, 0.5),
                   "size": 1},
         line={"color": DARK, "width": 2}, name="decision boundary", showlegend=True)
     return [heat, boundary]
 
 
-def _training_points(result: ClassificationResult, legend: bool = True) -> list[go.Scatter]:
+def _training_points(result: ClassificationResult, legend: bool = True) -> list[Spec]:
     """Training points coloured by the label the model was given; flipped ones as ✕."""
     traces = []
     x, noisy, flipped = result.x_train, result.y_train_noisy, result.flipped
     for k in range(result.n_classes):
         keep = (noisy == k) & ~flipped
-        traces.append(go.Scatter(
-            x=x[keep, 0], y=x[keep, 1], mode="markers",
+        traces.append(scatter(
+            x[keep, 0], x[keep, 1], mode="markers",
             name=f"training label {class_label(result, k)}",
             marker={"color": CLASS_COLORS[k % 10], "size": 5, "line": {"width": 0.5,
                                                                           "color": "white"}},
             legendgroup=f"class{k}", showlegend=legend, hoverinfo="skip"))
     if flipped.any():
-        traces.append(go.Scatter(
-            x=x[flipped, 0], y=x[flipped, 1], mode="markers",
+        traces.append(scatter(
+            x[flipped, 0], x[flipped, 1], mode="markers",
             name="flipped label (colour = the wrong label)",
             marker={"color": [CLASS_COLORS[k % 10] for k in noisy[flipped]], "size": 8,
                     "symbol": "x", "line": {"width": 1, "color": DARK}},
@@ -129,21 +147,8 @@ def _axis_titles(result: ClassificationResult) -> tuple[str, str]:
     return tuple(f"feature {name} (standardised)" for name in result.feature_names)
 
 
-def _map_layout(fig: go.Figure, result: ClassificationResult, title: str,
-                height: int = 470) -> None:
-    x_title, y_title = _axis_titles(result)
-    fig.update_layout(title=title, height=height, **_LAYOUT)
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title, scaleanchor="x")
-
-
-def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
-    """One heatmap over the 2-D plane with the decision boundary and the training points.
-
-    Args:
-        result: a run on a 2-D toy.
-        layer: "confidence" or "sigma" (UANLL only).
-    """
+def _map_spec(result: ClassificationResult, layer: str) -> tuple[list[Spec], Spec]:
+    """The traces and layout of :func:`map_figure`."""
     dmap = result.decision_map
     if dmap is None:
         raise ValueError("A decision map needs a 2-D dataset. Got digits.")
@@ -156,9 +161,20 @@ def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
         title = "UANLL σ = e^(s/2) (bright = the model expects a large error)"
     else:
         raise ValueError(f"layer must be 'confidence' or, for UANLL, 'sigma'. Got {layer!r}.")
-    fig = go.Figure(traces + _training_points(result))
-    _map_layout(fig, result, title)
-    return fig
+    x_title, y_title = _axis_titles(result)
+    layout = _layout(**_title(title), height=470, xaxis=_title(x_title),
+                     yaxis=_title(y_title, scaleanchor="x"))
+    return traces + _training_points(result), layout
+
+
+def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
+    """One heatmap over the 2-D plane with the decision boundary and the training points.
+
+    Args:
+        result: a run on a 2-D toy.
+        layer: "confidence" or "sigma" (UANLL only).
+    """
+    return figure(*_map_spec(result, layer))
 
 
 def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
@@ -170,24 +186,23 @@ def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
     dmap = result.decision_map
     if dmap is None or dmap.epistemic is None:
         raise ValueError("The entropy maps need a 2-D dataset and an ensemble or MC dropout.")
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=[
+    layout = grid(1, 2, [
         "Aleatoric: expected entropy (members agree it is noisy)",
-        "Epistemic: mutual information (members disagree)"])
+        "Epistemic: mutual information (members disagree)"], horizontal_spacing=0.14)
+    x_title, y_title = _axis_titles(result)
     tops = (float(np.log(result.n_classes)), max(float(np.max(dmap.epistemic)), 1e-6))
+    traces = []
     for col, (z, top) in enumerate(zip((dmap.aleatoric, dmap.epistemic), tops, strict=True),
                                    start=1):
         heat, boundary = _map_base(dmap, z, "Cividis", "nats", zmin=0.0, zmax=top)
-        heat.update(colorbar={"title": {"text": "nats", "side": "right"}, "len": 0.8,
-                              "x": 0.43 if col == 1 else 1.0})
-        boundary.update(showlegend=col == 1)
-        fig.add_trace(heat, row=1, col=col)
-        fig.add_trace(boundary, row=1, col=col)
-        for trace in _training_points(result, legend=col == 1):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text=_axis_titles(result)[0], row=1, col=col)
-    fig.update_yaxes(title_text=_axis_titles(result)[1], row=1, col=1)
-    fig.update_layout(height=470, **_LAYOUT)
-    return fig
+        merge(heat, {"colorbar": {"title": {"text": "nats", "side": "right"}, "len": 0.8,
+                                  "x": 0.43 if col == 1 else 1.0}})
+        boundary["showlegend"] = col == 1
+        traces += [on_axes(t, col) for t in
+                   [heat, boundary, *_training_points(result, legend=col == 1)]]
+        merge(layout, {axis_key("x", col): _title(x_title)})
+    merge(layout, {"yaxis": _title(y_title), "height": 470, **_LAYOUT})
+    return figure(traces, layout)
 
 
 def inspector_map_figure(result: ClassificationResult, split: Split, index: int,
@@ -201,52 +216,53 @@ def inspector_map_figure(result: ClassificationResult, split: Split, index: int,
         zoom: half-width of a close-up window around the sample (feature units); None shows
             the whole map.
     """
-    fig = map_figure(result, "confidence")
+    traces, layout = _map_spec(result, "confidence")
     pred = split_of(result, split)
     views = pred.view_inputs[:, index]
     classes = pred.view_probs[:, index].argmax(axis=1)
-    fig.add_trace(go.Scatter(
-        x=views[1:, 0], y=views[1:, 1], mode="markers", name="its views (colour = class)",
+    traces.append(scatter(
+        views[1:, 0], views[1:, 1], mode="markers", name="its views (colour = class)",
         marker={"color": [CLASS_COLORS[k % 10] for k in classes[1:]], "size": 10,
                 "line": {"width": 1.5, "color": "white"}}))
-    fig.add_trace(go.Scatter(
-        x=[views[0, 0]], y=[views[0, 1]], mode="markers", name=f"{split} sample {index}",
+    traces.append(scatter(
+        [views[0, 0]], [views[0, 1]], mode="markers", name=f"{split} sample {index}",
         marker={"color": CLASS_COLORS[classes[0] % 10], "size": 18, "symbol": "star",
                 "line": {"width": 2, "color": DARK}}))
     title = f"{split.capitalize()} sample {index} on the confidence map"
     if zoom is not None:
         cx, cy = float(views[0, 0]), float(views[0, 1])
-        fig.update_xaxes(range=[cx - zoom, cx + zoom])
-        fig.update_yaxes(range=[cy - zoom, cy + zoom])
+        merge(layout, {"xaxis": {"range": [cx - zoom, cx + zoom]},
+                       "yaxis": {"range": [cy - zoom, cy + zoom]}})
         title = f"Close-up: sample {index} (star) and its views (dots)"
-    fig.update_layout(title=title)
-    return fig
+    merge(layout, _title(title))
+    return figure(traces, layout)
 
 
 def noise_curves_figure(sweep: NoiseSweepResult) -> go.Figure:
     """Validation loss (top) and accuracy (bottom) per loss (columns), one line per noise rate."""
-    titles = [LOSS_LABELS[loss] for loss in sweep.losses]
-    fig = make_subplots(rows=2, cols=len(sweep.losses), subplot_titles=titles,
-                        shared_xaxes=True, vertical_spacing=0.1, horizontal_spacing=0.07)
-    for i in range(len(sweep.losses)):
+    n = len(sweep.losses)
+    layout = grid(2, n, [LOSS_LABELS[loss] for loss in sweep.losses], shared_xaxes=True,
+                  vertical_spacing=0.1, horizontal_spacing=0.07)
+    traces = []
+    for i in range(n):
         for j, rate in enumerate(sweep.rates):
             style = {"color": RATE_COLORS[j % 3], "width": 2}
             common = {"x": sweep.eval_steps, "mode": "lines", "legendgroup": f"r{j}",
                       "line": style}
             name = f"{rate:.0%} of labels flipped"
-            fig.add_trace(go.Scatter(y=sweep.val_loss[i, j], name=name, showlegend=i == 0,
-                                     **common), row=1, col=i + 1)
-            fig.add_trace(go.Scatter(y=sweep.val_accuracy[i, j], name=name, showlegend=False,
-                                     **common), row=2, col=i + 1)
-        fig.update_xaxes(title_text="Adam step", row=2, col=i + 1)
-    fig.update_yaxes(title_text="validation loss (own loss)", row=1, col=1)
-    fig.update_yaxes(title_text="validation accuracy", row=2, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2)
-    fig.update_yaxes(matches=f"y{len(sweep.losses) + 1}", row=2)  # one accuracy scale
-    fig.update_layout(title=f"Training on {sweep.noise_kind} label noise, validated on clean "
-                      "labels", height=560, **_LAYOUT)
-    fig.update_layout(legend={"y": -0.12})
-    return fig
+            traces.append(on_axes(trace("scatter", y=sweep.val_loss[i, j], name=name,
+                                        showlegend=i == 0, **common), i + 1))
+            traces.append(on_axes(trace("scatter", y=sweep.val_accuracy[i, j], name=name,
+                                        showlegend=False, **common), n + i + 1))
+        merge(layout, {axis_key("x", n + i + 1): _title("Adam step")})
+    merge(layout, {"yaxis": _title("validation loss (own loss)"),
+                   axis_key("y", n + 1): _title("validation accuracy")})
+    for col in range(1, n + 1):  # one accuracy scale: every lower panel matches the first
+        merge(layout[axis_key("y", n + col)], {"tickformat": ".0%", "matches": f"y{n + 1}"})
+    merge(layout, {**_title(f"Training on {sweep.noise_kind} label noise, validated on clean "
+                            "labels"), "height": 560, **_LAYOUT})
+    merge(layout, {"legend": {"y": -0.12}})
+    return figure(traces, layout)
 
 
 def flip_histogram_figure(result: ClassificationResult) -> go.Figure:
@@ -254,17 +270,14 @@ def flip_histogram_figure(result: ClassificationResult) -> go.Figure:
     pred = result.train
     score, name = ((pred.certainty, "UANLL certainty 1/(1+σ²)") if pred.certainty is not None
                    else (pred.confidence, "confidence (max softmax)"))
-    fig = go.Figure()
-    for mask, label, color in ((~result.flipped, "label kept (clean)", "#3b6fd8"),
-                               (result.flipped, "label flipped (wrong)", FLIPPED_COLOR)):
-        fig.add_trace(go.Histogram(x=score[mask], name=f"{label}: {int(mask.sum())} samples",
-                                   histnorm="probability", nbinsx=30, opacity=0.6,
-                                   marker_color=color))
-    fig.update_layout(barmode="overlay", title=f"Training samples: {name} on view 0",
-                      height=380, **_LAYOUT)
-    fig.update_xaxes(title=name)
-    fig.update_yaxes(title="share of the group's samples", tickformat=".0%")
-    return fig
+    traces = [
+        trace("histogram", x=score[mask], name=f"{label}: {int(mask.sum())} samples",
+              histnorm="probability", nbinsx=30, opacity=0.6, marker={"color": color})
+        for mask, label, color in ((~result.flipped, "label kept (clean)", "#3b6fd8"),
+                                   (result.flipped, "label flipped (wrong)", FLIPPED_COLOR))]
+    return figure(traces, _layout(
+        barmode="overlay", **_title(f"Training samples: {name} on view 0"), height=380,
+        xaxis=_title(name), yaxis=_title("share of the group's samples", tickformat=".0%")))
 
 
 def coverage_figure(result: ClassificationResult,
@@ -278,31 +291,30 @@ def coverage_figure(result: ClassificationResult,
     """
     accuracy = float(result.metrics["accuracy"])
     coverage = np.linspace(0.01, 1.0, 200)
-    fig = go.Figure([
-        go.Scatter(x=coverage, y=oracle_accuracy(coverage, accuracy), mode="lines",
-                   name="best possible (every mistake rejected first)",
-                   line={"color": DARK, "dash": "dot"}),
-        go.Scatter(x=[0, 1], y=[accuracy, accuracy], mode="lines",
-                   name=f"rejecting at random (accuracy stays {accuracy:.1%})",
-                   line={"color": "#999999", "dash": "dash"}),
-    ])
+    traces = [
+        scatter(coverage, oracle_accuracy(coverage, accuracy), mode="lines",
+                name="best possible (every mistake rejected first)",
+                line={"color": DARK, "dash": "dot"}),
+        scatter([0, 1], [accuracy, accuracy], mode="lines",
+                name=f"rejecting at random (accuracy stays {accuracy:.1%})",
+                line={"color": "#999999", "dash": "dash"}),
+    ]
     for name, curve in result.curves.items():
-        fig.add_trace(go.Scatter(
-            x=curve.coverage, y=curve.accuracy, mode="lines",
+        traces.append(scatter(
+            curve.coverage, curve.accuracy, mode="lines",
             name=f"reject lowest {SCORE_LABELS[name]}",
             line={"color": SCORE_COLORS[name], "width": 2.5, "shape": "hv"}))
     for name, subset in (marks or {}).items():
         if name in SCORE_COLORS and subset.n_accepted:
-            fig.add_trace(go.Scatter(
-                x=[subset.coverage], y=[subset.accuracy], mode="markers",
+            traces.append(scatter(
+                [subset.coverage], [subset.accuracy], mode="markers",
                 name=f"{name} threshold {subset.threshold:.2f}",
                 marker={"color": SCORE_COLORS[name], "size": 14, "symbol": "diamond",
                         "line": {"width": 1.5, "color": DARK}}))
     low = min(float(min(c.accuracy.min() for c in result.curves.values())), accuracy)
-    fig.update_layout(title="Reject the least trustworthy predictions: accuracy vs coverage",
-                      height=480, **_LAYOUT)
-    fig.update_xaxes(title="coverage: share of test predictions kept", tickformat=".0%",
-                     range=[0, 1.02])
-    fig.update_yaxes(title="accuracy on the kept predictions", tickformat=".0%",
-                     range=[max(0.0, low - 0.05), 1.01])
-    return fig
+    return figure(traces, _layout(
+        **_title("Reject the least trustworthy predictions: accuracy vs coverage"), height=480,
+        xaxis=_title("coverage: share of test predictions kept", tickformat=".0%",
+                     range=[0, 1.02]),
+        yaxis=_title("accuracy on the kept predictions", tickformat=".0%",
+                     range=[max(0.0, low - 0.05), 1.01])))

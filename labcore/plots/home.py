@@ -6,10 +6,12 @@ Builders take :class:`labcore.mle.MLEResult` / :class:`labcore.mle.MLEPoint` and
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from labcore.experiments.home.run import MLEPoint, MLEResult
+from labcore.plots._spec import figure, grid, merge, scatter, trace
 
 DATA_COLOR = "#9aa3ad"
 CURRENT_COLOR = "#3b6fd8"
@@ -29,12 +31,15 @@ _THETA_AXIS = {
     "bernoulli": "λ, candidate P(y = 1)",
     "categorical": "p₀, candidate P(y = class 0)",
 }
-_LAYOUT = {
-    "template": "plotly_white",
+_LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "height": 420,
     "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0},
 }
+
+
+def _title(text: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": text}, **extra}
 
 
 def sample_figure(result: MLEResult, current: MLEPoint, best: MLEPoint) -> go.Figure:
@@ -53,76 +58,41 @@ def sample_figure(result: MLEResult, current: MLEPoint, best: MLEPoint) -> go.Fi
     n = result.sample.size
     current_name = f"model at the slider: {sym} = {current.theta:.2f}"
     best_name = f"best fit: {sym} = {recipe.closed_form_name} = {best.theta:.3f}"
-    fig = go.Figure()
     if result.frequencies.size == 0:
-        fig.add_trace(
-            go.Histogram(
-                x=result.sample,
-                histnorm="probability density",
-                name=f"data, histogram (n = {n})",
-                marker_color=DATA_COLOR,
-                opacity=0.6,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=result.sample,
-                y=[0.0] * n,
-                mode="markers",
-                marker={"symbol": "line-ns-open", "size": 14, "color": TRUE_COLOR},
-                name="each observation yᵢ",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=current.support,
-                y=current.density,
-                mode="lines",
-                line={"color": CURRENT_COLOR, "width": 3},
-                name=current_name,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=best.support,
-                y=best.density,
-                mode="lines",
-                line={"color": BEST_COLOR, "width": 2, "dash": "dash"},
-                name=best_name,
-            )
-        )
-        fig.update_xaxes(title_text="y, observed value (units of the data)")
-        fig.update_yaxes(title_text="probability density (per unit of y)", rangemode="tozero")
-        title = "The sample and the fitted density"
+        traces = [
+            trace("histogram", x=result.sample, histnorm="probability density",
+                  name=f"data, histogram (n = {n})", marker={"color": DATA_COLOR}, opacity=0.6),
+            scatter(result.sample, [0.0] * n, mode="markers",
+                    marker={"symbol": "line-ns-open", "size": 14, "color": TRUE_COLOR},
+                    name="each observation yᵢ"),
+            scatter(current.support, current.density, mode="lines",
+                    line={"color": CURRENT_COLOR, "width": 3}, name=current_name),
+            scatter(best.support, best.density, mode="lines",
+                    line={"color": BEST_COLOR, "width": 2, "dash": "dash"}, name=best_name),
+        ]
+        layout = {
+            "xaxis": _title("y, observed value (units of the data)"),
+            "yaxis": _title("probability density (per unit of y)", rangemode="tozero"),
+            **_title("The sample and the fitted density"),
+        }
     else:
         labels = [f"y = {k}" for k in result.support]
         if result.distribution == "categorical":
             labels = [f"class {k}" for k in result.support]
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=result.frequencies,
-                name=f"observed fraction (n = {n})",
-                marker_color=DATA_COLOR,
-            )
-        )
-        fig.add_trace(
-            go.Bar(x=labels, y=current.density, name=current_name, marker_color=CURRENT_COLOR)
-        )
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=best.density,
-                name=best_name,
-                marker={"color": "rgba(0,0,0,0)", "line": {"color": BEST_COLOR, "width": 3}},
-            )
-        )
-        fig.update_layout(barmode="group")
-        fig.update_xaxes(title_text="y, observed outcome")
-        fig.update_yaxes(title_text="probability (fraction of the sample)", range=[0, 1.05])
-        title = "The sample and the fitted probabilities"
-    fig.update_layout(title=title, **_LAYOUT)
-    return fig
+        traces = [
+            trace("bar", x=labels, y=result.frequencies, name=f"observed fraction (n = {n})",
+                  marker={"color": DATA_COLOR}),
+            trace("bar", x=labels, y=current.density, name=current_name,
+                  marker={"color": CURRENT_COLOR}),
+            trace("bar", x=labels, y=best.density, name=best_name,
+                  marker={"color": "rgba(0,0,0,0)", "line": {"color": BEST_COLOR, "width": 3}}),
+        ]
+        layout = {
+            "barmode": "group", "xaxis": _title("y, observed outcome"),
+            "yaxis": _title("probability (fraction of the sample)", range=[0, 1.05]),
+            **_title("The sample and the fitted probabilities"),
+        }
+    return figure(traces, merge(layout, _LAYOUT))
 
 
 def nll_figure(result: MLEResult, current: MLEPoint) -> go.Figure:
@@ -145,81 +115,33 @@ def nll_figure(result: MLEResult, current: MLEPoint) -> go.Figure:
     lo, hi = lo - pad, hi + pad
     a, c = result.loss_scale, result.loss_offset
 
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Scatter(
-            x=result.grid,
-            y=result.mean_nll,
-            mode="lines",
-            line={"color": CURRENT_COLOR, "width": 4},
-            name="mean NLL (left axis)",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=result.grid,
-            y=result.mean_loss,
-            mode="lines",
-            line={"color": LOSS_COLOR, "width": 2, "dash": "dash"},
-            name=f"{recipe.loss_name} (right axis)",
-        ),
-        secondary_y=True,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[result.true_param, result.true_param],
-            y=[lo, hi],
-            mode="lines",
-            line={"color": TRUE_COLOR, "width": 1, "dash": "dot"},
-            name=f"true {sym} = {result.true_param:.2f} (data were drawn with it)",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[result.closed_form, result.closed_form],
-            y=[lo, hi],
-            mode="lines",
-            line={"color": BEST_COLOR, "width": 2, "dash": "dash"},
-            name=f"{recipe.closed_form_name} = {result.closed_form:.3f}",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[result.grid_minimiser],
-            y=[float(result.mean_nll.min())],
-            mode="markers",
-            marker={"symbol": "star", "size": 16, "color": BEST_COLOR},
-            name=f"lowest NLL on the grid: {sym} = {result.grid_minimiser:.3f}",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[current.theta],
-            y=[current.mean_nll],
-            mode="markers",
-            marker={
-                "symbol": "circle",
-                "size": 12,
-                "color": CURRENT_COLOR,
-                "line": {"color": "white", "width": 2},
-            },
-            name=f"slider: {sym} = {current.theta:.2f}, NLL = {current.mean_nll:.3f}",
-        ),
-        secondary_y=False,
-    )
-    fig.update_xaxes(title_text=_THETA_AXIS[result.distribution])
-    fig.update_yaxes(title_text="mean NLL (nats per sample)", range=[lo, hi], secondary_y=False)
-    fig.update_yaxes(
-        title_text=f"{recipe.loss_name} ({_LOSS_UNITS[result.distribution]})",
-        range=[(lo - c) / a, (hi - c) / a],
-        secondary_y=True,
-        showgrid=False,
-        tickmode="auto",
-    )
-    fig.update_layout(title=f"Mean NLL and {recipe.loss_name} over {sym}", **_LAYOUT)
-    fig.update_layout(height=480)
-    return fig
+    left, right = {"xaxis": "x", "yaxis": "y"}, {"xaxis": "x", "yaxis": "y2"}
+    traces = [
+        scatter(result.grid, result.mean_nll, mode="lines",
+                line={"color": CURRENT_COLOR, "width": 4}, name="mean NLL (left axis)", **left),
+        scatter(result.grid, result.mean_loss, mode="lines",
+                line={"color": LOSS_COLOR, "width": 2, "dash": "dash"},
+                name=f"{recipe.loss_name} (right axis)", **right),
+        scatter([result.true_param, result.true_param], [lo, hi], mode="lines",
+                line={"color": TRUE_COLOR, "width": 1, "dash": "dot"},
+                name=f"true {sym} = {result.true_param:.2f} (data were drawn with it)", **left),
+        scatter([result.closed_form, result.closed_form], [lo, hi], mode="lines",
+                line={"color": BEST_COLOR, "width": 2, "dash": "dash"},
+                name=f"{recipe.closed_form_name} = {result.closed_form:.3f}", **left),
+        scatter([result.grid_minimiser], [float(result.mean_nll.min())], mode="markers",
+                marker={"symbol": "star", "size": 16, "color": BEST_COLOR},
+                name=f"lowest NLL on the grid: {sym} = {result.grid_minimiser:.3f}", **left),
+        scatter([current.theta], [current.mean_nll], mode="markers",
+                marker={"symbol": "circle", "size": 12, "color": CURRENT_COLOR,
+                        "line": {"color": "white", "width": 2}},
+                name=f"slider: {sym} = {current.theta:.2f}, NLL = {current.mean_nll:.3f}",
+                **left),
+    ]
+    layout = grid(specs=[[{"secondary_y": True}]])
+    merge(layout, {
+        "xaxis": _title(_THETA_AXIS[result.distribution]),
+        "yaxis": _title("mean NLL (nats per sample)", range=[lo, hi]),
+        "yaxis2": _title(f"{recipe.loss_name} ({_LOSS_UNITS[result.distribution]})",
+                         range=[(lo - c) / a, (hi - c) / a], showgrid=False, tickmode="auto"),
+        **_title(f"Mean NLL and {recipe.loss_name} over {sym}"), **_LAYOUT})
+    return figure(traces, merge(layout, {"height": 480}))

@@ -9,14 +9,26 @@ higher = looks more in-distribution.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from labcore.data.corruptions import CORRUPTION_LABELS
 from labcore.experiments.ood.run import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
 from labcore.experiments.ood.shift import METHOD_LABELS
+from labcore.plots._spec import (
+    axis_key,
+    axis_ref,
+    colorscale,
+    figure,
+    grid,
+    merge,
+    on_axes,
+    scatter,
+    trace,
+    vrect,
+)
 
 METHOD_COLORS = {
     "plain": "#444444",
@@ -36,8 +48,7 @@ SET_COLORS = {
 DETECTOR_COLORS = dict(zip(DETECTORS, ["#444444", "#8c6d31", "#e08a28", "#d62728", "#6b8fe0",
                                        "#3b6fd8", "#2a9d5c", "#b0417f"], strict=True))
 CLASS_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
-_LAYOUT = {
-    "template": "plotly_white",
+_LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "xanchor": "left", "x": 0},
 }
@@ -48,6 +59,12 @@ _SHIFT_PANELS = (
     ("confidence", "Mean confidence", "mean max-softmax probability", ".0%"),
 )
 
+Spec = dict[str, Any]
+
+
+def _title(text: str, **extra: Any) -> Spec:
+    return {"title": {"text": text}, **extra}
+
 
 def shift_figure(result: ShiftResult, corruption: str = "mean") -> go.Figure:
     """Accuracy, ECE, NLL and mean confidence against severity, one line per method.
@@ -56,29 +73,30 @@ def shift_figure(result: ShiftResult, corruption: str = "mean") -> go.Figure:
         result: a shift sweep.
         corruption: a corruption name, or "mean" for the average over all six.
     """
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[p[1] for p in _SHIFT_PANELS],
-                        horizontal_spacing=0.1, vertical_spacing=0.16)
+    layout = grid(2, 2, [p[1] for p in _SHIFT_PANELS], horizontal_spacing=0.1,
+                  vertical_spacing=0.16)
+    traces = []
     for k, (metric, _, y_title, fmt) in enumerate(_SHIFT_PANELS):
-        row, col = divmod(k, 2)
         curves = result.curve(metric, corruption)
         for i, method in enumerate(result.methods):
-            fig.add_trace(go.Scatter(
-                x=result.severities, y=curves[i], mode="lines+markers", name=METHOD_LABELS[method],
+            traces.append(on_axes(scatter(
+                result.severities, curves[i], mode="lines+markers", name=METHOD_LABELS[method],
                 legendgroup=method, showlegend=k == 0,
                 line={"color": METHOD_COLORS[method], "width": 2.5,
                       "dash": "dot" if method == "temperature" else "solid"},
                 hovertemplate=f"{METHOD_LABELS[method]}<br>severity %{{x}}: %{{y:.3f}}"
                               "<extra></extra>",
-            ), row=row + 1, col=col + 1)
-        fig.update_yaxes(title_text=y_title, tickformat=fmt, rangemode="tozero",
-                         row=row + 1, col=col + 1)
-        fig.update_xaxes(title_text="corruption severity (0 = clean)", dtick=1,
-                         row=row + 1, col=col + 1)
+            ), k + 1))
+        merge(layout, {
+            axis_key("y", k + 1): _title(y_title, tickformat=fmt, rangemode="tozero"),
+            axis_key("x", k + 1): _title("corruption severity (0 = clean)", dtick=1),
+        })
     where = ("averaged over the six corruptions" if corruption == "mean"
              else CORRUPTION_LABELS[corruption].lower())
-    fig.update_layout(title=f"Clean → heavily shifted test digits, {where}", height=680,
-                      **{**_LAYOUT, "legend": {**_LAYOUT["legend"], "y": -0.1}})
-    return fig
+    merge(layout, {**_title(f"Clean → heavily shifted test digits, {where}"), "height": 680,
+                   **_LAYOUT})
+    merge(layout, {"legend": {"y": -0.1}})
+    return figure(traces, layout)
 
 
 def _mosaic(images: np.ndarray, row_gap: int, col_gap: int) -> np.ndarray:
@@ -98,25 +116,27 @@ def _image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Seque
     """A grid of 8×8 images (ink dark on white), row and column labels, a note above each."""
     r, c, h, w = images.shape
     row_gap = 4 if notes is not None else 1
-    fig = go.Figure(go.Heatmap(
-        z=_mosaic(images, row_gap, 1), colorscale="Greys", zmin=0, zmax=1, showscale=True,
+    heat = trace(
+        "heatmap", z=_mosaic(images, row_gap, 1), colorscale=colorscale("Greys"), zmin=0,
+        zmax=1, showscale=True,
         colorbar={"title": {"text": "pixel<br>intensity", "side": "top"}, "len": 0.6},
-        hovertemplate="pixel intensity %{z:.2f}<extra></extra>",
-    ))
-    if notes is not None:
-        for i in range(r):
-            for j in range(c):
-                fig.add_annotation(x=j * (w + 1) + (w - 1) / 2, y=i * (h + row_gap) + row_gap - 1.3,
-                                   text=notes[i, j], showarrow=False, font={"size": 11})
-    fig.update_xaxes(tickvals=[j * (w + 1) + (w - 1) / 2 for j in range(c)],
-                     ticktext=list(col_labels), side="top", showgrid=False, zeroline=False,
-                     constrain="domain")
-    fig.update_yaxes(tickvals=[i * (h + row_gap) + row_gap + (h - 1) / 2 for i in range(r)],
-                     ticktext=list(row_labels), autorange="reversed", showgrid=False,
-                     zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(title=title, template="plotly_white", height=120 + 90 * r,
-                      margin={"l": 150, "r": 20, "t": 80, "b": 10})
-    return fig
+        hovertemplate="pixel intensity %{z:.2f}<extra></extra>")
+    layout: Spec = {}
+    if notes is not None:  # one layout list instead of an add_annotation per image
+        layout["annotations"] = [
+            {"x": j * (w + 1) + (w - 1) / 2, "y": i * (h + row_gap) + row_gap - 1.3,
+             "text": str(notes[i, j]), "showarrow": False, "font": {"size": 11}}
+            for i in range(r) for j in range(c)]
+    merge(layout, {
+        "xaxis": {"tickvals": [j * (w + 1) + (w - 1) / 2 for j in range(c)],
+                  "ticktext": list(col_labels), "side": "top", "showgrid": False,
+                  "zeroline": False, "constrain": "domain"},
+        "yaxis": {"tickvals": [i * (h + row_gap) + row_gap + (h - 1) / 2 for i in range(r)],
+                  "ticktext": list(row_labels), "autorange": "reversed", "showgrid": False,
+                  "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
+        **_title(title), "height": 120 + 90 * r,
+        "margin": {"l": 150, "r": 20, "t": 80, "b": 10}})
+    return figure([heat], layout)
 
 
 def corruption_gallery_figure(result: ShiftResult) -> go.Figure:
@@ -156,47 +176,57 @@ def score_histogram_figure(result: OODResult, detector: str) -> go.Figure:
     pooled = np.concatenate(list(groups.values()))
     lo, hi = float(pooled.min()), float(pooled.max())
     size = (hi - lo) / 40 if hi > lo else 1.0
-    fig = go.Figure()
+    traces = []
     for key, values in groups.items():
         name = "In-distribution test digits" if key == "in" else OOD_SETS[key]
-        fig.add_trace(go.Histogram(
-            x=values, name=name, histnorm="percent", opacity=0.55,
+        traces.append(trace(
+            "histogram", x=values, name=name, histnorm="percent", opacity=0.55,
             xbins={"start": lo, "end": hi + size, "size": size},
             marker={"color": SET_COLORS[key]},
             hovertemplate=f"{name}<br>score %{{x}}<br>%{{y:.1f}} % of the set<extra></extra>",
         ))
     threshold = result.threshold95[detector]
-    fig.add_vline(x=threshold, line={"color": "#222222", "dash": "dash"},
-                  annotation_text="threshold keeping 95 % of in-distribution digits",
-                  annotation_position="top right")
-    fig.update_layout(title=f"Score distributions: {label}", barmode="overlay", height=460,
-                      **_LAYOUT)
-    fig.update_xaxes(title=f"{label} (higher = looks more in-distribution)")
-    fig.update_yaxes(title="% of the set's images in the bin")
-    return fig
+    # What add_vline(x, annotation_position="top right") draws: a line and its label.
+    marks = {
+        "shapes": [{"type": "line", "x0": threshold, "x1": threshold, "xref": "x", "y0": 0,
+                    "y1": 1, "yref": "y domain", "line": {"color": "#222222", "dash": "dash"}}],
+        "annotations": [{"text": "threshold keeping 95 % of in-distribution digits",
+                         "showarrow": False, "x": threshold, "xref": "x", "xanchor": "left",
+                         "y": 1, "yref": "y domain", "yanchor": "top"}],
+    }
+    return figure(traces, merge(marks, {
+        **_title(f"Score distributions: {label}"), "barmode": "overlay", "height": 460,
+        **_LAYOUT, "xaxis": _title(f"{label} (higher = looks more in-distribution)"),
+        "yaxis": _title("% of the set's images in the bin")}))
 
 
 def roc_figure(result: OODResult, ood_set: str, detectors: Sequence[str]) -> go.Figure:
     """ROC curves of several detectors against one OOD set (in-distribution positive)."""
     j = result.ood_sets.index(ood_set)
-    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUROC 0.5)",
-                               line={"color": "#aaaaaa", "dash": "dash"}))
+    traces = [scatter([0, 1], [0, 1], mode="lines", name="chance (AUROC 0.5)",
+                      line={"color": "#aaaaaa", "dash": "dash"})]
     for d in detectors:
         fpr, tpr = result.roc[d][ood_set]
         auc = result.auroc[result.detectors.index(d), j]
-        fig.add_trace(go.Scatter(
-            x=fpr, y=tpr, mode="lines", name=f"{DETECTORS[d][2]} (AUROC {auc:.2f})",
-            line={"color": DETECTOR_COLORS[d], "width": 2.2}, line_shape="hv",
+        traces.append(scatter(
+            fpr, tpr, mode="lines", name=f"{DETECTORS[d][2]} (AUROC {auc:.2f})",
+            line={"color": DETECTOR_COLORS[d], "width": 2.2, "shape": "hv"},
         ))
-    fig.add_hline(y=0.95, line={"color": "#222222", "dash": "dot", "width": 1},
-                  annotation_text="95 % TPR", annotation_position="bottom right")
-    fig.update_layout(title=f"ROC: in-distribution digits vs {OOD_SETS[ood_set].lower()}",
-                      height=480, **_LAYOUT)
-    fig.update_xaxes(title="false-positive rate (share of OOD inputs accepted)", range=[0, 1],
-                     tickformat=".0%")
-    fig.update_yaxes(title="true-positive rate (share of in-distribution digits accepted)",
-                     range=[0, 1.02], tickformat=".0%")
-    return fig
+    # What add_hline(y=0.95, annotation_position="bottom right") draws: a line and its label.
+    marks = {
+        "shapes": [{"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 0.95,
+                    "y1": 0.95, "yref": "y",
+                    "line": {"color": "#222222", "dash": "dot", "width": 1}}],
+        "annotations": [{"text": "95 % TPR", "showarrow": False, "x": 1, "xref": "x domain",
+                         "xanchor": "right", "y": 0.95, "yref": "y", "yanchor": "top"}],
+    }
+    return figure(traces, merge(marks, {
+        **_title(f"ROC: in-distribution digits vs {OOD_SETS[ood_set].lower()}"), "height": 480,
+        **_LAYOUT,
+        "xaxis": _title("false-positive rate (share of OOD inputs accepted)", range=[0, 1],
+                        tickformat=".0%"),
+        "yaxis": _title("true-positive rate (share of in-distribution digits accepted)",
+                        range=[0, 1.02], tickformat=".0%")}))
 
 
 def toy_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Figure:
@@ -206,57 +236,62 @@ def toy_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Figure:
     bar because the scores have different units.
     """
     n = len(detectors)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[DETECTORS[d][2] for d in detectors],
-                        horizontal_spacing=0.2)
+    layout = grid(1, n, [DETECTORS[d][2] for d in detectors], horizontal_spacing=0.2)
+    traces = []
     for k, d in enumerate(detectors):
-        right = fig.layout[f"xaxis{k + 1 if k else ''}"].domain[1] + 0.015
-        fig.add_trace(go.Heatmap(
-            x=result.x_grid, y=result.y_grid, z=result.score_maps[d], colorscale="Viridis",
+        right = layout[axis_key("x", k + 1)]["domain"][1] + 0.015
+        traces.append(on_axes(trace(
+            "heatmap", x=result.x_grid, y=result.y_grid, z=result.score_maps[d],
+            colorscale=colorscale("Viridis"),
             colorbar={"x": right, "len": 0.8, "thickness": 12,
                       "title": {"text": "score", "side": "top"}},
             hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>score %{z:.3f}<extra></extra>",
-        ), row=1, col=k + 1)
+        ), k + 1))
         for c in range(result.n_classes):
             mask = result.y_train == c
-            fig.add_trace(go.Scatter(
-                x=result.x_train[mask, 0], y=result.x_train[mask, 1], mode="markers",
+            traces.append(on_axes(scatter(
+                result.x_train[mask, 0], result.x_train[mask, 1], mode="markers",
                 name=f"training points, class {c}", legendgroup=f"class{c}", showlegend=k == 0,
                 marker={"size": 4, "color": CLASS_COLORS[c % len(CLASS_COLORS)],
                         "line": {"width": 0.5, "color": "white"}},
                 hoverinfo="skip",
-            ), row=1, col=k + 1)
-        fig.update_xaxes(title_text="x₁ (standardised input)", constrain="domain",
-                         range=[result.x_grid[0], result.x_grid[-1]], row=1, col=k + 1)
-        fig.update_yaxes(title_text="x₂ (standardised input)", constrain="domain",
-                         range=[result.y_grid[0], result.y_grid[-1]],
-                         scaleanchor=f"x{'' if k == 0 else k + 1}", row=1, col=k + 1)
-    fig.update_layout(title="Scores over the input plane (bright = looks in-distribution)",
-                      height=440, **_LAYOUT)
-    return fig
+            ), k + 1))
+        merge(layout, {
+            axis_key("x", k + 1): _title("x₁ (standardised input)", constrain="domain",
+                                         range=[result.x_grid[0], result.x_grid[-1]]),
+            axis_key("y", k + 1): _title("x₂ (standardised input)", constrain="domain",
+                                         range=[result.y_grid[0], result.y_grid[-1]],
+                                         scaleanchor=axis_ref("x", k + 1)),
+        })
+    merge(layout, {**_title("Scores over the input plane (bright = looks in-distribution)"),
+                   "height": 440, **_LAYOUT})
+    return figure(traces, layout)
 
 
 def toy_profile_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Figure:
     """Mean score against distance from the centre of a 2-D toy, one panel per detector."""
     n = len(detectors)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[DETECTORS[d][2] for d in detectors],
-                        horizontal_spacing=0.12)
+    layout = grid(1, n, [DETECTORS[d][2] for d in detectors], horizontal_spacing=0.12)
     centres = (result.radius_edges[:-1] + result.radius_edges[1:]) / 2
+    traces, shapes = [], []
     for k, d in enumerate(detectors):
-        fig.add_trace(go.Scatter(
-            x=centres, y=result.radial_profile[d], mode="lines+markers",
+        traces.append(on_axes(scatter(
+            centres, result.radial_profile[d], mode="lines+markers",
             name="mean score over a ring of the plane", showlegend=k == 0,
             line={"color": DETECTOR_COLORS[d], "width": 2.5},
             hovertemplate="distance %{x:.2f} R<br>mean score %{y:.3f}<extra></extra>",
-        ), row=1, col=k + 1)
-        fig.add_vrect(x0=0, x1=1, fillcolor="#c9d6f0", opacity=0.6, line_width=0, layer="below",
-                      row=1, col=k + 1)  # after the trace: shapes skip empty subplots
-        fig.update_xaxes(title_text="distance from the centre (× data radius R)",
-                         range=[0, result.radius_edges[-1]], row=1, col=k + 1)
-        fig.update_yaxes(title_text="mean score in the ring", row=1, col=k + 1)
-    fig.add_trace(go.Scatter(  # a legend entry for the shaded band
-        x=[None], y=[None], mode="markers", name="within R: where the training data lies",
+        ), k + 1))
+        shapes.append(vrect(0, 1, fillcolor="#c9d6f0", opacity=0.6, index=k + 1))
+        merge(layout, {
+            axis_key("x", k + 1): _title("distance from the centre (× data radius R)",
+                                         range=[0, result.radius_edges[-1]]),
+            axis_key("y", k + 1): _title("mean score in the ring"),
+        })
+    traces.append(scatter(  # a legend entry for the shaded band
+        [None], [None], mode="markers", name="within R: where the training data lies",
         marker={"symbol": "square", "size": 12, "color": "#c9d6f0", "opacity": 0.6}))
-    fig.update_layout(title="The same scores against distance from the data", height=400,
-                      **{**_LAYOUT, "legend": {**_LAYOUT["legend"], "y": -0.28},
-                         "margin": {**_LAYOUT["margin"], "b": 90}})
-    return fig
+    merge(layout, {"shapes": shapes,
+                   **_title("The same scores against distance from the data"), "height": 400,
+                   **_LAYOUT})
+    merge(layout, {"legend": {"y": -0.28}, "margin": {"b": 90}})
+    return figure(traces, layout)

@@ -7,12 +7,13 @@ Every builder takes a result from :mod:`labcore.experiments.regression` and retu
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from labcore.experiments.regression.run import RegressionResult, SizeSweepResult
+from labcore.plots._spec import axis_key, figure, grid, merge, on_axes, scatter, vrect
 
 TRUE_COLOR = "#222222"
 DATA_COLOR = "#555555"
@@ -24,36 +25,45 @@ TOTAL_COLOR = "rgba(120, 120, 140, 0.18)"
 CONFORMAL_COLOR = "#2a9d5c"
 BANDS = ("total", "aleatoric", "epistemic", "conformal", "truth", "members")
 
-_LAYOUT = {
-    "template": "plotly_white",
+_LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
     "hovermode": "x unified",
 }
 
 
+def _layout(**extra: Any) -> dict[str, Any]:
+    """A fresh copy of the common layout, updated with ``extra`` (deep-merged)."""
+    return merge(merge({}, _LAYOUT), extra)
+
+
+def _title(text: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": text}, **extra}
+
+
 def _band(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, color: str, name: str,
-          group: str, show_legend: bool = True) -> list[go.Scatter]:
+          group: str, show_legend: bool = True) -> list[dict[str, Any]]:
     """A filled band between two curves, as two traces sharing a legend entry."""
     return [
-        go.Scatter(x=x, y=upper, mode="lines", line={"width": 0}, hoverinfo="skip",
-                   legendgroup=group, showlegend=False),
-        go.Scatter(x=x, y=lower, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=color,
-                   name=name, legendgroup=group, showlegend=show_legend, hoverinfo="skip"),
+        scatter(x, upper, mode="lines", line={"width": 0}, hoverinfo="skip", legendgroup=group,
+                showlegend=False),
+        scatter(x, lower, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=color,
+                name=name, legendgroup=group, showlegend=show_legend, hoverinfo="skip"),
     ]
 
 
-def _shade_regions(fig: go.Figure, result: RegressionResult, row: int | None = None,
-                   col: int | None = None) -> None:
-    """Grey outside the training range, hatched-looking gap: where there was no data."""
+def _shade_regions(result: RegressionResult, index: int = 1) -> list[dict[str, Any]]:
+    """Grey outside the training range, hatched-looking gap: where there was no data.
+
+    The shapes of subplot ``index`` (one layout list instead of an ``add_vrect`` per region).
+    """
     lo, hi = result.data_range
-    where = {"row": row, "col": col} if row is not None else {}
-    for x0, x1 in ((result.x_grid[0], lo), (hi, result.x_grid[-1])):
-        fig.add_vrect(x0=x0, x1=x1, fillcolor="#eeeeee", opacity=0.6, line_width=0, layer="below",
-                      **where)
+    shapes = [vrect(x0, x1, fillcolor="#eeeeee", opacity=0.6, index=index)
+              for x0, x1 in ((result.x_grid[0], lo), (hi, result.x_grid[-1]))]
     if result.gap is not None:
-        fig.add_vrect(x0=result.gap[0], x1=result.gap[1], fillcolor="#f4e9d8", opacity=0.7,
-                      line_width=0, layer="below", **where)
+        shapes.append(vrect(result.gap[0], result.gap[1], fillcolor="#f4e9d8", opacity=0.7,
+                            index=index))
+    return shapes
 
 
 def _y_range(result: RegressionResult) -> list[float]:
@@ -74,10 +84,11 @@ def _y_range(result: RegressionResult) -> list[float]:
     return [lo - pad, hi + pad]
 
 
-def band_traces(result: RegressionResult, show: Collection[str], legend: bool = True) -> list:
-    """The traces of the band figure, reused by the side-by-side comparisons."""
+def band_traces(result: RegressionResult, show: Collection[str], legend: bool = True
+                ) -> list[dict[str, Any]]:
+    """The traces (specs) of the band figure, reused by the side-by-side comparisons."""
     x, mu = result.x_grid, result.pred_mean
-    traces: list = []
+    traces: list[dict[str, Any]] = []
     if "total" in show:
         traces += _band(x, mu - 2 * result.total_std, mu + 2 * result.total_std, TOTAL_COLOR,
                         "total ±2σ (aleatoric + epistemic)", "total", legend)
@@ -89,35 +100,35 @@ def band_traces(result: RegressionResult, show: Collection[str], legend: bool = 
                         EPISTEMIC_COLOR, "epistemic ±2σ (model doubt)", "epistemic", legend)
     if "members" in show and result.member_means.shape[0] > 1:
         for i, member in enumerate(result.member_means[:20]):
-            traces.append(go.Scatter(
-                x=x, y=member, mode="lines", line={"color": MEAN_COLOR, "width": 0.7},
+            traces.append(scatter(
+                x, member, mode="lines", line={"color": MEAN_COLOR, "width": 0.7},
                 opacity=0.35, name="each member / dropout sample", legendgroup="members",
                 showlegend=legend and i == 0, hoverinfo="skip"))
     if "conformal" in show:
         for i, edge in enumerate((result.conformal_lower, result.conformal_upper)):
-            traces.append(go.Scatter(
-                x=x, y=edge, mode="lines", line={"color": CONFORMAL_COLOR, "dash": "dot"},
+            traces.append(scatter(
+                x, edge, mode="lines", line={"color": CONFORMAL_COLOR, "dash": "dot"},
                 name="conformal 95 % band", legendgroup="conformal",
                 showlegend=legend and i == 0))
     if "truth" in show and result.true_mean is not None:
-        traces.append(go.Scatter(x=x, y=result.true_mean, mode="lines", name="true mean f(x)",
-                                 line={"color": TRUE_COLOR, "dash": "dash"}, legendgroup="truth",
-                                 showlegend=legend))
+        traces.append(scatter(x, result.true_mean, mode="lines", name="true mean f(x)",
+                              line={"color": TRUE_COLOR, "dash": "dash"}, legendgroup="truth",
+                              showlegend=legend))
         for i, sign in enumerate((-2, 2)):
-            traces.append(go.Scatter(
-                x=x, y=result.true_mean + sign * result.true_std, mode="lines",
+            traces.append(scatter(
+                x, result.true_mean + sign * result.true_std, mode="lines",
                 line={"color": TRUE_COLOR, "dash": "dot", "width": 1}, name="true ±2σ(x)",
                 legendgroup="truth2", showlegend=legend and i == 0))
-    traces.append(go.Scatter(x=x, y=mu, mode="lines", name="predicted mean",
-                             line={"color": MEAN_COLOR, "width": 2.5}, legendgroup="mean",
-                             showlegend=legend))
-    traces.append(go.Scatter(x=result.x_train, y=result.y_train, mode="markers",
-                             name="training data", legendgroup="data", showlegend=legend,
-                             marker={"color": DATA_COLOR, "size": 6, "opacity": 0.8}))
+    traces.append(scatter(x, mu, mode="lines", name="predicted mean",
+                          line={"color": MEAN_COLOR, "width": 2.5}, legendgroup="mean",
+                          showlegend=legend))
+    traces.append(scatter(result.x_train, result.y_train, mode="markers",
+                          name="training data", legendgroup="data", showlegend=legend,
+                          marker={"color": DATA_COLOR, "size": 6, "opacity": 0.8}))
     if result.x_added.size:
-        traces.append(go.Scatter(x=result.x_added, y=result.y_added, mode="markers",
-                                 name="added points", legendgroup="added", showlegend=legend,
-                                 marker={"color": ADDED_COLOR, "size": 6, "symbol": "diamond"}))
+        traces.append(scatter(result.x_added, result.y_added, mode="markers",
+                              name="added points", legendgroup="added", showlegend=legend,
+                              marker={"color": ADDED_COLOR, "size": 6, "symbol": "diamond"}))
     return traces
 
 
@@ -130,99 +141,90 @@ def bands_figure(result: RegressionResult, show: Collection[str] = BANDS,
         show: any of "total", "aleatoric", "epistemic", "conformal", "truth", "members".
         title: the figure title.
     """
-    fig = go.Figure(band_traces(result, show))
-    _shade_regions(fig, result)
-    fig.update_layout(title=title, height=480, **_LAYOUT)
-    fig.update_xaxes(title="x (input; grey = no training data)")
-    fig.update_yaxes(title="y (output, units of the data)", range=_y_range(result))
-    return fig
+    return figure(band_traces(result, show), _layout(
+        shapes=_shade_regions(result), **_title(title), height=480,
+        xaxis=_title("x (input; grey = no training data)"),
+        yaxis=_title("y (output, units of the data)", range=_y_range(result))))
 
 
 def side_by_side_figure(results: Sequence[RegressionResult], titles: Sequence[str],
                         show: Collection[str] = ("total", "epistemic", "aleatoric", "truth")
                         ) -> go.Figure:
     """Two or more runs on the same data next to each other, same axes."""
-    fig = make_subplots(rows=1, cols=len(results), subplot_titles=list(titles),
-                        shared_yaxes=True, horizontal_spacing=0.04)
+    layout = grid(1, len(results), list(titles), shared_yaxes=True, horizontal_spacing=0.04)
+    traces, shapes = [], []
     for col, result in enumerate(results, start=1):
-        for trace in band_traces(result, show, legend=col == 1):
-            fig.add_trace(trace, row=1, col=col)
-        _shade_regions(fig, result, row=1, col=col)
-        fig.update_xaxes(title_text="x (input)", row=1, col=col)
-    fig.update_yaxes(title_text="y (output)", range=_y_range(results[0]), row=1, col=1)
-    fig.update_layout(height=460, **_LAYOUT)
-    return fig
+        traces += [on_axes(trace, col) for trace in band_traces(result, show, legend=col == 1)]
+        shapes += _shade_regions(result, col)
+        merge(layout, {axis_key("x", col): _title("x (input)")})
+    merge(layout, {"yaxis": _title("y (output)", range=_y_range(results[0])), "shapes": shapes,
+                   "height": 460, **_LAYOUT})
+    return figure(traces, layout)
 
 
 def sigma_figure(result: RegressionResult) -> go.Figure:
     """Predicted aleatoric and epistemic σ(x) against the true noise σ(x)."""
     x = result.x_grid
-    fig = go.Figure([
-        go.Scatter(x=x, y=result.aleatoric_std, mode="lines", name="predicted aleatoric σ(x)",
-                   line={"color": "#e08a28", "width": 2.5}),
-        go.Scatter(x=x, y=result.epistemic_std, mode="lines", name="predicted epistemic σ(x)",
-                   line={"color": MEAN_COLOR, "width": 2.5}),
-    ])
+    traces = [
+        scatter(x, result.aleatoric_std, mode="lines", name="predicted aleatoric σ(x)",
+                line={"color": "#e08a28", "width": 2.5}),
+        scatter(x, result.epistemic_std, mode="lines", name="predicted epistemic σ(x)",
+                line={"color": MEAN_COLOR, "width": 2.5}),
+    ]
     top = float(max(np.quantile(result.aleatoric_std, 0.9),
                     np.quantile(result.epistemic_std, 0.9)))
     if result.true_std is not None:
-        fig.add_trace(go.Scatter(x=x, y=result.true_std, mode="lines", name="true noise σ(x)",
-                                 line={"color": TRUE_COLOR, "dash": "dash"}))
+        traces.append(scatter(x, result.true_std, mode="lines", name="true noise σ(x)",
+                              line={"color": TRUE_COLOR, "dash": "dash"}))
         top = max(top, float(np.max(result.true_std)))
-    _shade_regions(fig, result)
-    fig.update_layout(title="Standard deviation: learned vs true", height=380, **_LAYOUT)
-    fig.update_xaxes(title="x (input; grey = no training data)")
-    fig.update_yaxes(title="σ (units of y)", range=[0, 1.4 * top])
-    return fig
+    return figure(traces, _layout(
+        shapes=_shade_regions(result), **_title("Standard deviation: learned vs true"),
+        height=380, xaxis=_title("x (input; grey = no training data)"),
+        yaxis=_title("σ (units of y)", range=[0, 1.4 * top])))
 
 
 def calibration_figure(result: RegressionResult) -> go.Figure:
     """Observed coverage of central intervals against the level they claim (held-out data)."""
-    fig = go.Figure([
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
-                   line={"color": TRUE_COLOR, "dash": "dash"}),
-        go.Scatter(x=result.calibration_expected, y=result.calibration_observed,
-                   mode="lines+markers", name="this model (test data)",
-                   line={"color": MEAN_COLOR, "width": 2.5}),
-    ])
-    fig.update_layout(title="Calibration of the predictive intervals", height=380, **_LAYOUT)
-    fig.update_xaxes(title="claimed coverage of the central interval", range=[0, 1],
-                     tickformat=".0%")
-    fig.update_yaxes(title="observed fraction of test points inside", range=[0, 1],
-                     tickformat=".0%")
-    return fig
+    return figure([
+        scatter([0, 1], [0, 1], mode="lines", name="perfectly calibrated",
+                line={"color": TRUE_COLOR, "dash": "dash"}),
+        scatter(result.calibration_expected, result.calibration_observed,
+                mode="lines+markers", name="this model (test data)",
+                line={"color": MEAN_COLOR, "width": 2.5}),
+    ], _layout(
+        **_title("Calibration of the predictive intervals"), height=380,
+        xaxis=_title("claimed coverage of the central interval", range=[0, 1],
+                     tickformat=".0%"),
+        yaxis=_title("observed fraction of test points inside", range=[0, 1],
+                     tickformat=".0%")))
 
 
 def training_figure(result: RegressionResult) -> go.Figure:
     """Training loss per step and validation loss per evaluation (mean over members)."""
     steps = np.arange(1, result.train_loss.shape[0] + 1)
-    fig = go.Figure([
-        go.Scatter(x=steps, y=result.train_loss.mean(axis=1), mode="lines",
-                   name="training loss", line={"color": MEAN_COLOR}),
-    ])
+    traces = [scatter(steps, result.train_loss.mean(axis=1), mode="lines",
+                      name="training loss", line={"color": MEAN_COLOR})]
     if result.val_loss.size:
-        fig.add_trace(go.Scatter(x=result.eval_steps, y=result.val_loss.mean(axis=1),
-                                 mode="lines+markers", name="validation loss",
-                                 line={"color": "#e08a28"}, marker={"size": 4}))
-    fig.update_layout(title="Training curves", height=360, **_LAYOUT)
-    fig.update_xaxes(title="Adam step")
-    fig.update_yaxes(title="loss (standardised y; mean over networks)")
-    return fig
+        traces.append(scatter(result.eval_steps, result.val_loss.mean(axis=1),
+                              mode="lines+markers", name="validation loss",
+                              line={"color": "#e08a28"}, marker={"size": 4}))
+    return figure(traces, _layout(
+        **_title("Training curves"), height=360, xaxis=_title("Adam step"),
+        yaxis=_title("loss (standardised y; mean over networks)")))
 
 
 def sweep_figure(sweep: SizeSweepResult) -> go.Figure:
     """Mean aleatoric and epistemic σ against the number of training points (log x)."""
-    fig = go.Figure([
-        go.Scatter(x=sweep.sizes, y=sweep.aleatoric_std, mode="lines+markers",
-                   name="aleatoric σ (mean over [−4, 4])", line={"color": "#e08a28", "width": 2.5}),
-        go.Scatter(x=sweep.sizes, y=sweep.epistemic_std, mode="lines+markers",
-                   name="epistemic σ (mean over [−4, 4])",
-                   line={"color": MEAN_COLOR, "width": 2.5}),
-        go.Scatter(x=[sweep.sizes[0], sweep.sizes[-1]], y=[sweep.true_std] * 2, mode="lines",
-                   name="true noise σ (mean over [−4, 4])",
-                   line={"color": TRUE_COLOR, "dash": "dash"}),
-    ])
-    fig.update_layout(title="More data: which uncertainty shrinks?", height=400, **_LAYOUT)
-    fig.update_xaxes(title="training points n (log scale)", type="log")
-    fig.update_yaxes(title="σ (units of y)", rangemode="tozero")
-    return fig
+    return figure([
+        scatter(sweep.sizes, sweep.aleatoric_std, mode="lines+markers",
+                name="aleatoric σ (mean over [−4, 4])", line={"color": "#e08a28", "width": 2.5}),
+        scatter(sweep.sizes, sweep.epistemic_std, mode="lines+markers",
+                name="epistemic σ (mean over [−4, 4])",
+                line={"color": MEAN_COLOR, "width": 2.5}),
+        scatter([sweep.sizes[0], sweep.sizes[-1]], [sweep.true_std] * 2, mode="lines",
+                name="true noise σ (mean over [−4, 4])",
+                line={"color": TRUE_COLOR, "dash": "dash"}),
+    ], _layout(
+        **_title("More data: which uncertainty shrinks?"), height=400,
+        xaxis=_title("training points n (log scale)", type="log"),
+        yaxis=_title("σ (units of y)", rangemode="tozero")))
