@@ -163,6 +163,7 @@ def config_form(
     *,
     key: str,
     hidden: Iterable[str] = (),
+    rules: type[Config] | None = None,
     container: DeltaGenerator = st.sidebar,
 ) -> C:
     """One widget per config field, grouped by ``spec.group``; returns the config they show.
@@ -177,6 +178,9 @@ def config_form(
         cls: the page's config class.
         key: the form's key; widget keys are ``f"{key}.{field_name}"``.
         hidden: names of fields to show no widget for (unknown names are ignored).
+        rules: the config class whose :meth:`~labcore.config.Config.inactive_fields` decides
+            which fields change nothing now (``cls`` by default; a page with views may pass
+            the config of the view on screen).
         container: where the widgets go (the sidebar by default).
 
     Returns:
@@ -185,7 +189,7 @@ def config_form(
     Raises:
         ValueError: the values break a rule of the config (shown by :func:`labui.guard`).
     """
-    hidden = frozenset(hidden) | cls.inactive_fields(read_form_values(cls, key))
+    hidden = frozenset(hidden) | (rules or cls).inactive_fields(read_form_values(cls, key))
     defaults = cls()
     specs = cls.field_specs()
     groups: dict[str, list[str]] = {}

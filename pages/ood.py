@@ -51,7 +51,7 @@ init_form_state(OODLabConfig, key=KEY, presets=report.PRESETS)
 preset_picker(report.PRESETS, key=KEY)
 view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get)
 with guard():
-    config = config_form(OODLabConfig, key=KEY,
+    config = config_form(OODLabConfig, key=KEY, rules=VIEW_CONFIGS[view],
                          hidden=hidden_fields() | OODLabConfig.hidden_for(VIEW_CONFIGS[view]))
     sync_url(config)
 teacher_link(config, key=KEY)

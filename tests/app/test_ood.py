@@ -88,3 +88,16 @@ def test_a_bad_link_value_is_reported_and_replaced(param, value):
     assert not at.exception
     assert any(f"`{param}`" in e.value and value in e.value for e in at.error)
     assert len(at.get("plotly_chart")) == 2  # the page still runs with the fallback value
+
+
+def test_a_method_s_settings_show_only_while_it_is_switched_on():
+    at = _open(steps="100", members="2")
+    shown = {w.key for kind in ("slider", "number_input") for w in getattr(at, kind)}
+    assert "ood.members" in shown  # the ensemble is on by default
+    assert not {"ood.dropout", "ood.mc_samples", "ood.views", "ood.tta_strength"} & shown
+    at.toggle(key="ood.mc_dropout").set_value(True).run()
+    shown = {w.key for kind in ("slider", "number_input") for w in getattr(at, kind)}
+    assert {"ood.dropout", "ood.mc_samples"} <= shown
+    at.segmented_control(key="ood.view").set_value("toy").run()  # the toy uses every model
+    shown = {w.key for kind in ("slider", "number_input") for w in getattr(at, kind)}
+    assert {"ood.members", "ood.dropout", "ood.mc_samples"} <= shown

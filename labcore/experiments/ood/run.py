@@ -22,7 +22,7 @@ cached on what it depends on.
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -147,6 +147,12 @@ class OODLabConfig(ShiftConfig, OODConfig, ToyOODConfig):
     def toy_config(self) -> ToyOODConfig:
         """The 2-D toy's config (its fields only)."""
         return _project(ToyOODConfig, self)
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """None for the page as a whole: which fields matter depends on the view (each view's
+        own config says so, see :meth:`hidden_for`)."""
+        return frozenset()
 
     @classmethod
     def hidden_for(cls, part: type[Config]) -> frozenset[str]:

@@ -12,7 +12,8 @@ mistakes become overconfident.
 # Streamlit's file watcher has dropped this module from ``sys.modules``.
 
 import dataclasses
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 
@@ -78,6 +79,19 @@ class ShiftConfig(ModelSettings, ShiftMethods):
         0.5, label="TTA strength", group="Models", min=0.1, max=1.0, step=0.1,
         help="Scales the views' random shift (1 = up to ±1 pixel), rotation (±12°) and noise. "
         "The networks never saw such changes in training, so strong views hurt.")
+
+    @classmethod
+    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
+        """A method's settings only while its switch is on: members for the ensemble, dropout
+        and T for MC dropout, views and strength for test-time augmentation."""
+        inactive = set()
+        if not values.get("ensemble", True):
+            inactive.add("members")
+        if not values.get("mc_dropout", True):
+            inactive.update(("dropout", "mc_samples"))
+        if not values.get("tta", True):
+            inactive.update(("views", "tta_strength"))
+        return frozenset(inactive)
 
     def check(self) -> None:
         super().check()
