@@ -10,7 +10,7 @@ import streamlit as st
 
 from labui.errors import escape_markdown
 from labui.nav import navigation_pages
-from labui.shell import page_setup
+from labui.shell import page_setup, run_page
 
 ABOUT = (
     "Uncertainty Lab trains small PyTorch models while you watch, so you can see when a model "
@@ -32,4 +32,4 @@ with st.sidebar:
     with st.expander("About"):
         st.write(ABOUT)
 
-page.run()
+run_page(page)

@@ -23,7 +23,13 @@ logger = logging.getLogger(__name__)  # configured by labui.shell (LAB_LOG_LEVEL
 MAX_CACHED_RESULTS = 64
 
 
-@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+# The spinner shows while this process computes a result, and also to every session of the
+# process that asked for the same settings meanwhile and waits on it (no page looks frozen).
+SHARED_RUN_MESSAGE = ("Training — everyone who asks for these settings now gets this one run's "
+                      "result.")
+
+
+@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=SHARED_RUN_MESSAGE, show_time=True)
 def _cached_call(
     fn_name: str,
     config: Config,

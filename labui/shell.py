@@ -15,12 +15,14 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.navigation.page import StreamlitPage
 
 from labcore import device
 from labcore.models import train
 
 ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
 _STARTED = "_labui.started"  # set once a session has run a page
+_VIA_APP = "_labui.via_app"  # True while app.py's navigation runs the page
 
 
 def _configure_logging() -> None:
@@ -70,19 +72,29 @@ def _leave_folder_navigation() -> None:
     Until some session has run ``st.navigation``, Streamlit treats a ``pages/`` folder next to
     the main script as old-style multipage navigation: when a fresh server's first request is
     a deep link (``/classification``), it runs that page file directly and lists the raw file
-    names in the sidebar, for that session and every later one. Switching that mode off fixes
-    every later run; on a session's very first run the page also reruns at once, through
-    ``app.py``, which resolves the same URL to the same page. (Later runs never rerun here: a
-    rerun would swallow the click that started them.)
+    names in the sidebar — for every session that starts before that mode is switched off.
+    A page that was not entered through ``app.py`` (:func:`run_page`) switches the mode off
+    and, on its session's first run, reruns at once through ``app.py``, which resolves the same
+    URL to the same page. (Later runs never rerun here: a rerun would swallow the click that
+    started them.)
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     first_run = not st.session_state.get(_STARTED, False)
     st.session_state[_STARTED] = True
-    if PagesManager.uses_pages_directory:
+    if not st.session_state.get(_VIA_APP, False):
         PagesManager.uses_pages_directory = False
         if first_run:
             st.rerun()
+
+
+def run_page(page: StreamlitPage) -> None:
+    """``page.run()``, marked as entered through ``app.py``'s navigation."""
+    st.session_state[_VIA_APP] = True
+    try:
+        page.run()
+    finally:
+        st.session_state[_VIA_APP] = False
 
 
 def page_setup(*, main: bool = False) -> tuple[str, str | None]:
