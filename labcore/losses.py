@@ -16,7 +16,6 @@ import torch.nn.functional as F
 
 Reduction = Literal["mean", "none", "member"]
 LOG_2PI = math.log(2 * math.pi)
-LOG_VAR_MIN, LOG_VAR_MAX = -12.0, 12.0  # keeps e^{-s} finite; σ from 0.0025 to 400 (std. units)
 
 
 def _reduce(values: torch.Tensor, reduction: Reduction) -> torch.Tensor:
@@ -145,5 +144,9 @@ def uanll(
 def brier(
     probs: torch.Tensor, targets: torch.Tensor, reduction: Reduction = "mean"
 ) -> torch.Tensor:
-    """Square loss on one-hot targets, Σ_k (p_k − y_k)² per sample (range [0, 2])."""
+    """The Brier score: square loss of probabilities on one-hot targets, Σ_k (p_k − y_k)².
+
+    Per sample it lies in [0, 2] (2 when all the mass sits on one wrong class). With p the
+    softmax this is not the square loss on raw outputs of Hui & Belkin 2021.
+    """
     return _reduce(((probs - targets) ** 2).sum(dim=-1), reduction)

@@ -44,8 +44,9 @@ page_setup()
 st.title("Classification: does the model know when a label is wrong?")
 st.caption(
     "A small network learns to classify handwritten digits (or 2-D points) from labels, some of "
-    "which were deliberately swapped. Besides the class it reports how sure it is — and with "
-    "UANLL, a per-sample σ that grows where the label looks wrong."
+    "which were deliberately swapped. Besides the class it reports how sure it is — with UANLL, "
+    "a per-sample σ that grows on inputs whose labels are hard to fit — and how well each "
+    "training label fits what it has learned."
 )
 
 init_form_state(ClassificationConfig, key=KEY, presets=report.PRESETS)
@@ -87,13 +88,20 @@ view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=
 
 if view == "flipped":
     st.markdown("**Does this model notice its flipped training labels?** Each training sample's "
-                "score, split by whether its label was swapped.")
+                "score, split by whether its label was swapped. Some scores read the label the "
+                "sample was given; others look at the input alone.")
     if result.flipped.any():
-        show_figure(plots.flip_histogram_figure(result), key=f"{KEY}.flip_fig")
-        score = "flip_auroc_certainty" if result.train.certainty is not None else \
-            "flip_auroc_confidence"
-        st.caption(f"Notice: the flipped samples sit further left (less sure). AUROC for "
-                   f"telling them apart: {m[score]:.3f} (0.5 = chance, 1 = perfect).")
+        scores = report.flip_score_options(result)
+        chosen = choice("Score", list(scores), key=f"{KEY}.flip_score", param="flip_score",
+                        format_func=scores.get)
+        values, axis = report.flip_score(result, chosen)
+        show_figure(plots.flip_histogram_figure(result, values, axis), key=f"{KEY}.flip_fig")
+        st.caption(report.flip_notice(result, chosen))
+        st.dataframe(pd.DataFrame(report.flip_rows(result)), hide_index=True)
+        st.caption("AUROC for telling kept (positive) from flipped training labels: 0.5 = "
+                   "chance, 1 = perfect. \"Within the classes with flips\" leaves out the "
+                   "classes whose labels were never swapped, which a score can tell apart by "
+                   "their inputs alone.")
     else:
         st.info("No training label was flipped: raise **Label noise rate** in the sidebar.")
 
@@ -126,7 +134,8 @@ elif view == "inspector":
         st.dataframe(pd.DataFrame(report.view_rows(result, split, index, config.t_co,
                                                    config.t_ce)), hide_index=True)
         st.caption("co_s = max softmax probability, co_h = 1 if co_s ≥ t_co; ce_s = 1/(1+σ²) "
-                   "from UANLL's s = log σ², ce_h = 1 if ce_s ≥ t_ce.")
+                   "from UANLL's s = log σ², ce_h = 1 if ce_s ≥ t_ce. "
+                   + report.certainty_range_note(result))
         st.markdown("**Final class under each aggregation**")
         st.table(pd.DataFrame(report.final_rows(result, split, index, config.t_co,
                                                 config.t_ce)).set_index("aggregation"))
@@ -207,9 +216,10 @@ elif view == "noise":
     rows = pd.DataFrame(report.sweep_rows(sweep))
     st.dataframe(rows, hide_index=True)
     st.caption("AURC: area under risk vs coverage when rejecting by the score (lower is "
-               "better). Flipped-label AUROC: how well the score (certainty for UANLL, "
-               "confidence otherwise) separates kept from flipped training labels; 0.5 = not "
-               "at all.")
+               "better). Flip AUROC: how well a score separates kept from flipped training "
+               "labels (0.5 = not at all). p(given label) and UANLL's residual e^(−s)·Σ(y−h)² "
+               "read the label each sample was given; certainty (UANLL) and confidence (the "
+               "other losses) look at the input alone.")
     download_csv(rows, "classification_noise_sweep.csv", "Download the table (CSV)")
 
 else:
@@ -236,16 +246,20 @@ def maths() -> None:
                 "outputs. Its negative log-likelihood, without constants, with s = log σ²:")
     st.latex(r"L_C = \frac{1}{2m}\sum_{i=1}^{m}\Big(e^{-s_i}\sum_{k=1}^{N}(y_{ik}-h_{ik})^2"
              r" + N\,s_i\Big)")
-    st.markdown("The first term is the square loss, which alone already classifies well "
-                "(scene S11): it is smallest when h puts its mass on the labelled class. The "
+    st.markdown("The first term is the square loss of the softmax outputs (the Brier score), "
+                "which alone already classifies well (scene S11): it is smallest when h puts "
+                "its mass on the labelled class. The "
                 "network also outputs s. A large s excuses a large error but costs N·s, so for "
                 "fixed h the best s is the log of the mean squared error over the classes:")
     st.latex(r"s_i^\ast = \log\frac{\sum_k (y_{ik}-h_{ik})^2}{N}, \qquad "
              r"\text{certainty} = \frac{1}{1+\sigma_i^2} = \frac{1}{1+e^{s_i}}")
-    st.markdown(f"A sample whose label disagrees with what the network has learned from its "
-                f"look-alikes keeps a large error, so it earns a large σ and a low certainty. "
-                f"Here s is clamped to [{S_MIN:g}, {S_MAX:g}], so certainty stays between "
-                f"1/(1+e^{S_MAX:g}) ≈ 0.018 and 1/(1+e^{S_MIN:g}) ≈ 0.9997.")
+    st.markdown(f"σ is predicted from the input alone, so it flags inputs whose labels are "
+                f"hard to fit (look-alike digits, noisy classes), not which label was flipped: "
+                f"that needs a score that reads the label, such as the residual "
+                f"e^(−s)·Σ(y−h)² or the probability of the given label. With softmax outputs "
+                f"Σ(y−h)² ≤ 2, so at the optimum σ² ≤ 2/N and certainty ≥ 1/(1+2/N) (0.833 "
+                f"for 10 classes). Here s is clamped to [{S_MIN:g}, {S_MAX:g}], so certainty "
+                f"stays between 1/(1+e^{S_MAX:g}) ≈ 0.018 and 1/(1+e^{S_MIN:g}) ≈ 0.9997.")
     st.markdown("**Entropy decomposition** over S ensemble members or dropout passes p_s:")
     st.latex(r"\underbrace{H\big[\tfrac1S\textstyle\sum_s p_s\big]}_{\text{total}} = "
              r"\underbrace{\tfrac1S\textstyle\sum_s H[p_s]}_{\text{aleatoric}} + "

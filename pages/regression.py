@@ -82,7 +82,8 @@ ADD_QUIZ = Quiz(
     options=("Both bands", "Only the epistemic band", "Only the aleatoric band", "Neither"),
     correct="Only the epistemic band",
     explanation="New points show the model what the curve does there, but each y is as noisy "
-    "as before, so the aleatoric band stays.",
+    "as before, so the aleatoric band stays near the true noise (its estimate there can move a "
+    "little either way).",
 )
 MSE_QUIZ = Quiz(
     key=f"{KEY}.quiz.mse",
@@ -109,16 +110,11 @@ if view == "bands":
     )
     fig = plots.bands_figure(result, show=shown or ())
     show_figure(fig, key=f"{KEY}.bands_fig")
-    where = "in the gap and beyond the data" if config.gap_width > 0 else "beyond the data"
-    st.caption(
-        "Notice: the aleatoric band follows the noise in y wherever there is data; the "
-        f"epistemic band is thin among the points and opens up {where} (grey)."
-    )
+    st.caption(report.bands_notice(result, config))
     left, right = st.columns(2)
     with left:
         show_figure(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
-        st.caption("Notice: the learned aleatoric σ(x) approaches the true σ(x) inside the "
-                   "data as points are added; with 20 points it is still rough.")
+        st.caption(report.sigma_notice(result, config))
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
         st.table(pd.DataFrame(report.metrics_rows(result)).set_index("metric"))
@@ -161,9 +157,8 @@ elif view == "more_data":
         fig = plots.side_by_side_figure(
             [before, result], ["Before", f"After adding {config.add_n} points"])
         show_figure(fig, key=f"{KEY}.before_after_fig")
-        st.caption("Notice: where points were added, the epistemic band shrinks; the aleatoric "
-                   "band stays as wide as the noise in y.")
         where = "inside the gap" if config.gap is not None else "over the data range"
+        st.caption(report.more_data_notice(summary, where))
         c1, c2 = st.columns(2)
         c1.metric(f"Mean epistemic σ {where}", f"{summary['epistemic_after']:.3f}",
                   f"{summary['epistemic_after'] - summary['epistemic_before']:+.3f}",
@@ -179,8 +174,7 @@ elif view == "more_data":
         with guard():
             sweep = run_cached(run_size_sweep, sweep_cfg, label="Size sweep")
         show_figure(plots.sweep_figure(sweep), key=f"{KEY}.sweep_fig")
-        st.caption("Notice: epistemic σ falls towards 0 as n grows; aleatoric σ levels off at "
-                   "the true noise — more data cannot remove noise that is in y itself.")
+        st.caption(report.sweep_notice(sweep))
         download_csv(pd.DataFrame(report.sweep_table(sweep)), "regression_sweep.csv",
                      "Download the sweep (CSV)")
     else:
@@ -209,14 +203,21 @@ def maths() -> None:
     st.markdown("A large s lowers the penalty for a miss but costs s itself: the best s is the "
                 "log of the squared error the model expects at that x. β-NLL multiplies each "
                 "term by σ²ᵝ (held fixed in the gradient) so noisy regions still pull on the mean.")
+    st.markdown("**The variance output is bounded.** In standardised units the network's raw "
+                "output r gives σ² = 10⁻⁶ + softplus(r), bent smoothly under a ceiling of "
+                "(2·sd(y))² (Lakshminarayanan et al. 2017 use the softplus). Beyond the "
+                "training inputs σ keeps its value at the data's edge: no point there shows "
+                "the noise, while the mean, and so the epistemic spread, extrapolates.")
     st.markdown("**Decomposition** over S ensemble members or dropout samples with means μₛ "
                 "and variances σₛ²:")
     st.latex(r"\underbrace{\tfrac1S\textstyle\sum_s \sigma_s^2}_{\text{aleatoric}} + "
              r"\underbrace{\tfrac1S\textstyle\sum_s (\mu_s-\bar\mu)^2}_{\text{epistemic}} = "
              r"\text{total variance}")
-    st.markdown("**Conformal band.** On the validation points, take the scores |y − μ|/σ; the "
-                "⌈(n+1)·0.95⌉-th smallest, q, gives the band μ ± q·σ, which covers at least "
-                "95 % of new points from the same process, whatever the model.")
+    st.markdown("**Conformal band.** On n calibration points that played no part in training "
+                "(a separate draw; for your own data, the validation rows), take the scores "
+                "|y − μ|/σ; the ⌈(n+1)·0.95⌉-th smallest, q, gives the band μ ± q·σ, which "
+                "covers at least 95 % of new points from the same process, whatever the model. "
+                "If the calibration points also set σ or early stopping, this is approximate.")
     st.markdown("Metrics use 1,000 held-out points; the Gaussian NLL includes the ½·log 2π "
                 "constant. Training runs on standardised x and y; results are in data units.")
 

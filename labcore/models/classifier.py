@@ -1,4 +1,4 @@
-"""Train and query classifiers: cross-entropy (with smoothing), square loss, or UANLL.
+"""Train and query classifiers: cross-entropy (with smoothing), the Brier score, or UANLL.
 
 One :class:`labcore.models.BatchedMLP` carries K class outputs (plus one log-variance output s
 for UANLL); an ensemble is M members trained in one batched pass, MC dropout keeps dropout on

@@ -265,11 +265,18 @@ def noise_curves_figure(sweep: NoiseSweepResult) -> go.Figure:
     return figure(traces, layout)
 
 
-def flip_histogram_figure(result: ClassificationResult) -> go.Figure:
-    """How unsure the model is about training samples whose label was flipped vs kept."""
+def flip_histogram_figure(result: ClassificationResult, score: np.ndarray | None = None,
+                          name: str | None = None) -> go.Figure:
+    """A score of the training samples whose label was flipped vs kept.
+
+    ``score`` (one value per training sample) and its axis ``name`` default to UANLL
+    certainty (confidence without UANLL).
+    """
     pred = result.train
-    score, name = ((pred.certainty, "UANLL certainty 1/(1+σ²)") if pred.certainty is not None
-                   else (pred.confidence, "confidence (max softmax)"))
+    if score is None:
+        score, name = ((pred.certainty, "UANLL certainty 1/(1+σ²)")
+                       if pred.certainty is not None
+                       else (pred.confidence, "confidence (max softmax)"))
     traces = [
         trace("histogram", x=score[mask], name=f"{label}: {int(mask.sum())} samples",
               histnorm="probability", nbinsx=30, opacity=0.6, marker={"color": color})

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import labcore.experiments.classification.run as engine
+from labcore.experiments.classification import report
 from labcore.experiments.classification.report import PRESETS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -51,9 +52,28 @@ def test_the_page_leads_with_the_flipped_label_chart() -> None:
     at = open_page()
     assert not at.exception and not at.error
     assert chart_keys(at) == [f"{KEY}.flip_fig"]
-    m = engine.run_classification(engine.ClassificationConfig()).metrics
-    caption = next(c.value for c in at.caption if "AUROC for telling them apart" in c.value)
-    assert f"{m['flip_auroc_certainty']:.3f}" in caption  # the default loss is UANLL
+    result = engine.run_classification(engine.ClassificationConfig())
+    m = result.metrics
+    # By default the histogram draws the score that reads the training label; the caption
+    # says so, gives its AUROC and those of the input-only scores (UANLL: certainty too).
+    assert at.segmented_control(key=f"{KEY}.flip_score").value == "given_label"
+    assert "p(given label" in chart_title(at, f"{KEY}.flip_fig")
+    caption = next(c.value for c in at.caption if "reads the training label" in c.value)
+    assert caption == report.flip_notice(result, "given_label")
+    for key in ("given_label", "confidence", "certainty"):
+        assert f"{m[f'flip_auroc_{key}']:.3f}" in caption
+    table = at.dataframe[0].value
+    assert table["reads the training label?"].tolist() == ["yes", "yes", "no", "no"]
+
+
+def test_the_flipped_view_switches_to_an_input_only_score() -> None:
+    at = open_page()
+    at.segmented_control(key=f"{KEY}.flip_score").set_value("certainty").run()
+    assert not at.exception and not at.error
+    assert at.query_params["flip_score"] == "certainty"
+    assert "certainty" in chart_title(at, f"{KEY}.flip_fig")
+    assert any(c.value.startswith("Notice: UANLL certainty 1/(1+σ²) does not read the training "
+                                  "label") for c in at.caption)
 
 
 def test_the_inspector_reproduces_the_lecture_table() -> None:

@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from labcore.experiments.regression import report
+from labcore.experiments.regression.run import RegressionConfig, run_regression
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "regression"
 FAST = {"steps": "200"}
@@ -64,6 +67,12 @@ def test_default_page_draws_bands_and_sigma_with_titled_axes_and_metrics():
     table = at.table[0].value
     assert list(table.index) == ["RMSE", "Gaussian NLL", "CRPS", "95 % coverage",
                                  "95 % interval width", "Conformal coverage", "Conformal width"]
+    # The captions state this run's numbers, as the report computes them.
+    config = RegressionConfig(steps=200)
+    result = run_regression(config)
+    captions = [c.value for c in at.caption]
+    assert report.bands_notice(result, config) in captions
+    assert report.sigma_notice(result, config) in captions
 
 
 def test_the_maths_is_built_only_when_its_expander_is_opened():
@@ -126,6 +135,8 @@ def test_every_view_renders():
     view("more_data")
     assert not at.exception and not at.error
     assert f"{KEY}.before_after_fig" in charts(at)
+    assert any(c.value.startswith("Notice: inside the gap, the mean epistemic σ")
+               for c in at.caption)
     before_after = charts(at)[f"{KEY}.before_after_fig"]
     assert any(t.get("name") == "added points" for t in before_after["data"])
     view("calibration")
@@ -141,6 +152,8 @@ def test_the_size_sweep_runs_on_its_button():
     assert not at.exception and not at.error
     sweep = charts(at)[f"{KEY}.sweep_fig"]
     assert sweep["layout"]["xaxis"]["type"] == "log"
+    notice = next(c.value for c in at.caption if c.value.startswith("Notice: epistemic σ"))
+    assert "a deep ensemble's members agree more" in notice  # the default method
 
 
 def test_quiz_mode_holds_the_result_until_the_student_commits():

@@ -58,7 +58,8 @@ class CalibrationConfig(Config):
     smoothing: float = param(
         0.1, label="Label smoothing ε", group="Model", min=0.0, max=0.3, step=0.01,
         help="The smoothed model trains on targets 1 − ε for the true class and ε/(K − 1) for "
-        "each other class; the plain model uses ε = 0.",
+        "each other class; the plain model uses ε = 0. PyTorch's label_smoothing=α puts α/K "
+        "on each other class: the same targets at ε = α(K − 1)/K.",
     )
     hidden: int = param(
         128, label="Hidden units", group="Model", min=16, max=512, step=16,

@@ -53,14 +53,17 @@ class ClassificationConfig(Config):
     )
     loss: Literal["uanll", "ce", "brier"] = param(
         "uanll", label="Loss", group="Model",
-        choices={"uanll": "UANLL (square loss + learned σ)", "ce": "Cross-entropy",
+        choices={"uanll": "UANLL (square loss of the softmax + learned σ)",
+                 "ce": "Cross-entropy",
                  "brier": "Brier score (square loss of the softmax on one-hot targets)"},
         help="UANLL also predicts s = log σ² per sample, which gives each prediction a "
         "certainty 1/(1+σ²).",
     )
     smoothing: float = param(
         0.0, label="Label smoothing ε", group="Model", min=0.0, max=0.3, step=0.01,
-        help="Targets become 1−ε on the labelled class and ε/(N−1) on each other class.",
+        help="Targets become 1−ε on the labelled class and ε/(N−1) on each other class. "
+        "PyTorch's label_smoothing=α puts α/N on each other class: the same targets at "
+        "ε = α(N−1)/N.",
     )
     method: Literal["none", "ensemble", "mc_dropout"] = param(
         "none", label="Epistemic method", group="Model",
@@ -120,7 +123,10 @@ class ClassificationConfig(Config):
     )
     t_ce: float = param(
         0.95, label="Certainty threshold t_ce", group="Decision thresholds", min=0.0, max=1.0,
-        step=0.01, help="A view's ce_h = 1 when its UANLL certainty ce_s ≥ t_ce.",
+        step=0.01, help="A view's ce_h = 1 when its UANLL certainty ce_s ≥ t_ce. With softmax "
+        "outputs ce_s = 1/(1+σ²) lives between 1/(1+2/N) and 1 (0.83–1 for the 10 digits, "
+        "0.5–1 for 2 classes). The default 0.95 lies inside the digits' band, at the certainty "
+        "of a 50/50 split between two digits, 1/(1+0.5/N) = 0.952 for N = 10.",
     )
     seed: int = param(
         0, label="Seed", group="Training", min=0, max=9999,

@@ -20,6 +20,7 @@ from labcore.experiments.classification.run import (
 )
 from labcore.experiments.classification.sweep import NoiseSweepResult
 from labcore.models.classifier import LOSS_LABELS
+from labcore.ood.detection import auroc
 from labcore.uncertainty import selective
 from labcore.uncertainty.aggregation import AGGREGATION_LABELS, aggregate_views, hard_flags
 
@@ -29,7 +30,7 @@ PRESETS: dict[str, ClassificationConfig] = {
     "S7 · The lecture's TTA table: UANLL, 40 % asymmetric noise": ClassificationConfig(),
     "S5 · UANLL on clean digits": ClassificationConfig(label_noise=0.0),
     "S5 · UANLL on two moons, with an ensemble (decision map)": ClassificationConfig(
-        dataset="moons", label_noise=0.1, method="ensemble", aug_strength=2.0, t_ce=0.8,
+        dataset="moons", label_noise=0.1, method="ensemble", aug_strength=2.0, t_ce=0.85,
         t_co=0.7),
     "S6 · Cross-entropy with 20 % asymmetric noise": ClassificationConfig(
         loss="ce", label_noise=0.2),
@@ -127,6 +128,47 @@ def upload_summary(result: ClassificationResult, label_noise: float, noise_kind:
         what = f"{label_noise:.0%} of each class's training labels move to another class"
     return (f"{text} Label noise: {what} ({int(result.metrics['n_flipped'])} flipped); set "
             "**Label noise rate** to 0 in the sidebar to train on your labels as they are.")
+
+
+def certainty_floor(n_classes: int) -> float:
+    """The lowest UANLL certainty at the loss's optimum with softmax outputs: 1/(1 + 2/N).
+
+    For fixed h the best s is s* = log(Σ_k (y_k − h_k)² / N); with h a softmax and y one-hot
+    the squared error is at most 2 (all mass on a wrong class), so σ² = e^{s*} ≤ 2/N.
+
+    >>> round(certainty_floor(10), 4), certainty_floor(2)
+    (0.8333, 0.5)
+    """
+    return 1.0 / (1.0 + 2.0 / n_classes)
+
+
+def certainty_of_a_coin_toss(n_classes: int) -> float:
+    """UANLL certainty at the optimum for a 50/50 split between two classes: 1/(1 + 0.5/N).
+
+    Probability ½ on the true class and ½ on another gives Σ_k (y_k − h_k)² = ¼ + ¼, so
+    σ² = 0.5/N. The default threshold t_ce = 0.95 sits at this value for the 10 digits
+    (0.952), inside their band [0.833, 1).
+
+    >>> round(certainty_of_a_coin_toss(10), 4), certainty_of_a_coin_toss(2)
+    (0.9524, 0.8)
+    """
+    return 1.0 / (1.0 + 0.5 / n_classes)
+
+
+def certainty_range_note(result: ClassificationResult) -> str:
+    """One sentence on where UANLL's certainty can lie for this run, and where it does lie.
+
+    Empty for other losses (no certainty).
+    """
+    certainty = result.test.certainty
+    if certainty is None:
+        return ""
+    k = result.n_classes
+    return (f"With softmax outputs UANLL's certainty lives in a narrow band: at the loss's "
+            f"optimum σ² = Σ(y−h)²/N ≤ 2/N, so ce_s ≥ 1/(1+2/N) = {certainty_floor(k):.3f} "
+            f"for N = {k} classes; a 50/50 split between two classes gives "
+            f"{certainty_of_a_coin_toss(k):.3f}. On this test set ce_s runs from "
+            f"{certainty.min():.3f} to {certainty.max():.4f}: choose t_ce inside that range.")
 
 
 def sample_facts(result: ClassificationResult, split: Split, index: int) -> dict[str, str]:
@@ -243,8 +285,113 @@ def selective_rows(
     return rows
 
 
+FLIP_SCORES: dict[str, tuple[str, bool]] = {
+    "given_label": ("p(given label): the model's probability of the training label", True),
+    "weighted_residual": ("UANLL residual e^(−s)·Σ(y−h)² against the training label", True),
+    "confidence": ("confidence (max softmax)", False),
+    "certainty": ("UANLL certainty 1/(1+σ²)", False),
+}
+"""Scores of a training sample's label: name → (label, whether it reads the given label).
+
+A score that reads the label changes when the label does; confidence and certainty score the
+input alone and give it the same value whichever label it carries."""
+
+_FLIP_AXES = {"given_label": "p(given label | x)", "confidence": "confidence (max softmax)",
+              "certainty": "UANLL certainty 1/(1+σ²)"}
+
+
+def flip_score_options(result: ClassificationResult) -> dict[str, str]:
+    """The scores the flipped-label histogram can draw for this run: name → what it is.
+
+    The label-aware p(given label) comes first (the default); certainty only with UANLL.
+    Each label says whether the score reads the training label or the input only.
+    """
+    names = ["given_label", "confidence"]
+    if result.train.certainty is not None:
+        names.append("certainty")
+    return {name: f"{FLIP_SCORES[name][0].split(':')[0]} — "
+                  f"{'reads the label' if FLIP_SCORES[name][1] else 'input only'}"
+            for name in names}
+
+
+def flip_score(result: ClassificationResult, name: str) -> tuple[np.ndarray, str]:
+    """One score of every training sample (higher = the label looks right) and its axis title."""
+    options = flip_score_options(result)
+    if name not in options:
+        raise ValueError(f"score must be one of {sorted(options)}. Got {name!r}.")
+    values = {"given_label": result.given_label_prob, "confidence": result.train.confidence,
+              "certainty": result.train.certainty}[name]
+    return values, _FLIP_AXES[name]
+
+
+def _noisy_classes(result: ClassificationResult) -> np.ndarray:
+    """Mask of training samples whose true class had any label flipped."""
+    return np.isin(result.y_train, np.unique(result.y_train[result.flipped]))
+
+
+def flip_rows(result: ClassificationResult) -> list[dict[str, str]]:
+    """Every flipped-label score of this run: whether it reads the label, and its AUROCs.
+
+    Two AUROCs for telling kept (positive) from flipped labels: over all training samples,
+    and within the classes that had labels flipped. An input-only score can still reach the
+    first by finding the noisy classes; inside them it cannot tell which labels were flipped.
+    """
+    m = result.metrics
+    within = _noisy_classes(result)
+    kept, flipped = within & ~result.flipped, within & result.flipped
+    rows = []
+    for name, (label, reads) in FLIP_SCORES.items():
+        overall = m.get(f"flip_auroc_{name}", math.nan)
+        if math.isnan(overall):
+            continue
+        if name == "weighted_residual":
+            score = -result.label_residual  # a large residual means a label that looks wrong
+        else:
+            score = flip_score(result, name)[0]
+        inner = auroc(score[kept], score[flipped]) if kept.any() else math.nan
+        rows.append({"score": label, "reads the training label?": "yes" if reads else "no",
+                     "AUROC, all training samples": f"{overall:.3f}",
+                     "AUROC within the classes with flips": _fmt(inner)})
+    return rows
+
+
+def flip_notice(result: ClassificationResult, name: str) -> str:
+    """The caption under the flipped-label histogram of score ``name``, with this run's numbers.
+
+    Says whether the score reads the training label, where the flipped samples sit (from the
+    medians of the two groups) and the score's AUROC; then the AUROC of the other kind.
+    """
+    score, _ = flip_score(result, name)
+    label, reads = FLIP_SCORES[name]
+    m = result.metrics
+    short = label.split(":")[0]
+    lower = float(np.median(score[result.flipped])) < float(np.median(score[~result.flipped]))
+    where = ("sit further left" if lower else "do not sit further left")
+    auc = m[f"flip_auroc_{name}"]
+    facts = (f"flipped samples {where} (median {np.median(score[result.flipped]):.3f} against "
+             f"{np.median(score[~result.flipped]):.3f} for kept labels); AUROC {auc:.3f} "
+             "(0.5 = chance, 1 = perfect)")
+    input_only = [n for n in ("confidence", "certainty")
+                  if not math.isnan(m.get(f"flip_auroc_{n}", math.nan))]
+    blind = ("the same value whichever label it carries, so what {it} separate{s} comes from "
+             "where the flipped labels fall (noisy classes, hard inputs), not from the label "
+             "itself")
+    if reads:
+        others = " and ".join(f"{n} (AUROC {m[f'flip_auroc_{n}']:.3f})" for n in input_only)
+        return (f"Notice: {short} reads the training label: {facts}. The input-only scores, "
+                f"{others}, give an input {blind.format(it='they', s='')} — compare the "
+                "AUROCs within the classes with flips in the table.")
+    return (f"Notice: {short} does not read the training label: it gives an input "
+            f"{blind.format(it='it', s='s')}. Here {facts}. p(given label), which reads the "
+            f"label: AUROC {m['flip_auroc_given_label']:.3f}.")
+
+
 def sweep_rows(sweep: NoiseSweepResult) -> list[dict[str, str]]:
-    """The loss × noise-rate table: clean-test accuracy, NLL, ECE, AURC, flip detection."""
+    """The loss × noise-rate table: clean-test accuracy, NLL, ECE, AURC, flip detection.
+
+    Three flipped-label AUROCs: two scores that read the given label (its probability;
+    UANLL's weighted residual) and one that does not (certainty for UANLL, else confidence).
+    """
     rows = []
     for i, loss in enumerate(sweep.losses):
         for j, rate in enumerate(sweep.rates):
@@ -254,7 +401,9 @@ def sweep_rows(sweep: NoiseSweepResult) -> list[dict[str, str]]:
                 "NLL": _fmt(sweep.test_nll[i, j]), "ECE": _fmt(sweep.test_ece[i, j]),
                 "AURC (confidence)": _fmt(sweep.aurc_confidence[i, j]),
                 "AURC (certainty)": _fmt(sweep.aurc_certainty[i, j]),
-                "flipped-label AUROC": _fmt(sweep.flip_auroc[i, j]),
+                "flip AUROC: p(given label)": _fmt(sweep.flip_auroc_given_label[i, j]),
+                "flip AUROC: UANLL residual": _fmt(sweep.flip_auroc_weighted_residual[i, j]),
+                "flip AUROC: certainty or confidence (input only)": _fmt(sweep.flip_auroc[i, j]),
             })
     return rows
 

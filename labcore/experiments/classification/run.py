@@ -1,13 +1,18 @@
 """The Classification lab: UANLL, label noise, test-time augmentation, rejection (S5–S8, S11).
 
 ``run_classification(config)`` loads digits or a 2-D toy (``run_classification_upload`` in
-:mod:`labcore.experiments.classification_upload` takes a user's CSV instead), flips some
-training labels, trains
-one network, an ensemble or an MC-dropout network with cross-entropy, the square loss or UANLL,
-and returns everything the page shows: per-view predictions for the test and training sets,
-the entropy decomposition over members, accuracy–coverage curves, a decision map for toys, the
-training curves and the headline metrics. Decision thresholds are applied afterwards (see
-:mod:`labcore.experiments.classification_report`), so moving a threshold never retrains.
+:mod:`labcore.experiments.classification.upload` takes a user's CSV instead), flips some
+training labels, trains one network, an ensemble or an MC-dropout network with cross-entropy,
+the Brier score or UANLL, and returns everything the page shows: per-view predictions for the
+test and training sets, the entropy decomposition over members, accuracy–coverage curves, a
+decision map for toys, the training curves and the headline metrics. Decision thresholds are
+applied afterwards (see :mod:`labcore.experiments.classification.report`), so moving a
+threshold never retrains.
+
+Flipped training labels are scored two ways. Label-aware scores read the label each sample
+was given: the model's probability of it, and UANLL's weighted residual against it. Input-only
+scores (confidence, certainty) give an input the same value whichever label it carries, so
+within a pair of swapped classes they cannot tell which labels were flipped.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
+import torch
 
 from labcore import calibration as cal
 from labcore.data.classification import (
@@ -27,6 +33,7 @@ from labcore.data.classification import (
 )
 from labcore.device import stream_seed
 from labcore.experiments.classification.config import DATASET_CHOICES, ClassificationConfig
+from labcore.losses import smooth_labels
 from labcore.models.classifier import (
     TrainedClassifier,
     ViewScores,
@@ -48,6 +55,7 @@ __all__ = [
     "ClassificationResult",
     "DecisionMap",
     "SplitPredictions",
+    "label_scores",
     "load_data",
     "rejection_scores",
     "run_classification",
@@ -127,13 +135,20 @@ class ClassificationResult:
         n_samples: S, members or dropout passes behind each prediction.
         x_train, y_train, y_train_noisy, flipped: training inputs, clean and noisy labels, and
             the mask of flipped labels.
+        given_label_prob: (n_train,) the model's probability of each training sample's given
+            (possibly flipped) label, p(ỹ | x) on view 0: a score that reads the label.
+        label_residual: (n_train,) UANLL's weighted residual e^{−s} Σ_k (y_k − h_k)² against
+            the given label on view 0 (reads the label; larger = worse fit), or None.
         x_test, y_test: clean test set.
         train, test: :class:`SplitPredictions` of each split.
         curves: score name → accuracy–coverage curve on the test set.
         decision_map: the 2-D map, or None for digits.
         eval_steps, val_loss, val_accuracy: (E,), (E, M), (E, M) validation curves.
         train_loss: (steps, M) training loss per step.
-        metrics: accuracy, nll, ece, aurc_<score>, tta_accuracy, n_flipped, flip AUROCs, ….
+        metrics: accuracy, nll, ece, aurc_<score>, tta_accuracy, n_flipped, steps_run, and
+            the AUROC of each score for telling kept (positive) from flipped training labels:
+            flip_auroc_given_label and flip_auroc_weighted_residual (UANLL; NaN otherwise)
+            read the label, flip_auroc_confidence and flip_auroc_certainty (UANLL) do not.
         class_names: the label of each class index in a user's file; () means the index
             itself is the name (digits 0–9, toy classes).
         feature_names: the names of the two input columns of 2-D data.
@@ -149,6 +164,8 @@ class ClassificationResult:
     y_train: np.ndarray
     y_train_noisy: np.ndarray
     flipped: np.ndarray
+    given_label_prob: np.ndarray
+    label_residual: np.ndarray | None
     x_test: np.ndarray
     y_test: np.ndarray
     train: SplitPredictions
@@ -248,8 +265,42 @@ def _decision_map(data: ClassificationData, classifier: TrainedClassifier, mc_sa
     )
 
 
+def label_scores(
+    probs: np.ndarray, sigma: np.ndarray | None, labels: np.ndarray, smoothing: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scores that read each sample's given label: p(label | x), and UANLL's weighted residual.
+
+    The weighted residual is the data term of the sample's UANLL loss,
+    ``e^{−s} Σ_k (y_k − h_k)²`` with y the (smoothed) target of the given label and h the
+    predicted probabilities; over several members it uses their mean h and mean σ² = e^s.
+    A flipped label earns a low probability and a large residual.
+
+    Example (hand-checkable: h = (0.8, 0.2), σ² = 0.5, labels 0 and 1):
+        >>> p, r = label_scores(np.array([[0.8, 0.2]] * 2), np.sqrt([0.5, 0.5]),
+        ...                     np.array([0, 1]), 0.0)
+        >>> p.round(3).tolist(), r.round(3).tolist()  # (0.2² + 0.2²)/0.5, (0.8² + 0.8²)/0.5
+        ([0.8, 0.2], [0.16, 2.56])
+
+    Args:
+        probs: (n, K) predicted probabilities h.
+        sigma: (n,) UANLL σ, or None for other losses.
+        labels: (n,) the labels the samples were given.
+        smoothing: the ε of the targets the model trained on.
+
+    Returns:
+        ``(given_label_prob, weighted_residual)``, each (n,); the residual is None without σ.
+    """
+    labels = np.asarray(labels)
+    given = probs[np.arange(labels.size), labels]
+    if sigma is None:
+        return given, None
+    targets = smooth_labels(torch.as_tensor(labels), probs.shape[1], smoothing).numpy()
+    residual = ((targets - probs) ** 2).sum(axis=1) / sigma**2
+    return given, residual
+
+
 def _flip_auroc(score: np.ndarray | None, flipped: np.ndarray) -> float:
-    """AUROC of ``score`` for telling clean (positive) from flipped training labels."""
+    """AUROC of ``score`` (higher = label kept) for telling kept (positive) from flipped labels."""
     if score is None or not flipped.any() or flipped.all():
         return float("nan")
     return auroc(score[~flipped], score[flipped])
@@ -319,6 +370,7 @@ def run_on_data(
     curves = {name: selective.accuracy_coverage_curve(score, correct)
               for name, score in rejection_scores(test).items()}
     tta_classes = test.view_probs.mean(axis=0).argmax(axis=1)
+    given, residual = label_scores(train.probs, train.sigma, noisy, config.smoothing)
     metrics = {
         "accuracy": float(correct.mean()),
         "tta_accuracy": float(np.mean(tta_classes == data.y_test)),
@@ -326,6 +378,9 @@ def run_on_data(
         "ece": cal.expected_calibration_error(test.probs, data.y_test, n_bins=ECE_BINS),
         "n_flipped": float(flipped.sum()),
         "train_noisy_accuracy": float(np.mean(train.classes == noisy)),
+        "flip_auroc_given_label": _flip_auroc(given, flipped),
+        "flip_auroc_weighted_residual": _flip_auroc(None if residual is None else -residual,
+                                                    flipped),
         "flip_auroc_confidence": _flip_auroc(train.confidence, flipped),
         "flip_auroc_certainty": _flip_auroc(train.certainty, flipped),
         "steps_run": float(classifier.history.steps_run),
@@ -340,6 +395,7 @@ def run_on_data(
         n_classes=data.n_classes, image_shape=data.image_shape,
         n_samples=test.n_samples,
         x_train=data.x_train, y_train=data.y_train, y_train_noisy=noisy, flipped=flipped,
+        given_label_prob=given, label_residual=residual,
         x_test=data.x_test, y_test=data.y_test, train=train, test=test, curves=curves,
         decision_map=decision_map, eval_steps=history.eval_steps, val_loss=history.val_loss,
         val_accuracy=classifier.val_accuracy, train_loss=history.train_loss, metrics=metrics,

@@ -14,7 +14,12 @@ import numpy as np
 
 from labcore import calibration as cal
 from labcore.data.classification import ClassificationData, add_label_noise, noise_pairs
-from labcore.experiments.classification.run import ClassificationConfig, load_data, training_set
+from labcore.experiments.classification.run import (
+    ClassificationConfig,
+    label_scores,
+    load_data,
+    training_set,
+)
 from labcore.experiments.classification.upload import UploadedClassification, uploaded_data
 from labcore.models.classifier import LOSS_LABELS, train_classifier
 from labcore.models.train import Progress
@@ -42,8 +47,12 @@ class NoiseSweepResult:
         test_accuracy, test_nll, test_ece: (L, R) on the clean test set.
         aurc_confidence: (L, R) AURC when rejecting by confidence.
         aurc_certainty: (L, R) AURC when rejecting by UANLL certainty (NaN for other losses).
-        flip_auroc: (L, R) AUROC of certainty (UANLL) or confidence (others) for telling
-            clean training labels (positive) from flipped ones (NaN at rate 0).
+        flip_auroc: (L, R) AUROC of an input-only score — certainty (UANLL) or confidence
+            (others) — for telling kept training labels (positive) from flipped ones (NaN at
+            rate 0). It gives an input the same score whichever label it carries.
+        flip_auroc_given_label: (L, R) the same for p(given label | x), which reads the label.
+        flip_auroc_weighted_residual: (L, R) the same for UANLL's weighted residual
+            e^{−s} Σ_k (y_k − h_k)² against the given label (reads it; NaN for other losses).
     """
 
     losses: tuple[str, ...]
@@ -58,6 +67,8 @@ class NoiseSweepResult:
     aurc_confidence: np.ndarray
     aurc_certainty: np.ndarray
     flip_auroc: np.ndarray
+    flip_auroc_given_label: np.ndarray
+    flip_auroc_weighted_residual: np.ndarray
 
 
 def sweep_config(config: ClassificationConfig) -> ClassificationConfig:
@@ -145,7 +156,7 @@ def _sweep(
     train = classifier.predict(data.x_train)
     shape = (n_loss, n_rate)
     metrics = {k: np.full(shape, np.nan) for k in ("acc", "nll", "ece", "aurc_co", "aurc_ce",
-                                                   "flip")}
+                                                   "flip", "flip_given", "flip_residual")}
     for i, loss in enumerate(losses):
         for j in range(n_rate):
             member = i * n_rate + j
@@ -155,13 +166,21 @@ def _sweep(
             metrics["nll"][i, j] = cal.nll(probs, data.y_test)
             metrics["ece"][i, j] = cal.expected_calibration_error(probs, data.y_test)
             metrics["aurc_co"][i, j] = selective.aurc(probs.max(axis=1), correct)
-            train_score = train.probs[member].max(axis=1)
+            train_probs = train.probs[member]
+            train_score = train_probs.max(axis=1)
+            sigma = None
             if loss == "uanll":
                 metrics["aurc_ce"][i, j] = selective.aurc(
                     certainty_from_log_var(test.log_var[member]), correct)
                 train_score = certainty_from_log_var(train.log_var[member])
-            if flipped[j].any():
-                metrics["flip"][i, j] = auroc(train_score[~flipped[j]], train_score[flipped[j]])
+                sigma = np.exp(train.log_var[member] / 2)
+            given, residual = label_scores(train_probs, sigma, noisy[j], config.smoothing)
+            kept, flip = ~flipped[j], flipped[j]
+            if flip.any():
+                metrics["flip"][i, j] = auroc(train_score[kept], train_score[flip])
+                metrics["flip_given"][i, j] = auroc(given[kept], given[flip])
+                if residual is not None:
+                    metrics["flip_residual"][i, j] = auroc(-residual[kept], -residual[flip])
     if progress is not None:
         progress(1.0, "Done")
     return NoiseSweepResult(
@@ -171,5 +190,6 @@ def _sweep(
         val_accuracy=classifier.val_accuracy.T.reshape(n_loss, n_rate, -1),
         test_accuracy=metrics["acc"], test_nll=metrics["nll"], test_ece=metrics["ece"],
         aurc_confidence=metrics["aurc_co"], aurc_certainty=metrics["aurc_ce"],
-        flip_auroc=metrics["flip"],
+        flip_auroc=metrics["flip"], flip_auroc_given_label=metrics["flip_given"],
+        flip_auroc_weighted_residual=metrics["flip_residual"],
     )

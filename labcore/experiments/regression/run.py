@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from labcore import calibration as cal
 from labcore.data.regression import (
@@ -27,7 +28,7 @@ from labcore.data.splits import shuffled_split
 from labcore.data.user_csv import UserData
 from labcore.device import default_device, rng_for
 from labcore.experiments.regression.config import RegressionConfig
-from labcore.losses import LOG_VAR_MAX, LOG_VAR_MIN, beta_nll, gaussian_nll, mse
+from labcore.losses import beta_nll, gaussian_nll, mse
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, TrainConfig, TrainingDiverged, train
 from labcore.uncertainty.decomposition import variance_decomposition
@@ -47,7 +48,10 @@ class RegressionResult:
     Attributes:
         x_train, y_train: the training set as the model saw it (added points included).
         x_added, y_added: the added points alone (empty when none were added).
-        x_val, y_val: held-out validation set (early stopping, σ of MSE models, conformal).
+        x_val, y_val: held-out validation set (early stopping, σ of MSE models).
+        x_cal, y_cal: the calibration set of the conformal band: a separate draw for generated
+            data, used for nothing else; the validation set for a user's data (see the metric
+            ``conformal_exact``).
         x_grid: (G,) inputs from −6 to 6, beyond the data range [−4, 4].
         true_mean, true_std: f(x) and σ(x) on the grid (None for a user's data: unknown).
         pred_mean, aleatoric_std, epistemic_std, total_std: the predictive mixture on the grid.
@@ -56,7 +60,9 @@ class RegressionResult:
         calibration_expected, calibration_observed: central-interval coverage on the test set.
         train_loss: (steps, M) loss per step; eval_steps, val_loss: (E,), (E, M).
         metrics: held-out test metrics (rmse, nll, crps, coverage_95, width_95,
-            conformal_coverage_95, conformal_width_95, conformal_q, steps_run).
+            conformal_coverage_95, conformal_width_95, conformal_q, steps_run), and
+            conformal_exact: 1.0 when the calibration points were used for nothing else (the
+            coverage guarantee holds), 0.0 when they also set σ (MSE) or early stopping.
         data_range: where training inputs lie; gap: the empty interval or None.
     """
 
@@ -66,6 +72,8 @@ class RegressionResult:
     y_added: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
+    x_cal: np.ndarray
+    y_cal: np.ndarray
     x_grid: np.ndarray
     true_mean: np.ndarray | None
     true_std: np.ndarray | None
@@ -109,11 +117,38 @@ class _Scaler:
         return torch.as_tensor((y - self.y_mu) / self.y_sd, dtype=torch.float32, device=device)
 
 
+SIGMA_FLOOR = 1e-3
+"""The smallest aleatoric σ, in units of sd(y_train): σ² ≥ 10⁻⁶ (Lakshminarayanan et al. 2017)."""
+SIGMA_CEILING = 2.0
+"""The largest aleatoric σ, in units of sd(y_train). Var(y) = Var f + E[σ²(x)], so the noise's
+root mean square over the data is at most sd(y); twice that leaves room for noise that is
+concentrated in one region (a bump, or noise growing with |x|)."""
+
+
+def bounded_log_var(raw: torch.Tensor) -> torch.Tensor:
+    """log σ² of the variance head: a softplus with a floor and a smooth data-scaled ceiling.
+
+    ``σ² = σ²_min + (σ²_max − σ²_min) · tanh(softplus(raw) / (σ²_max − σ²_min))`` with
+    σ_min = SIGMA_FLOOR and σ_max = SIGMA_CEILING (standardised units, so the ceiling is
+    SIGMA_CEILING · sd(y_train)). Below the ceiling σ² ≈ σ²_min + softplus(raw) (the deep
+    ensembles' parametrisation, Lakshminarayanan et al. 2017), which grows only linearly in a
+    raw output that a ReLU network extrapolates linearly; ``exp(raw)`` grows exponentially
+    there. The tanh bends smoothly into the ceiling, so near it the gradient stays non-zero
+    (a clamp's is exactly zero beyond it, and a network stuck there could not come back).
+
+    >>> v = bounded_log_var(torch.tensor([-30.0, 0.0, 30.0])).exp()
+    >>> [round(float(x), 4) for x in v]  # floor 1e-6; 4·tanh(log 2 / 4) = 0.6863; ceiling 4
+    [0.0, 0.6863, 4.0]
+    """
+    span = SIGMA_CEILING**2 - SIGMA_FLOOR**2
+    return torch.log(SIGMA_FLOOR**2 + span * torch.tanh(F.softplus(raw) / span))
+
+
 def _heads(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     mean = out[..., 0]
     if out.shape[-1] == 1:
         return mean, None
-    return mean, out[..., 1].clamp(LOG_VAR_MIN, LOG_VAR_MAX)
+    return mean, bounded_log_var(out[..., 1])
 
 
 def _loss_fn(config: RegressionConfig):
@@ -129,16 +164,27 @@ def _loss_fn(config: RegressionConfig):
 
 
 def _sample_predictions(
-    model: BatchedMLP, x: torch.Tensor, config: RegressionConfig
+    model: BatchedMLP, x: torch.Tensor, config: RegressionConfig,
+    data_limits: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(S, n) standardised means and variances (None for MSE models) of S members or passes."""
+    """(S, n) standardised means and variances (None for MSE models) of S members or passes.
+
+    The variance is read at x clipped to ``data_limits`` (the training inputs' range): beyond
+    the data there are no points to learn the noise from, so each member or pass keeps the
+    noise level it learned at the nearest edge of the data, while its mean extrapolates.
+    Inside the range the clip changes nothing.
+    """
+    n = x.shape[0]
+    heteroscedastic = config.heteroscedastic
+    both = torch.cat([x, x.clamp(*data_limits)]) if heteroscedastic else x
     with torch.no_grad():
         if config.method == "mc_dropout":
-            torch_x = x.repeat(config.mc_samples, 1)
-            out = model(torch_x, dropout=True)[0].reshape(config.mc_samples, x.shape[0], -1)
+            rows = both.repeat(config.mc_samples, 1)
+            out = model(rows, dropout=True)[0].reshape(config.mc_samples, both.shape[0], -1)
         else:
-            out = model(x, dropout=False)
-        mean, log_var = _heads(out)
+            out = model(both, dropout=False)
+        mean, _ = _heads(out[:, :n])
+        _, log_var = _heads(out[:, n:]) if heteroscedastic else (None, None)
     var = None if log_var is None else torch.exp(log_var).cpu().numpy().astype(float)
     return mean.cpu().numpy().astype(float), var
 
@@ -149,7 +195,7 @@ def _check_fit(model: BatchedMLP, xt: torch.Tensor, yt: torch.Tensor,
 
     y is standardised, so always predicting its mean has a mean squared error of 1; a training
     MSE above 100 means the weights were thrown away by too large steps even if the loss
-    stayed finite (the log-variance clamp can keep a Gaussian NLL finite while μ explodes).
+    stayed finite (the variance ceiling can keep a Gaussian NLL finite while μ explodes).
     """
     with torch.no_grad():
         mean, _ = _heads(model(xt, dropout=False))
@@ -165,10 +211,14 @@ def _check_fit(model: BatchedMLP, xt: torch.Tensor, yt: torch.Tensor,
 
 @dataclasses.dataclass(frozen=True)
 class _Problem:
-    """The data of one run: splits as (x, y), the grid, and the truth when it is known."""
+    """The data of one run: splits as (x, y), the grid, and the truth when it is known.
+
+    ``cal`` is the conformal calibration set; None calibrates on the validation set.
+    """
 
     train: tuple[np.ndarray, np.ndarray]
     val: tuple[np.ndarray, np.ndarray]
+    cal: tuple[np.ndarray, np.ndarray] | None
     test: tuple[np.ndarray, np.ndarray]
     added: tuple[np.ndarray, np.ndarray]
     x_grid: np.ndarray
@@ -182,7 +232,9 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
     common = dict(gap=config.gap, x_noise=config.x_noise)
     args = (config.function, config.noise_shape, config.noise_scale)
     train_set = make_regression(*args, config.n_points, config.seed, "train", **common)
-    val_set = make_regression(*args, max(20, config.n_points // 2), config.seed, "val", **common)
+    n_held_out = max(20, config.n_points // 2)
+    val_set = make_regression(*args, n_held_out, config.seed, "val", **common)
+    cal_set = make_regression(*args, n_held_out, config.seed, "calibration", **common)
     test_set = make_regression(*args, TEST_POINTS, config.seed, "test", **common)
     if config.add_where == "nowhere" or config.add_n == 0:
         added = (np.empty(0), np.empty(0))
@@ -195,7 +247,7 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
     x_grid = np.linspace(*GRID_RANGE, GRID_POINTS)
     return _Problem(
         train=(train_set.x, train_set.y), val=(val_set.x, val_set.y),
-        test=(test_set.x, test_set.y), added=added, x_grid=x_grid,
+        cal=(cal_set.x, cal_set.y), test=(test_set.x, test_set.y), added=added, x_grid=x_grid,
         true_mean=true_mean(config.function, x_grid),
         true_std=true_std(config.function, config.noise_shape, config.noise_scale, x_grid),
         data_range=X_RANGE, gap=config.gap,
@@ -203,14 +255,19 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
 
 
 def _uploaded_problem(data: UserData, seed: int) -> _Problem:
-    """A user's (x, y) shuffled with the seed and split 60 / 20 / 20; the truth is unknown."""
+    """A user's (x, y) shuffled with the seed and split 60 / 20 / 20; the truth is unknown.
+
+    The conformal band calibrates on the validation split (a user's rows are too precious to
+    set a fourth split aside), so its coverage is only approximate when the validation split
+    also set σ (MSE) or early stopping.
+    """
     x, y = data.x[:, 0], np.asarray(data.y, dtype=float)
     train, val, test = shuffled_split(x.size, rng_for(seed, "upload-split"), 0.2, 0.2,
                                       min_size=3)
     lo, hi = float(x.min()), float(x.max())
     pad = 0.25 * (hi - lo)
     return _Problem(
-        train=(x[train], y[train]), val=(x[val], y[val]), test=(x[test], y[test]),
+        train=(x[train], y[train]), val=(x[val], y[val]), cal=None, test=(x[test], y[test]),
         added=(np.empty(0), np.empty(0)),
         x_grid=np.linspace(lo - pad, hi + pad, GRID_POINTS), true_mean=None, true_std=None,
         data_range=(lo, hi), gap=None,
@@ -245,6 +302,8 @@ def run_regression_upload(
     run: UploadedRegression, progress: Progress | None = None
 ) -> RegressionResult:
     """Like :func:`run_regression` on a user's data (60 % train, 20 % validation, 20 % test).
+
+    The conformal band calibrates on the validation split (see :func:`_uploaded_problem`).
 
     Raises:
         ValueError: the data have more than one input column, or training diverged.
@@ -287,8 +346,9 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
     )
 
     _check_fit(model, xt, yt, config)
+    limits = (float(xt.min()), float(xt.max()))
     # Aleatoric variance of an MSE model: one σ² per member from held-out residuals.
-    val_means, val_vars = _sample_predictions(model, xv, config)
+    val_means, val_vars = _sample_predictions(model, xv, config, limits)
     if val_vars is None:
         y_val_std = (y_val - scaler.y_mu) / scaler.y_sd
         if config.method == "mc_dropout":
@@ -298,7 +358,8 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         resid_var = np.maximum(resid_var, 1e-12)
 
     def predict(x_np: np.ndarray) -> tuple[np.ndarray, ...]:
-        means, variances = _sample_predictions(model, scaler.x(x_np, device), config)
+        means, variances = _sample_predictions(model, scaler.x(x_np, device), config,
+                                               limits)
         if variances is None:
             variances = np.broadcast_to(resid_var[:, None], means.shape)
         mean, alea, epi = variance_decomposition(means, variances)
@@ -307,13 +368,12 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
 
     x_grid = problem.x_grid
     g_mean, g_alea, g_epi, g_members = predict(x_grid)
-    v_mean, v_alea, v_epi, _ = predict(x_val)
     t_mean, t_alea, t_epi, _ = predict(x_test)
-    g_std, v_std, t_std = (
-        np.sqrt(a + e) for a, e in ((g_alea, g_epi), (v_alea, v_epi), (t_alea, t_epi))
-    )
+    g_std, t_std = np.sqrt(g_alea + g_epi), np.sqrt(t_alea + t_epi)
 
-    q = cal.split_conformal_scaled(y_val - v_mean, v_std, 1 - LEVEL)
+    x_cal, y_cal = problem.val if problem.cal is None else problem.cal
+    c_mean, c_alea, c_epi, _ = predict(x_cal)
+    q = cal.split_conformal_scaled(y_cal - c_mean, np.sqrt(c_alea + c_epi), 1 - LEVEL)
     lower, upper = cal.central_interval(t_mean, t_std, LEVEL)
     expected, observed = cal.regression_calibration_curve(t_mean, t_std, y_test)
     if math.isfinite(q):
@@ -321,7 +381,7 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         g_c_lower, g_c_upper = cal.conformal_interval(g_mean, q, g_std)
         conformal = (cal.interval_coverage(c_lower, c_upper, y_test),
                      float(np.mean(c_upper - c_lower)))
-    else:  # fewer than 19 validation points: no finite band reaches 95 % (rank > n)
+    else:  # fewer than 19 calibration points: no finite band reaches 95 % (rank > n)
         g_c_lower = g_c_upper = np.full_like(g_mean, np.nan)
         conformal = (1.0, math.inf)
     metrics = {
@@ -333,13 +393,17 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         "conformal_coverage_95": conformal[0],
         "conformal_width_95": conformal[1],
         "conformal_q": float(q),
+        # Exact when the calibration points set nothing else: a separate draw, or validation
+        # points that neither set σ (MSE) nor chose the weights (early stopping).
+        "conformal_exact": float(problem.cal is not None
+                                 or (config.heteroscedastic and not config.early_stopping)),
         "steps_run": float(history.steps_run),
     }
     if progress is not None:
         progress(1.0, "Done")
     return RegressionResult(
         x_train=x_train, y_train=y_train, x_added=x_add, y_added=y_add,
-        x_val=x_val, y_val=y_val, x_grid=x_grid,
+        x_val=x_val, y_val=y_val, x_cal=x_cal, y_cal=y_cal, x_grid=x_grid,
         true_mean=problem.true_mean, true_std=problem.true_std,
         pred_mean=g_mean, aleatoric_std=np.sqrt(g_alea), epistemic_std=np.sqrt(g_epi),
         total_std=g_std, member_means=g_members,
@@ -359,6 +423,7 @@ class SizeSweepResult:
         aleatoric_std, epistemic_std: (K,) mean over grid points in [−4, 4].
         true_std: mean true σ(x) over the same grid points (what aleatoric σ should approach).
         rmse: (K,) held-out RMSE of each run.
+        method: "ensemble" or "mc_dropout", the epistemic method of every run.
     """
 
     sizes: np.ndarray
@@ -366,6 +431,7 @@ class SizeSweepResult:
     epistemic_std: np.ndarray
     true_std: float
     rmse: np.ndarray
+    method: str = "ensemble"
 
 
 def sweep_config(config: RegressionConfig) -> RegressionConfig:
@@ -381,8 +447,12 @@ def run_size_sweep(
 ) -> SizeSweepResult:
     """Retrain at each training-set size and average the two kinds of σ over the data range.
 
-    Epistemic σ should fall towards 0 as n grows (more data pins the function down); aleatoric
-    σ should settle at the true noise (more data does not make y less noisy).
+    Aleatoric σ should settle at the true noise: more data does not make y less noisy. What
+    epistemic σ does depends on the method. A deep ensemble's members agree more as the data
+    pin the function down, so its spread falls towards 0 as n grows. MC dropout at a fixed rate
+    does not: its spread comes from the random masks, which stay however much data there is
+    (Gal & Ghahramani 2016 tie the rate and weight decay to n for the spread to shrink), so it
+    falls only a little and levels off above 0.
     """
     if not sizes or any(n < 5 for n in sizes):
         raise ValueError(f"sizes must be a non-empty tuple of numbers ≥ 5. Got {sizes}.")
@@ -402,5 +472,5 @@ def run_size_sweep(
         true_mean_std = float(np.mean(result.true_std[inside]))
     return SizeSweepResult(
         sizes=np.asarray(sizes), aleatoric_std=np.asarray(alea), epistemic_std=np.asarray(epi),
-        true_std=true_mean_std, rmse=np.asarray(rmse),
+        true_std=true_mean_std, rmse=np.asarray(rmse), method=base.method,
     )
