@@ -56,9 +56,9 @@ def _results(quick: bool) -> dict[str, Any]:
     from labcore.experiments.regression.run import (
         RegressionConfig,
         run_regression,
-        run_size_sweep,
     )
-    from labcore.experiments.regression.run import sweep_config as reg_sweep_config
+    from labcore.experiments.regression.sweep import run_size_sweep
+    from labcore.experiments.regression.sweep import sweep_config as reg_sweep_config
 
     # Figures depend on the results' shapes, not on how well the networks trained: the extra
     # views' results use few steps (OOD's default shift sweep alone trains for ~10 s).

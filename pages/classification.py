@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments.classification import report
+from labcore.experiments.classification import flips, report
 from labcore.experiments.classification.run import ClassificationConfig, run_classification
 from labcore.experiments.classification.sweep import (
     SWEEP_RATES,
@@ -91,13 +91,13 @@ if view == "flipped":
                 "score, split by whether its label was swapped. Some scores read the label the "
                 "sample was given; others look at the input alone.")
     if result.flipped.any():
-        scores = report.flip_score_options(result)
+        scores = flips.flip_score_options(result)
         chosen = choice("Score", list(scores), key=f"{KEY}.flip_score", param="flip_score",
                         format_func=scores.get)
-        values, axis = report.flip_score(result, chosen)
+        values, axis = flips.flip_score(result, chosen)
         show_figure(plots.flip_histogram_figure(result, values, axis), key=f"{KEY}.flip_fig")
-        st.caption(report.flip_notice(result, chosen))
-        st.dataframe(pd.DataFrame(report.flip_rows(result)), hide_index=True)
+        st.caption(flips.flip_notice(result, chosen))
+        st.dataframe(pd.DataFrame(flips.flip_rows(result)), hide_index=True)
         st.caption("AUROC for telling kept (positive) from flipped training labels: 0.5 = "
                    "chance, 1 = perfect. \"Within the classes with flips\" leaves out the "
                    "classes whose labels were never swapped, which a score can tell apart by "

@@ -9,9 +9,8 @@ from labcore.experiments.regression.run import (
     UploadedRegression,
     run_regression,
     run_regression_upload,
-    run_size_sweep,
-    sweep_config,
 )
+from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
 from labcore.plots import regression as plots
 from labui import (
     config_form,

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from labcore.experiments.regression.run import RegressionResult, SizeSweepResult
+from labcore.experiments.regression.run import RegressionResult
+from labcore.experiments.regression.sweep import SizeSweepResult
 from labcore.plots._spec import axis_key, figure, grid, merge, on_axes, scatter, vrect
 
 TRUE_COLOR = "#222222"

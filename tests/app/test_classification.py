@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import labcore.experiments.classification.run as engine
-from labcore.experiments.classification import report
+from labcore.experiments.classification import flips
 from labcore.experiments.classification.report import PRESETS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -59,7 +59,7 @@ def test_the_page_leads_with_the_flipped_label_chart() -> None:
     assert at.segmented_control(key=f"{KEY}.flip_score").value == "given_label"
     assert "p(given label" in chart_title(at, f"{KEY}.flip_fig")
     caption = next(c.value for c in at.caption if "reads the training label" in c.value)
-    assert caption == report.flip_notice(result, "given_label")
+    assert caption == flips.flip_notice(result, "given_label")
     for key in ("given_label", "confidence", "certainty"):
         assert f"{m[f'flip_auroc_{key}']:.3f}" in caption
     table = at.dataframe[0].value

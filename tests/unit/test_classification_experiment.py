@@ -10,7 +10,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from labcore.data.classification import make_toy
-from labcore.experiments.classification import report
+from labcore.experiments.classification import flips, report
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     rejection_scores,
@@ -205,17 +205,17 @@ def test_the_residual_of_one_network_is_its_uanll_data_term():
 
 
 def test_the_flip_report_says_which_scores_read_the_label(toy):
-    rows = report.flip_rows(toy)
+    rows = flips.flip_rows(toy)
     assert [row["reads the training label?"] for row in rows] == ["yes", "yes", "no", "no"]
-    assert list(report.flip_score_options(toy)) == ["given_label", "confidence", "certainty"]
+    assert list(flips.flip_score_options(toy)) == ["given_label", "confidence", "certainty"]
     assert all(label.endswith(("reads the label", "input only"))
-               for label in report.flip_score_options(toy).values())
-    values, axis = report.flip_score(toy, "certainty")
+               for label in flips.flip_score_options(toy).values())
+    values, axis = flips.flip_score(toy, "certainty")
     np.testing.assert_array_equal(values, toy.train.certainty)
     assert axis == "UANLL certainty 1/(1+σ²)"
     with pytest.raises(ValueError, match=r"score must be one of .* Got 'sigma'\."):
-        report.flip_score(toy, "sigma")
-    notice = report.flip_notice(toy, "given_label")
+        flips.flip_score(toy, "sigma")
+    notice = flips.flip_notice(toy, "given_label")
     assert notice.startswith("Notice: p(given label) reads the training label")
     assert f"AUROC {toy.metrics['flip_auroc_given_label']:.3f}" in notice
 
@@ -360,7 +360,7 @@ def test_the_flip_and_threshold_captions_hold_at_every_preset(name, preset_resul
         # 0.927 vs 0.698 (spirals).
         given = r.given_label_prob
         assert np.median(given[r.flipped]) < np.median(given[~r.flipped])
-        notice = report.flip_notice(r, "given_label")
+        notice = flips.flip_notice(r, "given_label")
         assert "flipped samples sit further left" in notice
         input_only = [r.metrics[f"flip_auroc_{n}"] for n in ("confidence", "certainty")]
         assert r.metrics["flip_auroc_given_label"] > np.nanmax(input_only) + 0.1

@@ -21,13 +21,12 @@ from labcore.experiments.regression.run import (
     SIGMA_CEILING,
     SIGMA_FLOOR,
     RegressionConfig,
-    SizeSweepResult,
     UploadedRegression,
     bounded_log_var,
     run_regression,
     run_regression_upload,
-    run_size_sweep,
 )
+from labcore.experiments.regression.sweep import SizeSweepResult, run_size_sweep
 
 FAST = RegressionConfig(steps=200)  # cubic, 20 points, a 5-member ensemble
 

@@ -20,7 +20,6 @@ from labcore.experiments.classification.run import (
 )
 from labcore.experiments.classification.sweep import NoiseSweepResult
 from labcore.models.classifier import LOSS_LABELS
-from labcore.ood.detection import auroc
 from labcore.uncertainty import selective
 from labcore.uncertainty.aggregation import AGGREGATION_LABELS, aggregate_views, hard_flags
 
@@ -51,7 +50,7 @@ SCORE_LABELS = {
 }
 
 
-def _fmt(value: float, digits: int = 3) -> str:
+def fmt(value: float, digits: int = 3) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
@@ -99,14 +98,14 @@ def metrics_rows(result: ClassificationResult) -> list[dict[str, str]]:
          "meaning": "share of clean test labels predicted right from the input itself (view 0)"},
         {"metric": "Test accuracy with TTA", "value": f"{m['tta_accuracy']:.1%}",
          "meaning": "the same, predicting from the mean softmax over all views"},
-        {"metric": "NLL", "value": _fmt(m["nll"]),
+        {"metric": "NLL", "value": fmt(m["nll"]),
          "meaning": "mean −log p(true class), nats (lower is better)"},
-        {"metric": "ECE", "value": _fmt(m["ece"]),
+        {"metric": "ECE", "value": fmt(m["ece"]),
          "meaning": "top-label expected calibration error, 15 equal-width bins (lower is better)"},
     ]
     for name, label in SCORE_LABELS.items():
         if f"aurc_{name}" in m:
-            rows.append({"metric": f"AURC, {label}", "value": _fmt(m[f"aurc_{name}"]),
+            rows.append({"metric": f"AURC, {label}", "value": fmt(m[f"aurc_{name}"]),
                          "meaning": "area under risk vs coverage when rejecting by this score "
                                     "(lower is better)"})
     return rows
@@ -285,107 +284,6 @@ def selective_rows(
     return rows
 
 
-FLIP_SCORES: dict[str, tuple[str, bool]] = {
-    "given_label": ("p(given label): the model's probability of the training label", True),
-    "weighted_residual": ("UANLL residual e^(−s)·Σ(y−h)² against the training label", True),
-    "confidence": ("confidence (max softmax)", False),
-    "certainty": ("UANLL certainty 1/(1+σ²)", False),
-}
-"""Scores of a training sample's label: name → (label, whether it reads the given label).
-
-A score that reads the label changes when the label does; confidence and certainty score the
-input alone and give it the same value whichever label it carries."""
-
-_FLIP_AXES = {"given_label": "p(given label | x)", "confidence": "confidence (max softmax)",
-              "certainty": "UANLL certainty 1/(1+σ²)"}
-
-
-def flip_score_options(result: ClassificationResult) -> dict[str, str]:
-    """The scores the flipped-label histogram can draw for this run: name → what it is.
-
-    The label-aware p(given label) comes first (the default); certainty only with UANLL.
-    Each label says whether the score reads the training label or the input only.
-    """
-    names = ["given_label", "confidence"]
-    if result.train.certainty is not None:
-        names.append("certainty")
-    return {name: f"{FLIP_SCORES[name][0].split(':')[0]} — "
-                  f"{'reads the label' if FLIP_SCORES[name][1] else 'input only'}"
-            for name in names}
-
-
-def flip_score(result: ClassificationResult, name: str) -> tuple[np.ndarray, str]:
-    """One score of every training sample (higher = the label looks right) and its axis title."""
-    options = flip_score_options(result)
-    if name not in options:
-        raise ValueError(f"score must be one of {sorted(options)}. Got {name!r}.")
-    values = {"given_label": result.given_label_prob, "confidence": result.train.confidence,
-              "certainty": result.train.certainty}[name]
-    return values, _FLIP_AXES[name]
-
-
-def _noisy_classes(result: ClassificationResult) -> np.ndarray:
-    """Mask of training samples whose true class had any label flipped."""
-    return np.isin(result.y_train, np.unique(result.y_train[result.flipped]))
-
-
-def flip_rows(result: ClassificationResult) -> list[dict[str, str]]:
-    """Every flipped-label score of this run: whether it reads the label, and its AUROCs.
-
-    Two AUROCs for telling kept (positive) from flipped labels: over all training samples,
-    and within the classes that had labels flipped. An input-only score can still reach the
-    first by finding the noisy classes; inside them it cannot tell which labels were flipped.
-    """
-    m = result.metrics
-    within = _noisy_classes(result)
-    kept, flipped = within & ~result.flipped, within & result.flipped
-    rows = []
-    for name, (label, reads) in FLIP_SCORES.items():
-        overall = m.get(f"flip_auroc_{name}", math.nan)
-        if math.isnan(overall):
-            continue
-        if name == "weighted_residual":
-            score = -result.label_residual  # a large residual means a label that looks wrong
-        else:
-            score = flip_score(result, name)[0]
-        inner = auroc(score[kept], score[flipped]) if kept.any() else math.nan
-        rows.append({"score": label, "reads the training label?": "yes" if reads else "no",
-                     "AUROC, all training samples": f"{overall:.3f}",
-                     "AUROC within the classes with flips": _fmt(inner)})
-    return rows
-
-
-def flip_notice(result: ClassificationResult, name: str) -> str:
-    """The caption under the flipped-label histogram of score ``name``, with this run's numbers.
-
-    Says whether the score reads the training label, where the flipped samples sit (from the
-    medians of the two groups) and the score's AUROC; then the AUROC of the other kind.
-    """
-    score, _ = flip_score(result, name)
-    label, reads = FLIP_SCORES[name]
-    m = result.metrics
-    short = label.split(":")[0]
-    lower = float(np.median(score[result.flipped])) < float(np.median(score[~result.flipped]))
-    where = ("sit further left" if lower else "do not sit further left")
-    auc = m[f"flip_auroc_{name}"]
-    facts = (f"flipped samples {where} (median {np.median(score[result.flipped]):.3f} against "
-             f"{np.median(score[~result.flipped]):.3f} for kept labels); AUROC {auc:.3f} "
-             "(0.5 = chance, 1 = perfect)")
-    input_only = [n for n in ("confidence", "certainty")
-                  if not math.isnan(m.get(f"flip_auroc_{n}", math.nan))]
-    blind = ("the same value whichever label it carries, so what {it} separate{s} comes from "
-             "where the flipped labels fall (noisy classes, hard inputs), not from the label "
-             "itself")
-    if reads:
-        others = " and ".join(f"{n} (AUROC {m[f'flip_auroc_{n}']:.3f})" for n in input_only)
-        return (f"Notice: {short} reads the training label: {facts}. The input-only scores, "
-                f"{others}, give an input {blind.format(it='they', s='')} — compare the "
-                "AUROCs within the classes with flips in the table.")
-    return (f"Notice: {short} does not read the training label: it gives an input "
-            f"{blind.format(it='it', s='s')}. Here {facts}. p(given label), which reads the "
-            f"label: AUROC {m['flip_auroc_given_label']:.3f}.")
-
-
 def sweep_rows(sweep: NoiseSweepResult) -> list[dict[str, str]]:
     """The loss × noise-rate table: clean-test accuracy, NLL, ECE, AURC, flip detection.
 
@@ -398,12 +296,12 @@ def sweep_rows(sweep: NoiseSweepResult) -> list[dict[str, str]]:
             rows.append({
                 "loss": LOSS_LABELS[loss], "noise rate": f"{rate:.0%}",
                 "test accuracy": f"{sweep.test_accuracy[i, j]:.1%}",
-                "NLL": _fmt(sweep.test_nll[i, j]), "ECE": _fmt(sweep.test_ece[i, j]),
-                "AURC (confidence)": _fmt(sweep.aurc_confidence[i, j]),
-                "AURC (certainty)": _fmt(sweep.aurc_certainty[i, j]),
-                "flip AUROC: p(given label)": _fmt(sweep.flip_auroc_given_label[i, j]),
-                "flip AUROC: UANLL residual": _fmt(sweep.flip_auroc_weighted_residual[i, j]),
-                "flip AUROC: certainty or confidence (input only)": _fmt(sweep.flip_auroc[i, j]),
+                "NLL": fmt(sweep.test_nll[i, j]), "ECE": fmt(sweep.test_ece[i, j]),
+                "AURC (confidence)": fmt(sweep.aurc_confidence[i, j]),
+                "AURC (certainty)": fmt(sweep.aurc_certainty[i, j]),
+                "flip AUROC: p(given label)": fmt(sweep.flip_auroc_given_label[i, j]),
+                "flip AUROC: UANLL residual": fmt(sweep.flip_auroc_weighted_residual[i, j]),
+                "flip AUROC: certainty or confidence (input only)": fmt(sweep.flip_auroc[i, j]),
             })
     return rows
 

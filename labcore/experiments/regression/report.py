@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from labcore.experiments.regression.run import RegressionConfig, RegressionResult, SizeSweepResult
+from labcore.experiments.regression.run import RegressionConfig, RegressionResult
+from labcore.experiments.regression.sweep import SizeSweepResult
 
 PRESETS: dict[str, RegressionConfig] = {
     "S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)": RegressionConfig(),
