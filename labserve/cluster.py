@@ -50,9 +50,12 @@ from labserve.app_server import ROOT, free_port, healthy, stop, trainings_in
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 COMPOSE_CONF = ROOT / "deploy" / "nginx.compose.conf"
-STICKY_COOKIE = "lab_sticky"
+STICKY_COOKIE = "lab_sticky"  # a browser's random id (nginx's userid module), for the log
+ROUTE_COOKIE = "lab_replica"  # the replica a browser is kept on: r1, r2, ...
 FAIL_TIMEOUT_S = 10  # nginx skips a replica that failed for this long, then tries it again
-COMPOSE_REPLICAS = ("replica1", "replica2")
+# docker-compose.yml's replicas and their fixed addresses on its network: nginx names the
+# replica that answered from its address ($upstream_addr), so the addresses must be known.
+COMPOSE_REPLICAS = {"replica1": "172.30.80.11", "replica2": "172.30.80.12"}
 COMPOSE_PORT = 8501
 DEFAULT_MAXMEMORY = "256mb"
 SHARED_CACHE_HIT = "shared cache: hit"
@@ -77,12 +80,23 @@ def missing_programs() -> list[str]:
 
 # --- configuration files ----------------------------------------------------------------------
 
+def replica_name(index: int) -> str:
+    """The ``lab_replica`` cookie's value for the replica at ``index`` (0-based).
+
+    Example:
+        >>> replica_name(0), replica_name(1)
+        ('r1', 'r2')
+    """
+    return f"r{index + 1}"
+
+
 def render_nginx_conf(servers: Sequence[str], listen: str, *, main_context: str,
                       http_context: str, worker_processes: str = "1") -> str:
     """``deploy/nginx.conf.template`` with its placeholders filled.
 
     Args:
-        servers: the replicas as ``host:port``.
+        servers: the replicas as ``ip:port`` (an address, not a host name: nginx names the
+            replica that answered from ``$upstream_addr``, which holds the address).
         listen: nginx's ``listen`` argument, e.g. ``"127.0.0.1:8501"`` or ``"80"``.
         main_context: lines for nginx's main context (pid, error log, ``daemon off;``).
         http_context: lines for the ``http`` block (access log, temporary paths).
@@ -99,12 +113,29 @@ def render_nginx_conf(servers: Sequence[str], listen: str, *, main_context: str,
     for value in (*servers, listen, worker_processes):
         if not value or re.search(r"[\s;{}]", value):
             raise ValueError(f"nginx values must be single words without ';{{}}'. Got {value!r}.")
+    for server in servers:
+        if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}:\d+", server):
+            raise ValueError(f"servers must be IPv4 addresses with ports, e.g. 127.0.0.1:8502. "
+                             f"Got {server!r}.")
+    if len(set(servers)) != len(servers):
+        raise ValueError(f"servers must differ. Got {list(servers)}.")
     upstream = "\n".join(f"        server {server} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;"
                          for server in servers)
+    names = [replica_name(i) for i in range(len(servers))]
+    answered_by = "\n".join(f'        "~(^|[ ,]){re.escape(server)}$" {name};'
+                            for server, name in zip(servers, names, strict=True))
+    pools = "\n".join(f"        {name} lab_{name};" for name in names)
+    pinned = "\n".join(
+        f"    upstream lab_{name} {{\n"
+        f"        server {server} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;\n"
+        + "".join(f"        server {other} backup;\n" for other in servers if other != server)
+        + "    }"
+        for server, name in zip(servers, names, strict=True))
     text = TEMPLATE.read_text()
     for name, value in {"main_context": main_context, "http_context": http_context,
                         "worker_processes": worker_processes, "servers": upstream,
-                        "listen": listen}.items():
+                        "answered_by": answered_by, "pools_by_cookie": pools,
+                        "pinned_upstreams": pinned, "listen": listen}.items():
         text = text.replace("{{" + name + "}}", value)
     return text
 
@@ -148,7 +179,7 @@ def compose_nginx_conf() -> str:
               "# add it to labserve.cluster.COMPOSE_REPLICAS, regenerate, and add its service\n"
               "# to docker-compose.yml.\n")
     return header + render_nginx_conf(
-        [f"{name}:{COMPOSE_PORT}" for name in COMPOSE_REPLICAS], str(COMPOSE_PORT),
+        [f"{address}:{COMPOSE_PORT}" for address in COMPOSE_REPLICAS.values()], str(COMPOSE_PORT),
         main_context="user nginx;\npid /tmp/nginx.pid;\nerror_log /dev/stderr notice;",
         http_context="    access_log /dev/stdout lab;", worker_processes="auto")
 
@@ -545,14 +576,14 @@ class Cluster:
         raise KeyError(f"address must be one of {[r.address for r in self.replicas]}. "
                        f"Got {address!r}.")
 
-    def replica_for(self, cookie: str, timeout_s: float = 10.0) -> Replica:
-        """The replica nginx routes a browser with this ``lab_sticky`` cookie value to now.
+    def replica_for(self, cookies: str, timeout_s: float = 10.0) -> Replica:
+        """The replica nginx routes a browser with these cookies to now.
 
-        Asks nginx: a health request carrying the cookie, then its line in the access log.
+        Asks nginx: a health request carrying the browser's ``Cookie`` header (e.g.
+        ``CookieJar.header()``), then its line in the access log.
         """
         probe = f"/_stcore/health?probe={uuid.uuid4().hex}"
-        request = urllib.request.Request(self.url + probe,
-                                         headers={"Cookie": f"{STICKY_COOKIE}={cookie}"})
+        request = urllib.request.Request(self.url + probe, headers={"Cookie": cookies})
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
         deadline = time.monotonic() + timeout_s

@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from labserve.cluster import STICKY_COOKIE, Cluster, http_get, uid_from_cookie
+from labserve.cluster import (
+    ROUTE_COOKIE,
+    STICKY_COOKIE,
+    Cluster,
+    http_get,
+    replica_name,
+    uid_from_cookie,
+)
 from labserve.protocol import CookieJar, RunTimes, connect, run_sync
 
 pytestmark = pytest.mark.cluster
@@ -97,12 +104,27 @@ def test_a_class_host_name_passes_streamlits_origin_check(cluster: Cluster) -> N
     assert run.charts > 0
 
 
-def test_health_answers_through_nginx_and_hands_out_the_sticky_cookie(cluster: Cluster) -> None:
+def test_health_answers_through_nginx_and_hands_out_the_sticky_cookies(cluster: Cluster) -> None:
+    logged = len(cluster.access_log())
     status, headers, body = http_get(f"{cluster.url}/_stcore/health")
     assert (status, body) == (200, b"ok")
-    sticky = [c for c in headers.get("set-cookie", []) if c.startswith(f"{STICKY_COOKIE}=")]
+    set_cookies = headers.get("set-cookie", [])
+    sticky = [c for c in set_cookies if c.startswith(f"{STICKY_COOKIE}=")]
     assert len(sticky) == 1
     assert "path=/" in sticky[0] and "httponly" in sticky[0].lower()
+    # The routing cookie names the replica that answered, so the next request goes there.
+    route = [c for c in set_cookies if c.startswith(f"{ROUTE_COOKIE}=")]
+    assert len(route) == 1 and "httponly" in route[0].lower()
+    value = route[0].split(";")[0].removeprefix(f"{ROUTE_COOKIE}=")
+    health: list = []
+    for _ in range(50):
+        health = [e for e in cluster.access_log()[logged:] if e.uri == "/_stcore/health"]
+        if health:
+            break
+        time.sleep(0.1)
+    entry = health[0]
+    assert value == replica_name(cluster.replica_at(entry.upstream).index)
+    assert cluster.replica_for(f"{ROUTE_COOKIE}={value}").address == entry.upstream
 
 
 def test_an_upload_without_the_xsrf_token_is_refused(cluster: Cluster) -> None:

@@ -16,7 +16,14 @@ import asyncio
 import pytest
 
 from labserve.app_server import trainings_in
-from labserve.cluster import SHARED_CACHE_DOWN, SHARED_CACHE_HIT, STICKY_COOKIE, Cluster, Replica
+from labserve.cluster import (
+    ROUTE_COOKIE,
+    SHARED_CACHE_DOWN,
+    SHARED_CACHE_HIT,
+    Cluster,
+    Replica,
+    replica_name,
+)
 from labserve.protocol import CookieJar, RunTimes, connect, run_sync
 
 pytestmark = pytest.mark.cluster
@@ -32,15 +39,15 @@ async def _failover(cluster: Cluster) -> dict:
     jar = CookieJar()
     async with connect(cluster.ws_url, cookies=jar) as session:
         before = await session.open("regression", FAILOVER_QUERY)
-        cookie = jar.get(STICKY_COOKIE) or ""
-        pinned = await asyncio.to_thread(cluster.replica_for, cookie)
+        pinned = await asyncio.to_thread(cluster.replica_for, jar.header())
         survivor = next(r for r in cluster.replicas if r is not pinned)
         offset = len(survivor.read_log())
         cluster.kill_replica(pinned.index)
         after = await session.reconnect()
-        now = await asyncio.to_thread(cluster.replica_for, cookie)
+        now = await asyncio.to_thread(cluster.replica_for, jar.header())
         return {"before": before, "after": after, "pinned": pinned, "survivor": survivor,
-                "now": now, "offset": offset, "query": session.query_string}
+                "now": now, "offset": offset, "query": session.query_string,
+                "route": jar.get(ROUTE_COOKIE)}
 
 
 def test_a_killed_replicas_students_fail_over_and_are_served_from_redis(
@@ -53,7 +60,8 @@ def test_a_killed_replicas_students_fail_over_and_are_served_from_redis(
     assert before.charts > 0 and before.error == ""
     assert pinned.trainings() == trained[pinned.index] + 1  # trained there, first
     assert not pinned.alive
-    assert seen["now"] is survivor  # nginx sends the same cookie to the other replica now
+    assert seen["now"] is survivor  # the backup answered the reconnect ...
+    assert seen["route"] == replica_name(survivor.index)  # ... and keeps the browser from now on
     assert after.charts == before.charts and after.error == ""
     assert seen["query"] == FAILOVER_QUERY  # the page rebuilt from the same URL
     log = _log_since(survivor, seen["offset"])
@@ -75,7 +83,7 @@ def test_without_redis_pages_still_render_and_compute_locally(cluster: Cluster) 
 
     assert run.error == ""
     assert run.charts > 0
-    served = cluster.replica_for(jar.get(STICKY_COOKIE) or "")
+    served = cluster.replica_for(jar.header())
     log = _log_since(served, offsets[served.index])
     assert trainings_in(log) == 1  # computed here
     notices = [line for line in log.splitlines() if SHARED_CACHE_DOWN in line]

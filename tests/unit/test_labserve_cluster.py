@@ -57,8 +57,12 @@ def test_the_proxy_is_sticky_by_cookie_and_passes_websockets_and_uploads() -> No
     assert "ip_hash" not in conf
     for directive in [
         "userid on;", "userid_name lab_sticky;", "userid_path /;", "userid_expires 1d;",
-        "hash $uid_got$uid_set consistent;",
-        "server replica1:8501 max_fails=1 fail_timeout=10s;",
+        "map $cookie_lab_replica $lab_pool {", "r1 lab_r1;", "r2 lab_r2;",
+        "proxy_pass http://$lab_pool;",
+        'add_header Set-Cookie "lab_replica=$lab_answered_by; Path=/; Max-Age=86400; HttpOnly; '
+        'SameSite=Lax" always;',
+        "server 172.30.80.11:8501 max_fails=1 fail_timeout=10s;",
+        "server 172.30.80.12:8501 backup;",
         "proxy_next_upstream error timeout http_502 http_503;",
         "proxy_http_version 1.1;", "proxy_set_header Upgrade $http_upgrade;",
         "proxy_set_header Connection $connection_upgrade;",
@@ -87,7 +91,8 @@ def test_the_launcher_config_keeps_everything_nginx_writes_in_its_directory(
     assert all(Path(p).is_relative_to(tmp_path) for p in paths)
 
 
-@pytest.mark.parametrize("bad", [[], ["a:1; evil"], ["a:1 b"], ["{x}"]])
+@pytest.mark.parametrize("bad", [[], ["a:1; evil"], ["a:1 b"], ["{x}"], ["replica1:8501"],
+                                 ["127.0.0.1:1", "127.0.0.1:1"]])
 def test_servers_that_would_break_the_config_are_refused(bad: list[str]) -> None:
     with pytest.raises(ValueError):
         render_nginx_conf(bad, "8501", main_context="", http_context="")
@@ -99,6 +104,8 @@ def test_the_compose_file_runs_named_replicas_with_the_same_secrets_behind_nginx
     services = compose["services"]
     replicas = [name for name in services if name.startswith("replica")]
     assert replicas == list(COMPOSE_REPLICAS)
+    for name, address in COMPOSE_REPLICAS.items():  # the addresses nginx names replicas by
+        assert services[name]["networks"]["lab"]["ipv4_address"] == address
     environments = [services[name]["environment"] for name in replicas]
     assert all(env == environments[0] for env in environments)
     env = environments[0]
