@@ -20,6 +20,11 @@ from torch import nn
 
 Progress = Callable[[float, str], None]
 LossFn = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
+Snapshot = Callable[[int, nn.Module, np.ndarray], None]
+"""``snapshot(step, model, train_loss)``: a look at the model while it trains (live views);
+``train_loss`` is the (step, M) loss so far. Called in eval mode under ``torch.no_grad()``; it
+must not draw random numbers from torch's global generator (MC dropout samples with a generator
+of its own), so a training watched live ends exactly where an unwatched one does."""
 
 
 class TrainingDiverged(ValueError):
@@ -131,6 +136,8 @@ def train(
     progress: Progress | None = None,
     progress_range: tuple[float, float] = (0.0, 1.0),
     label: str = "Training",
+    snapshot: Snapshot | None = None,
+    snapshot_every: int | None = None,
 ) -> TrainHistory:
     """Train ``model`` in place and return its history.
 
@@ -146,10 +153,15 @@ def train(
         progress: called as ``progress(fraction, message)`` every ``eval_every`` steps.
         progress_range: the slice of the caller's progress bar this training fills.
         label: what the progress message calls this training.
+        snapshot: called every ``snapshot_every`` steps (default ``config.eval_every``) and
+            after the last step, in eval mode without gradients (see :data:`Snapshot`).
+        snapshot_every: steps between snapshots.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite (a ``ValueError``).
     """
+    if snapshot_every is not None and snapshot_every < 1:
+        raise ValueError(f"snapshot_every must be at least 1 or None. Got {snapshot_every}.")
     n = data[0].shape[0]
     if any(t.shape[0] != n for t in data):
         shapes = [tuple(t.shape) for t in data]
@@ -237,8 +249,16 @@ def train(
             if progress is not None:
                 frac = lo + (hi - lo) * step / config.steps
                 progress(frac, f"{label}: step {step} of {config.steps}")
-            if stop:
-                break
+        else:
+            stop = False
+        if snapshot is not None and (step % (snapshot_every or config.eval_every) == 0
+                                     or step == config.steps or stop):
+            model.eval()
+            with torch.no_grad():
+                snapshot(step, model, torch.stack(losses).cpu().numpy())
+            model.train()
+        if stop:
+            break
 
     if best_params is not None:
         with torch.no_grad():
