@@ -2,9 +2,19 @@
 
 import streamlit as st
 
+from labcore.experiments.home import report
 from labcore.experiments.home.run import MLEConfig, point_at, run_mle
 from labcore.plots import home as plots
-from labui import config_form, guard, hidden_fields, init_form_state, run_cached, sync_url
+from labui import (
+    config_form,
+    download_script,
+    guard,
+    hidden_fields,
+    init_form_state,
+    notice,
+    run_cached,
+    sync_url,
+)
 from labui.figures import show_figure
 from labui.nav import LABS
 from labui.shell import page_setup
@@ -12,27 +22,6 @@ from labui.teacher import teacher_link
 from labui.views import number
 
 KEY = "home"
-DATA_NOTES = {
-    "gaussian": "Notice: the dashed best fit sits on the sample mean, not on the true μ — the "
-    "sample is all the fit can see. Move the slider and the bell slides along the data.",
-    "laplace": "Notice: the Laplace density has a sharp peak; the best fit sits on the sample "
-    "median, so a far-out observation pulls it less than it would pull a mean.",
-    "bernoulli": "Notice: at the best λ the model's probabilities equal the observed "
-    "fractions: the orange outlined bars match the grey ones.",
-    "categorical": "Notice: at the best p₀ the orange outlined bar for class 0 matches the "
-    "observed frequency; classes 1 and 2 keep their fixed 2 : 1 split, so they need not match.",
-}
-NLL_NOTES = {
-    "gaussian": "Notice: the NLL is lowest exactly at the sample mean, and the MSE curve lies "
-    "on it: minimising MSE is maximum likelihood under a Gaussian with fixed σ.",
-    "laplace": "Notice: the NLL is lowest at the sample median (flat between the two middle "
-    "values when n is even): minimising MAE is maximum likelihood under a Laplace with fixed b.",
-    "bernoulli": "Notice: the NLL and BCE are the same curve, lowest at the fraction of ones: "
-    "BCE is the Bernoulli negative log-likelihood.",
-    "categorical": "Notice: the NLL and cross-entropy are the same curve, lowest at the class-0 "
-    "frequency: cross-entropy is the categorical negative log-likelihood.",
-}
-
 page_setup()
 st.title("Uncertainty Lab")
 st.markdown(
@@ -48,6 +37,8 @@ with guard():
     sync_url(config)
     result = run_cached(run_mle, config)
 teacher_link(config, key=KEY)
+with controls:
+    download_script("home", config)
 
 recipe = result.recipe
 with guard():
@@ -71,10 +62,10 @@ with figures:
     fig_left, fig_right = st.columns(2)
     with fig_left:
         show_figure(plots.sample_figure(result, current, best), key=f"{KEY}.sample_fig")
-        st.caption(DATA_NOTES[config.distribution])
+        notice(report.data_notice(result))
     with fig_right:
         show_figure(plots.nll_figure(result, current), key=f"{KEY}.nll_fig")
-        st.caption(NLL_NOTES[config.distribution])
+        notice(report.nll_notice(result))
 
 st.header("The recipe, step by step")
 steps, formulas = st.columns([1, 1])
