@@ -1,5 +1,5 @@
 """Streamlit helpers shared by the pages: settings widgets, URL state, presets, progress,
-cached runs, downloads and error display.
+cached runs, downloads, presentation mode and error display.
 
 A page reads like this::
 
@@ -12,8 +12,9 @@ A page reads like this::
     st.plotly_chart(plots.bands(result))
 """
 
-from labui.downloads import download_csv, download_figure_html, download_pair
+from labui.downloads import download_csv, download_figure_html, download_pair, download_script
 from labui.errors import guard, show_error
+from labui.present import notice, presenting
 from labui.presets import preset_picker
 from labui.progress import progress_reporter
 from labui.run import clear_caches, run_cached
@@ -26,9 +27,12 @@ __all__ = [
     "download_csv",
     "download_figure_html",
     "download_pair",
+    "download_script",
     "guard",
     "hidden_fields",
     "init_form_state",
+    "notice",
+    "presenting",
     "preset_picker",
     "progress_reporter",
     "run_cached",

@@ -1,4 +1,5 @@
-"""Download buttons for a page's tables (CSV) and figures (standalone HTML)."""
+"""Download buttons for a page's tables (CSV), figures (standalone HTML) and scene (a Python
+script)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+
+from labcore.config import Config
+from labcore.script import scene_script
 
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
@@ -75,3 +79,34 @@ def download_pair(frame: pd.DataFrame, csv_name: str, csv_label: str, fig: Any,
         download_csv(frame, csv_name, csv_label)
     with right:
         download_figure_html(fig, html_name, "Download the figure (HTML)")
+
+
+def download_script(page: str, config: Config, label: str = "⬇ Python script") -> None:
+    """A button that downloads a short script reproducing the page's scene with ``labcore``.
+
+    The script (:func:`labcore.script.scene_script`) writes out the config's non-default
+    fields, runs the page's experiment and prints its headline metric. It is made only when
+    the button is clicked. The file is ``"<page>_scene.py"``; the key is
+    ``"download.<page>_scene.py"``.
+
+    Args:
+        page: a key of :data:`labcore.script.SCRIPTS`, e.g. ``"regression"``.
+        config: the config the page passes to its run function (the OOD page may pass its
+            whole config: the script keeps the detection experiment's fields).
+        label: the button's text.
+    """
+    filename = f"{page}_scene.py"
+
+    def source() -> str:
+        return scene_script(page, config)
+
+    st.download_button(
+        label,
+        data=source,
+        file_name=filename,
+        mime="text/x-python",
+        key=f"download.{filename}",
+        on_click="ignore",
+        help="A short Python script that runs this experiment with labcore and prints the "
+        "page's headline number: continue in a notebook.",
+    )

@@ -19,6 +19,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from labcore import device
 from labcore.models import train
+from labui import present
 
 ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
 _STARTED = "_labui.started"  # set once a session has run a page
@@ -100,6 +101,10 @@ def run_page(page: StreamlitPage) -> None:
 def page_setup(*, main: bool = False) -> tuple[str, str | None]:
     """Set the page config, logging and (once per process) threads; return the device text.
 
+    In ``app.py`` (``main``) it also draws the sidebar's "Presentation mode" toggle and, when
+    presenting, adds the presentation stylesheet once per run (see :mod:`labui.present`); the
+    sidebar starts collapsed when a presentation starts.
+
     Args:
         main: True in ``app.py``, whose ``st.navigation`` call itself ends folder navigation;
             a page (False) started by folder navigation hands over to ``app.py`` first.
@@ -109,9 +114,13 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
     """
     if main:
         st.session_state[_STARTED] = True
+        present.present_toggle()
     else:
         _leave_folder_navigation()
-    st.set_page_config(page_title="Uncertainty Lab", page_icon=str(ICON), layout="wide")
+    st.set_page_config(page_title="Uncertainty Lab", page_icon=str(ICON), layout="wide",
+                       initial_sidebar_state=present.sidebar_state())
+    if main:
+        present.inject_css()
     _configure_logging()
     return start_up()
 

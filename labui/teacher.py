@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config
+from labui.present import PRESENT_PARAM, presenting
 from labui.shell import lazy_expander
 from labui.state import HIDE_PARAM, hidden_fields
 
@@ -20,8 +21,9 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
     """An expander that builds a link to this page with these settings and some controls hidden.
 
     The link carries the page's current settings (already in the URL, see
-    :func:`labui.state.sync_url`), ``hide=`` with the chosen controls, and ``quiz=1`` when
-    students should predict before they see a result.
+    :func:`labui.state.sync_url`), ``hide=`` with the chosen controls, ``quiz=1`` when
+    students should predict before they see a result, and ``present=1`` for a projector
+    (:mod:`labui.present`: the controls left visible appear in one row above the charts).
     """
     specs = type(config).field_specs()
     options = [PRESET_CONTROL, *specs]
@@ -36,12 +38,18 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
         )
         quiz = st.toggle("Ask students to predict before a result is shown",
                          value=quiz_mode(), key=f"{key}.teacher.quiz")
+        show = st.toggle("Open in presentation mode", value=presenting(),
+                         key=f"{key}.teacher.present",
+                         help="For the projector: the controls not hidden above in one row, "
+                         "larger text, the sidebar collapsed.")
         query = {k: v for k, v in st.query_params.to_dict().items()
-                 if k not in (HIDE_PARAM, QUIZ_PARAM)}
+                 if k not in (HIDE_PARAM, QUIZ_PARAM, PRESENT_PARAM)}
         if hide:
             query[HIDE_PARAM] = ",".join(hide)
         if quiz:
             query[QUIZ_PARAM] = "1"
+        if show:
+            query[PRESENT_PARAM] = "1"
         base = str(st.context.url or "").split("?")[0]
         st.code(f"{base}?{urlencode(query, safe=',')}" if query else base, language=None)
         st.caption("Copy the link (icon at the top right of the box) and share it.")

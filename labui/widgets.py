@@ -28,6 +28,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config, Spec
+from labui.present import settings_container
 from labui.state import coerce_value, field_key, read_form_values
 
 C = TypeVar("C", bound=Config)
@@ -164,7 +165,7 @@ def config_form(
     key: str,
     hidden: Iterable[str] = (),
     rules: type[Config] | None = None,
-    container: DeltaGenerator = st.sidebar,
+    container: DeltaGenerator | None = None,
 ) -> C:
     """One widget per config field, grouped by ``spec.group``; returns the config they show.
 
@@ -181,7 +182,8 @@ def config_form(
         rules: the config class whose :meth:`~labcore.config.Config.inactive_fields` decides
             which fields change nothing now (``cls`` by default; a page with views may pass
             the config of the view on screen).
-        container: where the widgets go (the sidebar by default).
+        container: where the widgets go; by default the sidebar, or in presentation mode
+            one row above the charts (:func:`labui.present.settings_container`).
 
     Returns:
         The config built from the widgets' values.
@@ -190,6 +192,7 @@ def config_form(
         ValueError: the values break a rule of the config (shown by :func:`labui.guard`).
     """
     hidden = frozenset(hidden) | (rules or cls).inactive_fields(read_form_values(cls, key))
+    container = container if container is not None else settings_container()
     defaults = cls()
     specs = cls.field_specs()
     groups: dict[str, list[str]] = {}

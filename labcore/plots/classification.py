@@ -22,6 +22,7 @@ from labcore.experiments.classification.report import (
 from labcore.experiments.classification.run import ClassificationResult, DecisionMap
 from labcore.experiments.classification.sweep import NoiseSweepResult
 from labcore.models.classifier import LOSS_LABELS
+from labcore.plots import palette
 from labcore.plots._spec import (
     axis_key,
     axis_keys,
@@ -36,13 +37,13 @@ from labcore.plots._spec import (
 )
 from labcore.uncertainty.selective import AcceptedSubset, oracle_accuracy
 
-CLASS_COLORS = ("#3b6fd8", "#e08a28", "#2a9d5c", "#d6336c", "#7048e8", "#8c6d31", "#17a2b8",
-                "#868e96", "#b5a000", "#5f3dc4")
-SCORE_COLORS = {"confidence": "#3b6fd8", "certainty": "#e08a28", "view_agreement": "#2a9d5c",
-                "members_agree": "#7048e8"}
-RATE_COLORS = ("#2a9d5c", "#e08a28", "#d6336c")
-FLIPPED_COLOR = "#d6336c"
-DARK = "#222222"
+CLASS_COLORS = palette.CLASSES
+SCORE_COLORS = {"confidence": palette.METHODS["plain"], "certainty": palette.METHODS["uanll"],
+                "view_agreement": palette.METHODS["tta"],
+                "members_agree": palette.METHODS["ensemble"]}
+RATE_COLORS = (palette.BLUISH_GREEN, palette.ORANGE, palette.VERMILLION)
+FLIPPED_COLOR = palette.VERMILLION
+DARK = palette.BLACK
 
 _LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
@@ -280,7 +281,7 @@ def flip_histogram_figure(result: ClassificationResult, score: np.ndarray | None
     traces = [
         trace("histogram", x=score[mask], name=f"{label}: {int(mask.sum())} samples",
               histnorm="probability", nbinsx=30, opacity=0.6, marker={"color": color})
-        for mask, label, color in ((~result.flipped, "label kept (clean)", "#3b6fd8"),
+        for mask, label, color in ((~result.flipped, "label kept (clean)", palette.BLUE),
                                    (result.flipped, "label flipped (wrong)", FLIPPED_COLOR))]
     return figure(traces, _layout(
         barmode="overlay", **_title(f"Training samples: {name} on view 0"), height=380,
@@ -304,7 +305,7 @@ def coverage_figure(result: ClassificationResult,
                 line={"color": DARK, "dash": "dot"}),
         scatter([0, 1], [accuracy, accuracy], mode="lines",
                 name=f"rejecting at random (accuracy stays {accuracy:.1%})",
-                line={"color": "#999999", "dash": "dash"}),
+                line={"color": palette.GREY, "dash": "dash"}),
     ]
     for name, curve in result.curves.items():
         traces.append(scatter(

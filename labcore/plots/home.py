@@ -11,13 +11,14 @@ from typing import Any
 import plotly.graph_objects as go
 
 from labcore.experiments.home.run import MLEPoint, MLEResult
+from labcore.plots import palette
 from labcore.plots._spec import figure, grid, merge, scatter, trace
 
-DATA_COLOR = "#9aa3ad"
-CURRENT_COLOR = "#3b6fd8"
-BEST_COLOR = "#d8643b"
-LOSS_COLOR = "#e0a030"
-TRUE_COLOR = "#555555"
+DATA_COLOR = palette.DATA
+CURRENT_COLOR = palette.MODEL
+BEST_COLOR = palette.ORANGE  # the best fit (the page calls it orange)
+LOSS_COLOR = palette.REDDISH_PURPLE
+TRUE_COLOR = palette.TRUTH
 
 _LOSS_UNITS = {
     "gaussian": "units of y²",

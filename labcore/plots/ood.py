@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from labcore.data.corruptions import CORRUPTION_LABELS
 from labcore.experiments.ood.run import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
 from labcore.experiments.ood.shift import METHOD_LABELS
+from labcore.plots import palette
 from labcore.plots._spec import (
     axis_key,
     axis_ref,
@@ -30,24 +31,10 @@ from labcore.plots._spec import (
     vrect,
 )
 
-METHOD_COLORS = {
-    "plain": "#444444",
-    "temperature": "#e08a28",
-    "mc_dropout": "#2a9d5c",
-    "ensemble": "#3b6fd8",
-    "uanll": "#b0417f",
-    "tta": "#8c6d31",
-}
-SET_COLORS = {
-    "in": "#3b6fd8",
-    "held_out": "#e08a28",
-    "noise": "#888888",
-    "inverted": "#b0417f",
-    "fooling": "#d62728",
-}
-DETECTOR_COLORS = dict(zip(DETECTORS, ["#444444", "#8c6d31", "#e08a28", "#d62728", "#6b8fe0",
-                                       "#3b6fd8", "#2a9d5c", "#b0417f"], strict=True))
-CLASS_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+METHOD_COLORS = palette.METHODS
+SET_COLORS = palette.OOD_SETS
+DETECTOR_COLORS = dict(zip(DETECTORS, palette.SERIES, strict=True))
+CLASS_COLORS = list(palette.CLASSES[:4])
 _LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "xanchor": "left", "x": 0},
@@ -189,7 +176,7 @@ def score_histogram_figure(result: OODResult, detector: str) -> go.Figure:
     # What add_vline(x, annotation_position="top right") draws: a line and its label.
     marks = {
         "shapes": [{"type": "line", "x0": threshold, "x1": threshold, "xref": "x", "y0": 0,
-                    "y1": 1, "yref": "y domain", "line": {"color": "#222222", "dash": "dash"}}],
+                    "y1": 1, "yref": "y domain", "line": {"color": palette.BLACK, "dash": "dash"}}],
         "annotations": [{"text": "threshold keeping 95 % of in-distribution digits",
                          "showarrow": False, "x": threshold, "xref": "x", "xanchor": "left",
                          "y": 1, "yref": "y domain", "yanchor": "top"}],
@@ -204,7 +191,7 @@ def roc_figure(result: OODResult, ood_set: str, detectors: Sequence[str]) -> go.
     """ROC curves of several detectors against one OOD set (in-distribution positive)."""
     j = result.ood_sets.index(ood_set)
     traces = [scatter([0, 1], [0, 1], mode="lines", name="chance (AUROC 0.5)",
-                      line={"color": "#aaaaaa", "dash": "dash"})]
+                      line={"color": palette.GREY, "dash": "dash"})]
     for d in detectors:
         fpr, tpr = result.roc[d][ood_set]
         auc = result.auroc[result.detectors.index(d), j]
@@ -216,7 +203,7 @@ def roc_figure(result: OODResult, ood_set: str, detectors: Sequence[str]) -> go.
     marks = {
         "shapes": [{"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 0.95,
                     "y1": 0.95, "yref": "y",
-                    "line": {"color": "#222222", "dash": "dot", "width": 1}}],
+                    "line": {"color": palette.BLACK, "dash": "dot", "width": 1}}],
         "annotations": [{"text": "95 % TPR", "showarrow": False, "x": 1, "xref": "x domain",
                          "xanchor": "right", "y": 0.95, "yref": "y", "yanchor": "top"}],
     }
@@ -281,7 +268,7 @@ def toy_profile_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Fig
             line={"color": DETECTOR_COLORS[d], "width": 2.5},
             hovertemplate="distance %{x:.2f} R<br>mean score %{y:.3f}<extra></extra>",
         ), k + 1))
-        shapes.append(vrect(0, 1, fillcolor="#c9d6f0", opacity=0.6, index=k + 1))
+        shapes.append(vrect(0, 1, fillcolor=palette.DATA_REGION, opacity=0.6, index=k + 1))
         merge(layout, {
             axis_key("x", k + 1): _title("distance from the centre (× data radius R)",
                                          range=[0, result.radius_edges[-1]]),
@@ -289,7 +276,7 @@ def toy_profile_figure(result: ToyOODResult, detectors: Sequence[str]) -> go.Fig
         })
     traces.append(scatter(  # a legend entry for the shaded band
         [None], [None], mode="markers", name="within R: where the training data lies",
-        marker={"symbol": "square", "size": 12, "color": "#c9d6f0", "opacity": 0.6}))
+        marker={"symbol": "square", "size": 12, "color": palette.DATA_REGION, "opacity": 0.6}))
     merge(layout, {"shapes": shapes,
                    **_title("The same scores against distance from the data"), "height": 400,
                    **_LAYOUT})

@@ -1,11 +1,15 @@
-"""The app shell: navigation, the device badge in the sidebar, and a bad LAB_DEVICE."""
+"""The app shell: navigation, the device badge in the sidebar, a bad LAB_DEVICE, and the
+presentation toggle."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from labui import present
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -29,3 +33,32 @@ def test_bad_lab_device_shows_an_error_and_falls_back(monkeypatch: pytest.Monkey
     problem = at.sidebar.error[0].value
     assert "LAB_DEVICE must be one of cpu, cuda, cuda:N or mps. Got 'tpu'." in problem
     assert any(text.startswith("Computing on: CPU (") for text in sidebar_captions(at))
+
+
+def test_present_link_collapses_the_sidebar_and_adds_the_stylesheet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LAB_DEVICE", "cpu")
+    states: list[object] = []
+    real = st.set_page_config
+
+    def record(**kwargs: object) -> None:
+        states.append(kwargs.get("initial_sidebar_state"))
+        real(**kwargs)
+
+    monkeypatch.setattr(st, "set_page_config", record)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.toggle(key=present.TOGGLE_KEY).value is True
+    assert states[0] == "collapsed"  # app.py's page_setup; the page's adds nothing
+    assert [h.proto.body for h in at.get("html")] == [present.PRESENT_CSS]
+    assert at.query_params["present"] == "1"
+
+
+def test_the_app_is_not_presented_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_DEVICE", "cpu")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert at.sidebar.toggle(key=present.TOGGLE_KEY).value is False
+    assert not at.get("html")

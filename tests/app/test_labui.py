@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
+import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 from streamlit.testing.v1 import AppTest
 
 HERE = Path(__file__).resolve().parent
@@ -17,7 +20,10 @@ if str(HERE) not in sys.path:
 import fake_experiment  # noqa: E402
 from fake_experiment import FakeConfig  # noqa: E402
 
+from labcore.experiments.home.run import MLEConfig, point_at, run_mle  # noqa: E402
+from labcore.plots import home as home_plots  # noqa: E402
 from labui.errors import VALUE_HINT, escape_markdown  # noqa: E402
+from labui.figures import figure_name, figure_table  # noqa: E402
 from labui.progress import Throttle, clamp_fraction  # noqa: E402
 from labui.widgets import format_number, help_text, log_grid  # noqa: E402
 
@@ -345,3 +351,64 @@ def test_clamp_fraction() -> None:
 
 def test_escape_markdown() -> None:
     assert escape_markdown("a*b* [l](u) <i> $x$") == "a\\*b\\* \\[l\\](u) \\<i\\> \\$x\\$"
+
+
+# --- a chart's data as CSV -------------------------------------------------------------------
+
+
+def _records(fig: go.Figure) -> list[dict]:
+    table = figure_table(fig)
+    return table.astype(object).where(table.notna(), None).to_dict("records")
+
+
+def test_figure_table_of_a_line_with_error_bars_and_a_band() -> None:
+    fig = go.Figure([
+        go.Scatter(x=[0, 1], y=[3.0, 4.0], mode="lines", line={"width": 0}, showlegend=False),
+        go.Scatter(x=[0, 1], y=[1.0, 2.0], mode="lines", fill="tonexty", name="band ±2σ"),
+        go.Scatter(x=[0, 1], y=[2.0, 3.0], name="mean",
+                   error_y={"type": "data", "array": [0.5, 1.0]}),
+        go.Scatter(x=[None], y=[None], mode="markers", name="legend only"),
+    ])
+    assert _records(fig) == [
+        # the band: its two edges, lower = min and upper = max at each x, no centre
+        {"trace": "band ±2σ", "x": 0, "y": None, "lower": 1.0, "upper": 3.0},
+        {"trace": "band ±2σ", "x": 1, "y": None, "lower": 2.0, "upper": 4.0},
+        # error bars: y − 0.5, y + 0.5 and y − 1, y + 1
+        {"trace": "mean", "x": 0, "y": 2.0, "lower": 1.5, "upper": 2.5},
+        {"trace": "mean", "x": 1, "y": 3.0, "lower": 2.0, "upper": 4.0},
+    ]
+
+
+def test_figure_table_of_a_heatmap_in_a_second_panel() -> None:
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Bar(x=["a", "b"], y=[5, 7], name="count"), row=1, col=1)
+    fig.add_trace(go.Heatmap(x=[10, 20], y=["lo", "hi"], z=[[1, 2], [3, 4]], name="map"),
+                  row=1, col=2)
+    assert _records(fig) == [
+        {"trace": "count", "subplot": 1, "x": "a", "y": 5, "z": None},
+        {"trace": "count", "subplot": 1, "x": "b", "y": 7, "z": None},
+        # one row per cell: z[row][col] at (x[col], y[row])
+        {"trace": "map", "subplot": 2, "x": 10, "y": "lo", "z": 1},
+        {"trace": "map", "subplot": 2, "x": 20, "y": "lo", "z": 2},
+        {"trace": "map", "subplot": 2, "x": 10, "y": "hi", "z": 3},
+        {"trace": "map", "subplot": 2, "x": 20, "y": "hi", "z": 4},
+    ]
+    text = figure_table(fig).to_csv(index=False)
+    assert text.splitlines()[0] == "trace,subplot,x,y,z"
+
+
+def test_figure_table_of_a_lab_figure_holds_its_sample() -> None:
+    config = MLEConfig(n_samples=20)
+    result = run_mle(config)
+    point = point_at(config, result, result.closed_form)
+    table = figure_table(home_plots.sample_figure(result, point, point))
+    histogram = table[table["trace"] == "data, histogram (n = 20)"]
+    np.testing.assert_array_equal(histogram["x"].to_numpy(float), result.sample)
+    ticks = table[table["trace"] == "each observation yᵢ"]
+    assert ticks["y"].tolist() == [0.0] * 20
+    assert figure_table(go.Figure()).empty
+
+
+def test_figure_files_are_named_after_the_key() -> None:
+    assert figure_name("regression.bands_fig") == "regression_bands"
+    assert figure_name("ood.sweep_fig.width") == "ood_sweep_fig_width"

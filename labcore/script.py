@@ -1,0 +1,166 @@
+r"""A page's current scene as a short Python script that reproduces it with ``labcore``.
+
+:data:`SCRIPTS` names, for every page, the config class, the run function and the page's
+headline metric as a Python expression of ``config`` and ``result``. :func:`scene_script` writes
+the config out field by field (only the fields that differ from the defaults, as ``repr``), runs
+the experiment and prints the headline — so a student can take the scene into a notebook.
+
+Example:
+    >>> from labcore.experiments.home.run import MLEConfig
+    >>> source = scene_script("home", MLEConfig(n_samples=50, distribution="laplace"))
+    >>> print("\n".join(source.splitlines()[6:12]))
+    from labcore.experiments.home.run import MLEConfig, run_mle
+    <BLANKLINE>
+    config = MLEConfig(
+        distribution='laplace',
+        n_samples=50,
+    )
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, NamedTuple
+
+from labcore.config import Config
+
+
+class Script(NamedTuple):
+    """How one page's scene is reproduced.
+
+    Attributes:
+        title: the page and what it shows, for the script's docstring.
+        config: the config class, ``"module:Name"``.
+        run: the run function, ``"module:name"``, called as ``run(config)``.
+        headline: a Python expression of ``config`` and ``result`` giving the text to print.
+        uses: further names the headline needs, ``"module:name"`` each.
+    """
+
+    title: str
+    config: str
+    run: str
+    headline: str
+    uses: tuple[str, ...] = ()
+
+
+SCRIPTS: dict[str, Script] = {
+    "home": Script(
+        "Home page's scene (the maximum-likelihood recipe)",
+        "labcore.experiments.home.run:MLEConfig", "labcore.experiments.home.run:run_mle",
+        'f"maximum-likelihood {result.recipe.param_symbol} = {result.closed_form:.4f} '
+        '(data drawn with {result.true_param:.4f})"'),
+    "regression": Script(
+        "Regression lab's scene",
+        "labcore.experiments.regression:RegressionConfig",
+        "labcore.experiments.regression:run_regression",
+        'f"test NLL {result.metrics[\'nll\']:.4f} nats, '
+        '95 % interval coverage {result.metrics[\'coverage_95\']:.4f}"'),
+    "classification": Script(
+        "Classification lab's scene",
+        "labcore.experiments.classification:ClassificationConfig",
+        "labcore.experiments.classification:run_classification",
+        'f"test accuracy {result.metrics[\'accuracy\']:.4f}"'),
+    "calibration": Script(
+        "Calibration lab's scene",
+        "labcore.experiments.calibration:CalibrationConfig",
+        "labcore.experiments.calibration:run_calibration",
+        'f"plain CE test ECE {rescore(result, \'plain\', 1.0, config.n_bins, config.strategy)'
+        '.ece:.4f} -> {rescore(result, \'plain\', result.plain.temperature, config.n_bins, '
+        'config.strategy).ece:.4f} after temperature scaling (T = {result.plain.temperature:.4f})"',
+        ("labcore.experiments.calibration.run:rescore",)),
+    "ood": Script(
+        "OOD lab's detection scene",
+        "labcore.experiments.ood.run:OODConfig", "labcore.experiments.ood.run:run_ood",
+        '"best detector of held-out digits: {} (AUROC {:.4f})".format('
+        '*best_detector(result, \'held_out\'))',
+        ("labcore.experiments.ood.report:best_detector",)),
+}
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _project(cls: type[Config], config: Config) -> Config:
+    """``config`` as a ``cls``: a page's wider config (the OOD page's) keeps ``cls``'s fields."""
+    if type(config) is cls:
+        return config
+    names = [f.name for f in dataclasses.fields(cls)]
+    missing = [n for n in names if not hasattr(config, n)]
+    if missing:
+        raise ValueError(f"The config must have every field of {cls.__name__}. "
+                         f"Got {type(config).__name__} without {', '.join(missing)}.")
+    return cls(**{n: getattr(config, n) for n in names})
+
+
+def _spec(page: str) -> Script:
+    if page not in SCRIPTS:
+        raise ValueError(f"Page must be one of {', '.join(SCRIPTS)}. Got {page!r}.")
+    return SCRIPTS[page]
+
+
+def config_source(config: Config) -> str:
+    """``Name(field=value, …)`` with one line per field that differs from the defaults.
+
+    Example:
+        >>> from labcore.experiments.home.run import MLEConfig
+        >>> config_source(MLEConfig())
+        'MLEConfig()'
+        >>> print(config_source(MLEConfig(seed=3, scale=0.5)))
+        MLEConfig(
+            scale=0.5,
+            seed=3,
+        )
+    """
+    cls = type(config)
+    default = cls()
+    changed = [f.name for f in dataclasses.fields(cls)
+               if getattr(config, f.name) != getattr(default, f.name)]
+    if not changed:
+        return f"{cls.__name__}()"
+    lines = "".join(f"    {name}={getattr(config, name)!r},\n" for name in changed)
+    return f"{cls.__name__}(\n{lines})"
+
+
+def _import_lines(paths: list[str]) -> str:
+    """``from module import a, b`` lines, one per module, in first-use order."""
+    modules: dict[str, list[str]] = {}
+    for path in paths:
+        module, _, name = path.partition(":")
+        modules.setdefault(module, []).append(name)
+    return "".join(f"from {m} import {', '.join(sorted(set(n)))}\n" for m, n in modules.items())
+
+
+def scene_script(page: str, config: Config) -> str:
+    """A runnable script that reproduces ``page``'s scene with ``config`` and prints its
+    headline metric.
+
+    Args:
+        page: a key of :data:`SCRIPTS` ("home", "regression", "classification",
+            "calibration", "ood").
+        config: the config the page runs (a config with more fields, like the OOD page's,
+            is reduced to the fields of the script's config class).
+
+    Returns:
+        The script's source.
+
+    Raises:
+        ValueError: an unknown page, or a config without the fields the page's run needs.
+    """
+    spec = _spec(page)
+    cls = _load(spec.config)
+    config = _project(cls, config)
+    run_name = spec.run.partition(":")[2]
+    return (
+        f'"""Reproduce the {spec.title} with labcore.\n\n'
+        "Run it from the Uncertainty Lab folder (or with that folder on PYTHONPATH):\n"
+        f"    python {page}_scene.py\n"
+        'The same config and seed give the same result on the same device."""\n\n'
+        f"{_import_lines([spec.config, spec.run, *spec.uses])}\n"
+        f"config = {config_source(config)}\n"
+        f"result = {run_name}(config)\n"
+        f"print({spec.headline})\n"
+    )
+
