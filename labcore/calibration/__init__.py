@@ -4,6 +4,7 @@ Numpy in, numpy or float out. See :mod:`labcore.calibration.classification`,
 :mod:`labcore.calibration.temperature` and :mod:`labcore.calibration.regression`.
 """
 
+from labcore.calibration.calibrators import CALIBRATORS, fit_calibrator, shootout, size_curve
 from labcore.calibration.classification import (
     BinStrategy,
     ReliabilityBins,
@@ -13,6 +14,12 @@ from labcore.calibration.classification import (
     maximum_calibration_error,
     nll,
     reliability_bins,
+)
+from labcore.calibration.conformal_sets import (
+    conformal_quantile,
+    coverage_curve,
+    min_calibration_points,
+    prediction_sets,
 )
 from labcore.calibration.regression import (
     Reduction,
@@ -37,6 +44,7 @@ from labcore.calibration.temperature import (
 )
 
 __all__ = [
+    "CALIBRATORS",
     "BinStrategy",
     "Reduction",
     "ReliabilityBins",
@@ -44,21 +52,28 @@ __all__ = [
     "central_interval",
     "classwise_ece",
     "conformal_interval",
+    "conformal_quantile",
+    "coverage_curve",
     "crps_gaussian",
     "expected_calibration_error",
+    "fit_calibrator",
     "fit_temperature",
     "fit_temperature_ece",
     "interval_coverage",
     "log_softmax",
     "maximum_calibration_error",
+    "min_calibration_points",
     "nll",
     "nll_at_temperatures",
     "normal_cdf",
     "normal_ppf",
+    "prediction_sets",
     "probability_integral_transform",
     "regression_calibration_curve",
     "regression_nll",
     "reliability_bins",
+    "shootout",
+    "size_curve",
     "softmax",
     "split_conformal_quantile",
     "split_conformal_scaled",
