@@ -22,9 +22,11 @@ from labui import (
     download_csv,
     download_figure_html,
     download_pair,
+    download_script,
     guard,
     hidden_fields,
     init_form_state,
+    notice,
     run_cached,
     sync_url,
 )
@@ -63,6 +65,9 @@ with guard():
                             UploadedClassification(config.model_config(), uploaded),
                             label="Your data")
 teacher_link(config, key=KEY)
+if uploaded is None:
+    with st.sidebar:
+        download_script("classification", config.model_config())
 if uploaded is not None:
     st.caption(report.upload_summary(result, config.label_noise, config.noise_kind))
 
@@ -72,6 +77,7 @@ c1.metric("Test accuracy (clean labels)", f"{m['accuracy']:.1%}")
 c2.metric("…predicting from all views (TTA)", f"{m['tta_accuracy']:.1%}")
 c3.metric("ECE (15 equal-width bins)", f"{m['ece']:.3f}")
 c4.metric("Training labels flipped", f"{int(m['n_flipped'])} of {result.y_train.size}")
+notice(report.tta_notice(result, config))
 
 REJECT_QUIZ = Quiz(
     key=f"{KEY}.quiz.reject",
@@ -96,7 +102,7 @@ if view == "flipped":
                         format_func=scores.get)
         values, axis = flips.flip_score(result, chosen)
         show_figure(plots.flip_histogram_figure(result, values, axis), key=f"{KEY}.flip_fig")
-        st.caption(flips.flip_notice(result, chosen))
+        notice(flips.flip_notice(result, chosen))
         st.dataframe(pd.DataFrame(flips.flip_rows(result)), hide_index=True)
         st.caption("AUROC for telling kept (positive) from flipped training labels: 0.5 = "
                    "chance, 1 = perfect. \"Within the classes with flips\" leaves out the "
@@ -126,8 +132,8 @@ elif view == "inspector":
         st.markdown("  \n".join(f"**{name}:** {value}" for name, value in facts.items()))
         if result.image_shape is not None:
             show_figure(plots.digit_figure(result, split, index), key=f"{KEY}.digit_fig")
-            st.caption("Notice: look-alike digits (1/7, 3/8, 4/9, 5/6) are the ones whose "
-                       "training labels asymmetric noise swaps.")
+            notice("Notice: look-alike digits (1/7, 3/8, 4/9, 5/6) are the ones whose "
+                   "training labels asymmetric noise swaps.")
     with right:
         st.markdown(f"**Per view** — thresholds t_co = {config.t_co:.2f} on confidence, "
                     f"t_ce = {config.t_ce:.2f} on certainty")
@@ -147,20 +153,19 @@ elif view == "inspector":
                 "shown on the decision map instead.")
     if result.image_shape is not None:
         show_figure(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
-        st.caption("Notice: a shift or a small rotation can change the predicted class of a "
-                   "hard digit; an easy one keeps its class in every view.")
+        notice(report.views_notice(result, split, index))
     else:
         whole, close = st.columns(2)
         with whole:
             show_figure(plots.inspector_map_figure(result, split, index),
                             key=f"{KEY}.point_fig")
-            st.caption("Notice: where the sample (star) sits relative to the black decision "
-                       "boundary and to the flipped labels (✕).")
+            notice("Notice: where the sample (star) sits relative to the black decision "
+                   "boundary and to the flipped labels (✕).")
         with close:
             show_figure(plots.inspector_map_figure(result, split, index, zoom=0.8),
                             key=f"{KEY}.point_zoom_fig")
-            st.caption("Notice: views that land across the boundary vote for the other class; "
-                       "raise the augmentation strength to spread them.")
+            notice("Notice: views that land across the boundary vote for the other class; "
+                   "raise the augmentation strength to spread them.")
     st.markdown("**Every aggregation on the whole test set** (at the thresholds above)")
     st.dataframe(pd.DataFrame(report.aggregation_rows(result, config.t_co, config.t_ce)),
                  hide_index=True)
@@ -175,22 +180,22 @@ elif view == "map":
         left, right = st.columns(2)
         with left:
             show_figure(plots.map_figure(result, "confidence"), key=f"{KEY}.conf_map")
-            st.caption("Notice: confidence drops to 1/K along the boundary, and stays high far "
-                       "from the data, where the model has never seen a point.")
+            notice("Notice: confidence drops to 1/K along the boundary, and stays high far "
+                   "from the data, where the model has never seen a point.")
         with right:
             if result.decision_map.sigma is not None:
                 show_figure(plots.map_figure(result, "sigma"), key=f"{KEY}.sigma_map")
-                st.caption("Notice: σ is largest where classes overlap and around flipped "
-                           "labels (✕): UANLL expects a large error there.")
+                notice("Notice: σ is largest where classes overlap and around flipped "
+                       "labels (✕): UANLL expects a large error there.")
             else:
                 st.info("Choose the UANLL loss to see its per-point σ.")
         if result.decision_map.epistemic is not None:
             fig = plots.entropy_maps_figure(result)
             show_figure(fig, key=f"{KEY}.entropy_maps")
-            st.caption("Notice (each map has its own colour range): expected entropy "
-                       "(aleatoric) sits on the class overlap; mutual "
-                       "information (epistemic) grows away from the data, where members "
-                       "disagree.")
+            notice("Notice (each map has its own colour range): expected entropy "
+                   "(aleatoric) sits on the class overlap; mutual "
+                   "information (epistemic) grows away from the data, where members "
+                   "disagree.")
             download_figure_html(fig, "classification_entropy_maps.html",
                                  "Download the figure (HTML)")
         else:
@@ -210,9 +215,9 @@ elif view == "noise":
                                label="Noise sweep on your data")
     fig = plots.noise_curves_figure(sweep)
     show_figure(fig, key=f"{KEY}.sweep_fig")
-    st.caption("Notice: with more flipped labels, validation accuracy tops out lower and the "
-               "validation loss stops falling (or rises) as the network starts to learn the "
-               "wrong labels.")
+    notice("Notice: with more flipped labels, validation accuracy tops out lower and the "
+           "validation loss stops falling (or rises) as the network starts to learn the "
+           "wrong labels.")
     rows = pd.DataFrame(report.sweep_rows(sweep))
     st.dataframe(rows, hide_index=True)
     st.caption("AURC: area under risk vs coverage when rejecting by the score (lower is "
@@ -231,8 +236,8 @@ else:
     marks = report.accepted_subsets(result, config.t_co, config.t_ce)
     fig = plots.coverage_figure(result, marks)
     show_figure(fig, key=f"{KEY}.coverage_fig")
-    st.caption("Notice: a useful score climbs towards the dotted best-possible curve; a score "
-               "no better than chance stays on the grey line. Diamonds mark the thresholds.")
+    notice("Notice: a useful score climbs towards the dotted best-possible curve; a score "
+           "no better than chance stays on the grey line. Diamonds mark the thresholds.")
     st.dataframe(pd.DataFrame(report.selective_rows(result, config.t_co, config.t_ce)),
                  hide_index=True)
     st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)

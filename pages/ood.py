@@ -22,9 +22,11 @@ from labui import (
     download_csv,
     download_figure_html,
     download_pair,
+    download_script,
     guard,
     hidden_fields,
     init_form_state,
+    notice,
     preset_picker,
     run_cached,
     sync_url,
@@ -55,6 +57,8 @@ with guard():
                          hidden=hidden_fields() | OODLabConfig.hidden_for(VIEW_CONFIGS[view]))
     sync_url(config)
 teacher_link(config, key=KEY)
+with st.sidebar:
+    download_script("ood", config)
 
 if view == "shift":
     if not predict_then_reveal(Quiz(
@@ -75,20 +79,16 @@ if view == "shift":
         format_func=lambda c: "Average over all six" if c == "mean" else CORRUPTION_LABELS[c])
     fig = plots.shift_figure(shift, corruption)
     show_figure(fig, key=f"{KEY}.shift_fig")
-    st.caption(
-        "Notice: accuracy falls steeply with severity while confidence falls slowly, so ECE "
-        "and NLL grow — the mistakes are overconfident. Temperature scaling was fitted on clean "
-        "validation digits and cannot know about the shift."
-    )
+    notice(report.shift_notice(shift, corruption))
     st.dataframe(pd.DataFrame(report.shift_rows(shift, corruption)), hide_index=True)
     fitted = (f" Fitted temperature T = {shift.temperature:.2f} (clean validation digits)."
               if config.temperature else "")
     st.caption(f"Each cell: clean → severity 5, for the corruption chosen above.{fitted}")
     gallery = plots.corruption_gallery_figure(shift)
     show_figure(gallery, key=f"{KEY}.gallery_fig")
-    st.caption("Notice: where a person still reads the digit easily, the prediction already "
-               "flips, often with high confidence. (Shown: of the test digits the first method "
-               "gets right with ≥ 95 % confidence, the one it gets wrong most often.)")
+    notice("Notice: where a person still reads the digit easily, the prediction already "
+           "flips, often with high confidence. (Shown: of the test digits the first method "
+           "gets right with ≥ 95 % confidence, the one it gets wrong most often.)")
     lazy_expander("What each severity means", lambda: st.dataframe(
         pd.DataFrame(report.corruption_rows()), hide_index=True), key=f"{KEY}.severities")
     download_pair(pd.DataFrame(report.shift_table(shift)), "ood_shift.csv",
@@ -101,17 +101,13 @@ elif view == "detection":
     metric = choice("Table", list(report.DETECTION_METRICS), key=f"{KEY}.metric", param="table",
                     default="auroc", format_func=report.DETECTION_METRICS.get)
     st.dataframe(pd.DataFrame(report.detection_rows(det, metric)), hide_index=True)
-    name, value = report.best_detector(det, "held_out")
-    st.caption(f"Notice: on held-out digits the best detector here is {name} (AUROC "
-               f"{value:.2f}); the hardest set is {report.hardest_set(det).lower()}. UANLL's "
-               "certainty was trained to track noise in the labels, not novelty — compare its "
-               "row with the others.")
+    notice(report.detection_notice(det))
     detector = choice("Score for the histogram", list(DETECTORS), key=f"{KEY}.hist_detector",
                       param="histogram", default="plain_energy", kind="selectbox",
                       format_func=DETECTOR_NAMES.get)
     show_figure(plots.score_histogram_figure(det, detector), key=f"{KEY}.hist_fig")
-    st.caption("Notice: a set is easy to detect when its histogram sits left of the dashed "
-               "line; every input right of it is accepted as in-distribution.")
+    notice("Notice: a set is easy to detect when its histogram sits left of the dashed "
+           "line; every input right of it is accepted as in-distribution.")
     c1, c2 = st.columns([1, 2])
     ood_set = choice("OOD set for the ROC curves", list(OOD_SETS), key=f"{KEY}.roc_set",
                      param="roc_set", kind="selectbox", format_func=OOD_SETS.get, container=c1)
@@ -120,13 +116,10 @@ elif view == "detection":
                           default=["plain_msp", "plain_energy", "ensemble_mi", "mc_mi"],
                           format_func=DETECTOR_NAMES.get)
     show_figure(plots.roc_figure(det, ood_set, chosen or []), key=f"{KEY}.roc_fig")
-    st.caption("Notice: a curve hugging the top-left corner separates well; where a curve "
-               "crosses the dotted 95 % TPR line, read off its FPR at 95 % TPR.")
+    notice("Notice: a curve hugging the top-left corner separates well; where a curve "
+           "crosses the dotted 95 % TPR line, read off its FPR at 95 % TPR.")
     show_figure(plots.ood_examples_figure(det), key=f"{KEY}.examples_fig")
-    st.caption("Notice: the fooling images look like noise to us, yet the plain network is at "
-               "least 99 % sure of a digit for each (Nguyen et al. 2015; above each: the digit "
-               "it sees · its confidence). The table shows how the other models, which were "
-               "not attacked, judge the same images.")
+    notice(report.fooling_notice(det))
     st.dataframe(pd.DataFrame(report.fooling_rows(det)), hide_index=True)
     download_csv(pd.DataFrame(report.detection_table(det)), "ood_detection.csv",
                  "Download the detection metrics (CSV)")
@@ -142,13 +135,13 @@ else:
                      container=c2)
     fig = plots.toy_figure(toy, [left_d, right_d])
     show_figure(fig, key=f"{KEY}.toy_fig")
-    st.caption("Notice: the plain network's max softmax is bright (near 100 %) almost "
-               "everywhere far from the training points; only its extrapolated class boundary "
-               "is dark. The ensemble's −mutual information darkens far away in wedges where "
-               "the members' boundaries part — and stays bright where they all agree.")
+    notice("Notice: the plain network's max softmax is bright (near 100 %) almost "
+           "everywhere far from the training points; only its extrapolated class boundary "
+           "is dark. The ensemble's −mutual information darkens far away in wedges where "
+           "the members' boundaries part — and stays bright where they all agree.")
     profile = plots.toy_profile_figure(toy, [left_d, right_d])
     show_figure(profile, key=f"{KEY}.toy_profile_fig")
-    st.caption(f"Notice: {report.toy_summary(toy)} {report.toy_accuracy_text(toy)}")
+    notice(f"Notice: {report.toy_summary(toy)} {report.toy_accuracy_text(toy)}")
     download_figure_html(fig, "ood_toy.html", "Download the figure (HTML)")
 
 def maths() -> None:

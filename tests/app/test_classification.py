@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import labcore.experiments.classification.run as engine
-from labcore.experiments.classification import flips
+from labcore.experiments.classification import flips, report
 from labcore.experiments.classification.report import PRESETS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -64,6 +64,10 @@ def test_the_page_leads_with_the_flipped_label_chart() -> None:
         assert f"{m[f'flip_auroc_{key}']:.3f}" in caption
     table = at.dataframe[0].value
     assert table["reads the training label?"].tolist() == ["yes", "yes", "no", "no"]
+    # Under the metrics: what TTA did, from the same numbers (it helps at the default).
+    tta = report.tta_notice(result, engine.ClassificationConfig())
+    assert tta.startswith("Notice: averaging the softmax") and any(c.value == tta
+                                                                  for c in at.caption)
 
 
 def test_the_flipped_view_switches_to_an_input_only_score() -> None:
@@ -83,7 +87,7 @@ def test_the_inspector_reproduces_the_lecture_table() -> None:
     assert sample_input(at).value == 14  # the lecture's test sample
     views, whole = (frame.value for frame in at.dataframe)
     assert list(views.columns) == ["view", "predicted class", "co_s", "co_h", "ce_s", "ce_h"]
-    assert len(views) == 8  # the default V
+    assert len(views) == 32  # the default V
     finals = at.table[0].value
     assert len(finals) == 6 and len(whole) == 7  # six aggregations (+ view 0 alone)
     # The mode of the table's per-view classes; a tie goes to the class of the earliest view.

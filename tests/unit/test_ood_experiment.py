@@ -155,3 +155,57 @@ def test_toy_plain_network_stays_confident_far_away_while_ensemble_disagreement_
     assert -result.far_mean["ensemble_mi"] > 3 * -result.near_mean["ensemble_mi"]
     assert result.score_maps["plain_msp"].shape == (101, 101)
     assert result.radial_profile["ensemble_mi"].shape == (12,)
+
+
+# --- caption builders on small hand-made results ---------------------------------------------
+
+
+def _fake_shift(acc_plain, ece_plain):
+    from labcore.experiments.ood.shift import ShiftResult
+    n_c = len(CORRUPTIONS)
+    acc = np.array([acc_plain, acc_plain])[:, None, :].repeat(n_c, axis=1)
+    ece = np.array([ece_plain, np.array(ece_plain) / 2])[:, None, :].repeat(n_c, axis=1)
+    conf = np.full_like(acc, 0.9)
+    zeros = np.zeros((n_c, 6))
+    return ShiftResult(methods=("plain", "temperature"), corruptions=CORRUPTIONS,
+                       severities=np.arange(6), accuracy=acc, ece=ece, nll=acc, confidence=conf,
+                       temperature=1.5, example_images=np.zeros((n_c, 6, 8, 8)),
+                       example_label=0, example_pred=zeros, example_confidence=zeros, n_test=10)
+
+
+def test_the_shift_notice_states_its_numbers_and_names_the_preset_when_the_trend_breaks():
+    from labcore.experiments.ood import report
+    good = report.shift_notice(_fake_shift([0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+                                           [0.02, 0.05, 0.1, 0.2, 0.3, 0.4]))
+    assert "accuracy 90.0% → 40.0%" in good and "ECE 0.020 → 0.400" in good
+    assert "accuracy falls 50 points while confidence falls only 0" in good
+    assert "T = 1.50" in good and "ECE 0.010 clean but 0.200 at severity 5" in good
+    flat = report.shift_notice(_fake_shift([0.9, 0.92, 0.9, 0.9, 0.89, 0.88],
+                                           [0.02, 0.02, 0.03, 0.03, 0.04, 0.04]), "blur")
+    assert flat.startswith("Notice: under blur") and "does not fall" in flat
+    assert report.SHIFT_PRESET in flat
+
+
+def test_the_detection_and_fooling_notices_read_their_numbers():
+    from types import SimpleNamespace
+
+    from labcore.experiments.ood import report
+    from labcore.experiments.ood.run import OOD_SETS
+    auroc = np.full((len(DETECTORS), len(OOD_SETS)), 0.7)
+    auroc[list(DETECTORS).index("ensemble_mi"), 0] = 0.96
+    auroc[:, 2] = 0.6  # inverted digits: the hardest set
+    auroc[list(DETECTORS).index("uanll_certainty")] = [0.55, 0.5, 0.48, 0.5]
+    det = SimpleNamespace(detectors=tuple(DETECTORS), ood_sets=tuple(OOD_SETS), auroc=auroc)
+    text = report.detection_notice(det)
+    assert "−Mutual information · ensemble (AUROC 0.96)" in text
+    assert "hardest set is inverted digits" in text
+    assert "near chance on every set (AUROC 0.48–0.55)" in text
+    auroc[list(DETECTORS).index("uanll_certainty")] = [0.8, 0.5, 0.48, 0.5]
+    assert "ranges over AUROC 0.48–0.80" in report.detection_notice(det)
+    fooled = SimpleNamespace(fooling_confidence={"plain": np.array([0.995, 0.991]),
+                                                 "ensemble": np.array([0.5, 0.7])})
+    assert "every one of the 2 its target digit with at least 99.1%" in \
+        report.fooling_notice(fooled)
+    assert "deep ensemble 60.0%" in report.fooling_notice(fooled)
+    fooled.fooling_confidence["plain"] = np.array([0.995, 0.9])
+    assert "only 1 of 2 fooling images reached 99%" in report.fooling_notice(fooled)

@@ -85,10 +85,10 @@ class ClassificationConfig(Config):
         help="Forward passes with dropout on at test time (MC dropout only).",
     )
     hidden: int = param(
-        128, label="Hidden units", group="Training", min=16, max=512, step=16,
+        512, label="Hidden units", group="Training", min=16, max=512, step=16,
         help="Units in each hidden layer of the MLP.",
     )
-    n_layers: int = param(2, label="Hidden layers", group="Training", min=1, max=4,
+    n_layers: int = param(1, label="Hidden layers", group="Training", min=1, max=4,
                           help="Depth of each network.")
     steps: int = param(
         400, label="Training steps", group="Training", min=50, max=3000, step=50,
@@ -103,7 +103,7 @@ class ClassificationConfig(Config):
         help="Samples per step; 0 uses the whole training set in every step.",
     )
     n_views: int = param(
-        8, label="Views per sample V", group="Test-time augmentation", min=1, max=32,
+        32, label="Views per sample V", group="Test-time augmentation", min=1, max=32,
         help="View 0 is the input itself; the others are shifted, rotated and noised "
         "(digits) or jittered (2-D points).",
     )
@@ -113,7 +113,7 @@ class ClassificationConfig(Config):
         "rotation and pixel noise 0.05, points a jitter of 0.1.",
     )
     train_copies: int = param(
-        3, label="Augmented copies in training", group="Test-time augmentation", min=0,
+        5, label="Augmented copies in training", group="Test-time augmentation", min=0,
         max=5, help="Augmented copies of every training sample (same label, same "
         "augmentation as the views), so the views do not look new to the model.",
     )

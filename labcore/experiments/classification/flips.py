@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from labcore.experiments.classification.report import fmt
+from labcore.experiments.classification.report import CERTAINTY_FLAGS, fmt
 from labcore.experiments.classification.run import ClassificationResult
 from labcore.ood.detection import auroc
 
@@ -81,11 +81,35 @@ def flip_rows(result: ClassificationResult) -> list[dict[str, str]]:
     return rows
 
 
+CERTAINTY_FLAGS_AUROC = 0.8
+"""From this AUROC on, UANLL's certainty is said to flag the flipped training labels."""
+
+
+def certainty_flags(result: ClassificationResult) -> bool:
+    """Whether UANLL's certainty flags this run's flipped labels (AUROC ≥ 0.8)."""
+    auc = result.metrics.get("flip_auroc_certainty", math.nan)
+    return not math.isnan(auc) and auc >= CERTAINTY_FLAGS_AUROC
+
+
+def _certainty_sentence(result: ClassificationResult) -> str:
+    """What UANLL's certainty does with this run's flipped labels, or "" for other losses."""
+    auc = result.metrics.get("flip_auroc_certainty", math.nan)
+    if math.isnan(auc):
+        return ""
+    if certainty_flags(result):
+        return (f" UANLL's certainty flags them here (AUROC {auc:.3f} ≥ "
+                f"{CERTAINTY_FLAGS_AUROC}): the network learned a larger σ on the very training "
+                "images whose labels it could not fit.")
+    return (f" UANLL's certainty does not flag them here (AUROC {auc:.3f}, below "
+            f"{CERTAINTY_FLAGS_AUROC}); the preset “{CERTAINTY_FLAGS}” shows it doing so.")
+
+
 def flip_notice(result: ClassificationResult, name: str) -> str:
     """The caption under the flipped-label histogram of score ``name``, with this run's numbers.
 
     Says whether the score reads the training label, where the flipped samples sit (from the
-    medians of the two groups) and the score's AUROC; then the AUROC of the other kind.
+    medians of the two groups) and the score's AUROC; then the AUROCs of the other kind, and
+    whether UANLL's certainty flags the flipped labels (AUROC ≥ 0.8) or which preset does.
     """
     score, _ = flip_score(result, name)
     label, reads = FLIP_SCORES[name]
@@ -97,16 +121,20 @@ def flip_notice(result: ClassificationResult, name: str) -> str:
     facts = (f"flipped samples {where} (median {np.median(score[result.flipped]):.3f} against "
              f"{np.median(score[~result.flipped]):.3f} for kept labels); AUROC {auc:.3f} "
              "(0.5 = chance, 1 = perfect)")
-    input_only = [n for n in ("confidence", "certainty")
-                  if not math.isnan(m.get(f"flip_auroc_{n}", math.nan))]
-    blind = ("the same value whichever label it carries, so what {it} separate{s} comes from "
-             "where the flipped labels fall (noisy classes, hard inputs), not from the label "
-             "itself")
+    blind = ("the same value whichever label it carries: on a training image it can only "
+             "reflect what the network learned from the label it trained on there (a larger σ "
+             "where it could not fit it) or which classes are noisy, never the label itself")
+    certainty = _certainty_sentence(result)
     if reads:
+        input_only = [n for n in ("confidence", "certainty")
+                      if not math.isnan(m.get(f"flip_auroc_{n}", math.nan))]
         others = " and ".join(f"{n} (AUROC {m[f'flip_auroc_{n}']:.3f})" for n in input_only)
         return (f"Notice: {short} reads the training label: {facts}. The input-only scores, "
-                f"{others}, give an input {blind.format(it='they', s='')} — compare the "
-                "AUROCs within the classes with flips in the table.")
-    return (f"Notice: {short} does not read the training label: it gives an input "
-            f"{blind.format(it='it', s='s')}. Here {facts}. p(given label), which reads the "
-            f"label: AUROC {m['flip_auroc_given_label']:.3f}.")
+                f"{others}, give an input {blind}.{certainty}")
+    if name == "certainty":
+        return (f"Notice: {short} does not read the training label: it gives an input {blind}. "
+                f"Here {facts}.{certainty} p(given label), which reads the label: AUROC "
+                f"{m['flip_auroc_given_label']:.3f}.")
+    return (f"Notice: {short} does not read the training label: it gives an input {blind}. "
+            f"Here {facts}. p(given label), which reads the label: AUROC "
+            f"{m['flip_auroc_given_label']:.3f}.{certainty}")
