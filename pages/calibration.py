@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments.calibration import report
+from labcore.calibration.conformal_sets import SCORES
+from labcore.experiments.calibration import methods, report
 from labcore.experiments.calibration.run import (
     T_MAX,
     T_MIN,
@@ -23,14 +24,18 @@ from labcore.experiments.calibration.sweep import (
     sweep_config,
 )
 from labcore.plots import calibration as plots
+from labcore.plots import calibrators as calibrator_plots
+from labcore.plots import conformal as conformal_plots
 from labui import (
     config_form,
     download_csv,
     download_figure_html,
     download_pair,
+    download_script,
     guard,
     hidden_fields,
     init_form_state,
+    notice,
     preset_picker,
     run_cached,
     sync_url,
@@ -43,26 +48,34 @@ from labui.views import choice, flag, number
 KEY = "calibration"
 T_KEY = f"{KEY}.temperature"
 VIEWS = {"four": "Four models", "temperature": "Temperature slider", "nll_or_ece": "NLL or ECE?",
-         "many_eces": "One model, many ECEs", "sweeps": "Sweeps"}
+         "many_eces": "One model, many ECEs", "sweeps": "Sweeps",
+         "calibrators": "Calibrator shoot-out", "conformal": "Conformal sets"}
 SWEEPS = {
     "smoothing": (run_smoothing_sweep, "ECE vs label smoothing ε"),
     "steps": (run_length_sweep, "Over-confidence vs training length"),
     "hidden": (run_width_sweep, "Over-confidence vs model size"),
 }
-SWEEP_NOTES = {
-    "smoothing": "Notice: the raw ECE is smallest where the mean confidence meets the accuracy; "
-    "a larger ε pushes the confidence below the accuracy (under-confidence) and the ECE "
-    "climbs. After temperature scaling the ECE stays low for every ε.",
-    "steps": "Notice: confidence keeps rising after accuracy has levelled off, so the gap "
-    "between them (over-confidence) and the fitted T grow with training length: the longer it "
-    "trains, the more temperature scaling has to soften it.",
-    "hidden": "Notice: wider networks fit the training set more tightly and become surer; the "
-    "fitted T tends to rise with width while accuracy changes little.",
-}
 
 
 def _set_temperature(value: float) -> None:
     st.session_state[T_KEY] = value
+
+
+@st.cache_data(show_spinner="Fitting the calibrators…", max_entries=32)
+def _calibrators(_run, trained: CalibrationConfig, kind: str, cal_size: int, n_bins: int,
+                 strategy: str):
+    """The shoot-out of one cached run (``trained``, its training config, is the cache key)."""
+    return methods.calibrator_view(_run, kind, cal_size, n_bins, trained.seed, strategy)
+
+
+@st.cache_data(show_spinner="Refitting the calibrators on smaller sets…", max_entries=16)
+def _size_curve(_run, trained: CalibrationConfig, kind: str, n_bins: int, strategy: str):
+    return methods.size_view(_run, kind, n_bins, trained.seed, strategy)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _conformal(_run, trained: CalibrationConfig, kind: str, alpha: float, score: str):
+    return methods.conformal_view(_run, kind, alpha, score, config=trained, seed=trained.seed)
 
 
 def _model_picker(run) -> str:
@@ -86,6 +99,8 @@ with guard():
     sync_url(config)
     run = run_cached(run_calibration, training_config(config))
 teacher_link(config, key=KEY)
+with st.sidebar:
+    download_script("calibration", config)
 
 if config.smoothing == 0:
     st.info("ε = 0: both rows show the same plain CE model. Set **Label smoothing ε** above 0 in "
@@ -108,14 +123,10 @@ if view == "four":
     panels = four_panels(run, config.n_bins, config.strategy)
     fig = plots.reliability_figure(panels, cols=2, strategy=config.strategy)
     show_figure(fig, key=f"{KEY}.grid_fig")
-    st.caption(
-        "Notice: red hatching is over-confidence (bar below the diagonal), orange is "
-        "under-confidence. Label smoothing lowers every confidence — too far when the model is "
-        "more accurate than 1 − ε — and temperature scaling pulls both models back toward the "
-        "diagonal without changing a single prediction (accuracy is equal within each row). "
-        "Bins with only a few predictions (see the counts) have large, noisy gaps; they set "
-        "the MCE but barely move the ECE."
-    )
+    notice(report.four_models_notice(panels, config.smoothing, run.plain.name))
+    st.caption("How to read it: red hatching is over-confidence (bar below the diagonal), "
+               "orange is under-confidence; bins with only a few predictions (see the counts) "
+               "have noisy gaps, which the ECE weights by their count and the MCE does not.")
     st.markdown("**Test-set metrics** (lower is better for ECE, MCE, NLL and Brier)")
     metrics = pd.DataFrame(report.metrics_rows(panels))
     st.dataframe(metrics, hide_index=True)
@@ -146,10 +157,7 @@ elif view == "temperature":
     with left:
         show_figure(plots.reliability_figure([scores], cols=1, strategy=config.strategy),
                         key=f"{KEY}.slider_fig")
-        st.caption("Notice: T above 1 lowers every confidence and T below 1 raises it, so "
-                   "predictions move between bins and the black ticks (mean confidence) "
-                   "follow; accuracy never changes. Look for the T where the bars meet the "
-                   "diagonal.")
+        notice(report.slider_notice(raw, scores, model.temperature))
     with right:
         st.markdown("**Test-set metrics at T = 1 and at the slider's T**")
         st.dataframe(pd.DataFrame(report.comparison_rows(raw, scores)), hide_index=True)
@@ -170,11 +178,7 @@ elif view == "nll_or_ece":
                          name=f"T fitted by ECE on validation (T = {curves.t_ece:.2f})")
     fig = plots.temperature_figure(curves)
     show_figure(fig, key=f"{KEY}.curves_fig")
-    st.caption(
-        "Notice: NLL changes smoothly with T and has one minimum; ECE jumps as predictions "
-        "cross bin edges, and its minimum on the validation set can sit at another T — and "
-        "need not be the best T on the test set."
-    )
+    notice(report.curves_notice(curves, at_nll, at_ece))
     st.markdown("**Test-set metrics at the two fitted temperatures**")
     st.dataframe(pd.DataFrame(report.metrics_rows((at_nll, at_ece))), hide_index=True)
     download_figure_html(fig, "calibration_vs_temperature.html", "Download the figure (HTML)")
@@ -192,20 +196,17 @@ elif view == "many_eces":
                 rescore(run, kind, temperature, 15, "quantile")]
     fig = plots.variants_figure(rows)
     show_figure(fig, key=f"{KEY}.variants_fig")
-    st.caption(f"Notice: one set of predictions, six numbers. {report.variants_spread(rows)} "
-               "Always say which ECE you report.")
+    notice(f"Notice: one set of predictions, six numbers. {report.variants_spread(rows)} "
+           "Always say which ECE you report.")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     show_figure(
         plots.reliability_figure(pair, cols=2, strategy=None, titles=[
             f"15 equal-width bins · ECE {pair[0].ece:.4f}",
             f"15 equal-mass bins · ECE {pair[1].ece:.4f}"]),
         key=f"{KEY}.binning_fig")
-    st.caption("Notice: equal-width bins leave most bins nearly empty and put most predictions "
-               "in the top bin; equal-mass bins give every bin the same count, so the few "
-               "uncertain predictions share one wide bin and the other bins crowd close to "
-               "confidence 1.")
+    notice(report.binning_notice(*pair))
 
-else:
+elif view == "sweeps":
     which = choice("Sweep", list(SWEEPS), key=f"{KEY}.sweep", param="sweep",
                    format_func=lambda k: SWEEPS[k][1])
     fn, title = SWEEPS[which]
@@ -221,7 +222,7 @@ else:
             sweep = run_cached(fn, cfg, label=f"Sweep ({title})")
         fig = plots.sweep_figure(sweep, report.SWEEP_LABELS[which])
         show_figure(fig, key=f"{KEY}.sweep_fig.{which}")
-        st.caption(SWEEP_NOTES[which])
+        notice(report.sweep_notice(sweep))
         download_csv(pd.DataFrame(report.sweep_table(sweep)), f"calibration_sweep_{which}.csv",
                      "Download the sweep (CSV)")
     else:
@@ -229,6 +230,62 @@ else:
                    f"{SWEEP_SYMBOLS[which]} = "
                    f"{values}; each model is scored on the test set (ECE with 15 equal-width "
                    "bins) before and after temperature scaling.")
+
+elif view == "calibrators":
+    kind = _model_picker(run)
+    n_val = len(run.y_val)
+    cal_size = number(
+        "Calibration points (a stratified subset of the validation set)", key=f"{KEY}.cal_size",
+        param="cal_size", default=n_val, min_value=2 * run.n_classes, max_value=n_val, step=1,
+        help="Every calibrator is fitted on the same points; fewer points show which overfit.")
+    trained = training_config(config)
+    with guard():
+        shoot = _calibrators(run, trained, kind, cal_size, config.n_bins, config.strategy)
+        curve = _size_curve(run, trained, kind, config.n_bins, config.strategy)
+    fig = calibrator_plots.shootout_figure(shoot)
+    show_figure(fig, key=f"{KEY}.shootout_fig")
+    notice(methods.shootout_caption(shoot))
+    st.markdown(f"**Test-set metrics** ({shoot.shootout.n_test} test predictions; every "
+                f"calibrator fitted on the same {shoot.shootout.cal_size} validation points)")
+    rows = pd.DataFrame(methods.shootout_rows(shoot))
+    st.dataframe(rows, hide_index=True)
+    download_pair(rows, "calibration_shootout.csv", "Download the shoot-out (CSV)", fig,
+                  "calibration_shootout.html")
+    st.subheader("Which calibrators overfit a small calibration set?")
+    size_fig = calibrator_plots.size_figure(curve)
+    show_figure(size_fig, key=f"{KEY}.size_fig")
+    notice(methods.size_caption(curve))
+    download_figure_html(size_fig, "calibration_size_curve.html", "Download the figure (HTML)")
+
+elif view == "conformal":
+    kind = _model_picker(run)
+    c1, c2 = st.columns(2)
+    with c1:
+        alpha = number(
+            "Miscoverage α (each set should hold the true class 1 − α of the time)",
+            key=f"{KEY}.alpha", param="alpha", default=0.1, min_value=0.001, max_value=0.5,
+            step=0.001, format="%.3f")
+    with c2:
+        score = choice("Conformity score", list(SCORES), key=f"{KEY}.score", param="score",
+                       format_func=SCORES.get, kind="radio")
+    enough, requirement = report.conformal_requirement(len(run.y_val), alpha)
+    if not enough:
+        st.error(requirement)
+    else:
+        with guard():
+            sets = _conformal(run, training_config(config), kind, alpha, score)
+        st.markdown(f"**The finite-sample guarantee.** {requirement} Then, on average over "
+                    "random splits, at least 1 − α of new test labels fall in their set.")
+        fig = conformal_plots.coverage_figure(sets)
+        show_figure(fig, key=f"{KEY}.coverage_fig")
+        notice(methods.conformal_caption(sets))
+        show_figure(conformal_plots.set_size_figure(sets), key=f"{KEY}.set_size_fig")
+        if sets.images is not None:
+            show_figure(conformal_plots.largest_sets_figure(sets), key=f"{KEY}.largest_fig")
+        download_pair(pd.DataFrame(report.coverage_table(sets.curve)),
+                      "calibration_conformal_coverage.csv", "Download the coverage (CSV)", fig,
+                      "calibration_conformal_coverage.html")
+
 
 def why_it_works() -> None:
     st.markdown(
@@ -245,8 +302,8 @@ def why_it_works() -> None:
         "class gather in tight, evenly spaced clusters (the lecture's penultimate-layer "
         "figure; Müller et al. 2019). The price: every training example is pulled to about "
         "1 − ε confidence, however easy it is. When the model is more accurate than 1 − ε, it "
-        "ends up under-confident — exactly what the digits show at ε = 0.1 — and temperature "
-        "scaling with T < 1 sharpens it again.")
+        "ends up under-confident — what the digits show at ε = 0.1 (the preset “"
+        f"{report.PRESET_TOO_MUCH}”) — and temperature scaling with T < 1 sharpens it again.")
     st.markdown(
         "**Why does ECE compare accuracy with confidence?** A confidence is a claim about a "
         "frequency: of all the predictions made with confidence 0.8, 80 % should be right. "

@@ -20,20 +20,21 @@ import plotly.graph_objects as go
 
 from labcore.experiments.calibration.run import Scores, TemperatureCurves
 from labcore.experiments.calibration.sweep import SweepResult
+from labcore.plots import palette
 from labcore.plots._spec import axis_key, axis_keys, figure, grid, merge, on_axes, scatter, trace
 
-ACCURACY_COLOR = "#3b6fd8"
-OVER_COLOR = "#f4a6aa"  # opaque, so a gap drawn over a bar keeps its own colour
-OVER_LINE = "#c0262f"
-UNDER_COLOR = "#fbd3a0"
-UNDER_LINE = "#c96a00"
-COUNT_COLOR = "#8c8c9c"
-DIAGONAL_COLOR = "#555555"
-VAL_COLOR = "#e08a28"
-TEST_COLOR = "#3b6fd8"
-FIT_NLL_COLOR = "#2a9d5c"
-FIT_ECE_COLOR = "#8e44ad"
-CURRENT_COLOR = "#222222"
+ACCURACY_COLOR = palette.ACCURACY
+OVER_COLOR = palette.OVERCONFIDENT_FILL  # opaque, so a gap drawn over a bar keeps its own colour
+OVER_LINE = palette.OVERCONFIDENT
+UNDER_COLOR = palette.UNDERCONFIDENT_FILL
+UNDER_LINE = palette.UNDERCONFIDENT
+COUNT_COLOR = palette.COUNT
+DIAGONAL_COLOR = palette.REFERENCE
+VAL_COLOR = palette.VALIDATION
+TEST_COLOR = palette.TEST
+FIT_NLL_COLOR = palette.BLUISH_GREEN
+FIT_ECE_COLOR = palette.REDDISH_PURPLE
+CURRENT_COLOR = palette.BLACK
 STRATEGY_NAMES = {"uniform": "equal-width", "quantile": "equal-mass"}
 
 _LAYOUT = {  # the template, plotly_white, is set by _spec.figure
@@ -84,7 +85,7 @@ def _diagram_traces(scores: Scores, legend: bool) -> tuple[list[Spec], list[Spec
               showlegend=legend, hoverinfo="skip"),
         scatter(mid, conf, mode="markers", name="mean confidence in the bin",
                 marker={"symbol": "line-ew", "size": 14, "line": {"width": 2.5,
-                                                                 "color": "#111111"}},
+                                                                 "color": palette.BLACK}},
                 legendgroup="conf", showlegend=legend, hoverinfo="skip"),
         scatter([0, 1], [0, 1], mode="lines", name="perfect calibration (accuracy = "
                 "confidence)", line={"color": DIAGONAL_COLOR, "dash": "dash"},
@@ -217,7 +218,7 @@ def sweep_figure(sweep: SweepResult, x_title: str) -> go.Figure:
     lines = (
         (1, sweep.accuracy, "accuracy", ACCURACY_COLOR, "solid"),
         (1, sweep.mean_confidence, "mean confidence (above accuracy = over-confident)",
-         "#d6333c", "solid"),
+         palette.VERMILLION, "solid"),
         (2, sweep.ece, "ECE of the raw model", VAL_COLOR, "solid"),
         (2, sweep.ece_scaled, "ECE after temperature scaling", FIT_NLL_COLOR, "solid"),
         (3, sweep.temperature, "fitted T (> 1: raw model over-confident)", FIT_ECE_COLOR,

@@ -1,8 +1,8 @@
-"""The Calibration lab's engine: config, cached logits, re-scoring, tables, sweeps, science.
+"""The Calibration lab's engine: config, cached logits, re-scoring, tables, sweeps.
 
 Expected numbers are derived by hand in the assertion, come from an independent
 implementation (torch, torchmetrics, scikit-learn) or are properties theory guarantees. The
-science tests train real networks with fixed seeds; each states the value it measured.
+science tests (the page's claims on its default and presets) are in test_calibration_science.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 from sklearn.metrics import accuracy_score
 from torchmetrics.classification import MulticlassCalibrationError
 
+from labcore.data.classification import load_digits_split
 from labcore.experiments.calibration import report
 from labcore.experiments.calibration import run as calx
 from labcore.experiments.calibration.run import (
@@ -27,11 +28,7 @@ from labcore.experiments.calibration.run import (
     temperature_curves,
     training_config,
 )
-from labcore.experiments.calibration.sweep import (
-    run_length_sweep,
-    run_smoothing_sweep,
-    sweep_config,
-)
+from labcore.experiments.calibration.sweep import run_length_sweep, sweep_config
 
 SMALL = CalibrationConfig(steps=50, hidden=16)  # trains in well under a second
 
@@ -61,6 +58,34 @@ def test_config_rejects_bad_values_with_the_house_message():
         CalibrationConfig(strategy="equal")
     with pytest.raises(ValueError, match=r"Label smoothing ε \(smoothing\) must be a number"):
         CalibrationConfig.from_strings({"smoothing": "lots"})
+
+
+def test_training_set_limit_keeps_equal_classes_and_moves_the_rest_to_test():
+    full = load_digits_split(3)
+    data = calx.limit_training_set(full, 155, seed=3)
+    # 155 = 10 × 15 + 5: the first five classes keep 16 images, the others 15.
+    assert np.bincount(data.y_train).tolist() == [16] * 5 + [15] * 5
+    assert len(data.y_test) == len(full.y_test) + len(full.y_train) - 155
+    # Nothing lost or duplicated: the kept rows and the extra test rows are the training rows.
+    extra = data.x_test[len(full.y_test):]
+    assert sorted_rows(np.concatenate([data.x_train, extra])) == sorted_rows(full.x_train)
+    assert np.array_equal(data.x_test[:len(full.y_test)], full.x_test)
+    assert np.array_equal(data.y_val, full.y_val)
+    most = 10 * int(np.bincount(full.y_train).min())
+    with pytest.raises(ValueError, match=rf"between 10 and {most} samples .* Got {most + 10}\."):
+        calx.limit_training_set(full, most + 10, seed=3)
+
+
+def sorted_rows(x: np.ndarray) -> list[bytes]:
+    return sorted(row.tobytes() for row in x)
+
+
+def test_training_size_is_a_digits_setting():
+    assert CalibrationConfig.inactive_fields({"dataset": "digits"}) == {"n_points", "toy_noise"}
+    assert CalibrationConfig.inactive_fields({"dataset": "moons"}) == {"train_size"}
+    assert calx.load_data(CalibrationConfig(train_size=300)).y_train.size == 300
+    toy = calx.load_data(CalibrationConfig(dataset="blobs", n_points=300, train_size=50))
+    assert toy.y_train.size == 180  # 60 % of 300: the toy ignores train_size
 
 
 def test_training_config_ignores_only_the_scoring_fields():
@@ -249,53 +274,3 @@ def test_reliability_figure_draws_the_hand_case():
     assert list(counts.text) == ["1", "2", "1"]  # bins 0.2 wide: every count is written
     with pytest.raises(ValueError, match="panels must hold at least one scored model"):
         reliability_figure([])
-
-
-# --- science ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def default_run() -> calx.CalibrationRun:
-    return run_calibration(CalibrationConfig())
-
-
-@pytest.mark.science
-def test_temperature_scaling_lowers_validation_nll_and_test_ece(default_run):
-    plain, smoothed = default_run.plain, default_run.smoothed
-    # Validation NLL, measured: plain 0.0975 → 0.0908, smoothed 0.1877 → 0.0545.
-    assert plain.val_nll_scaled < plain.val_nll - 0.003
-    assert smoothed.val_nll_scaled < smoothed.val_nll - 0.05
-    # Test ECE of plain CE, measured: 0.0228 → 0.0160 (30 % lower) at T = 1.34.
-    raw, scaled = four_panels(default_run)[:2]
-    assert scaled.ece < raw.ece - 0.003
-    assert plain.temperature > 1.1
-
-
-@pytest.mark.science
-def test_label_smoothing_caps_confidence_near_one_minus_epsilon(default_run):
-    # ε = 0.1 trains towards 0.9 on the true class; digits are classified better than that, so
-    # the smoothed model is under-confident (measured: confidence 0.849 vs accuracy 0.976)
-    # and its fitted T is below 1 (measured: 0.42).
-    s = rescore(default_run, "smoothed", 1.0)
-    assert s.mean_confidence < 0.9 < s.accuracy
-    assert default_run.smoothed.temperature < 0.7
-
-
-@pytest.mark.science
-def test_stronger_smoothing_raises_raw_ece_which_scaling_removes(default_run):
-    sweep = run_smoothing_sweep(CalibrationConfig(), values=(0.3,))
-    plain = rescore(default_run, "plain", 1.0)
-    # Measured: ε = 0.3 raw ECE 0.327 (confidence 0.655, accuracy 0.981) vs ε = 0: 0.023;
-    # after temperature scaling (T = 0.32) the ε = 0.3 ECE is 0.019.
-    assert sweep.mean_confidence[0] < sweep.accuracy[0] - 0.2
-    assert sweep.ece[0] > plain.ece + 0.2
-    assert sweep.ece_scaled[0] < 0.05
-
-
-@pytest.mark.science
-def test_longer_training_makes_plain_ce_more_over_confident():
-    sweep = run_length_sweep(CalibrationConfig(), values=(50, 800))
-    over = sweep.mean_confidence - sweep.accuracy
-    # Measured: confidence − accuracy −0.041 at 50 steps, +0.027 at 800; fitted T 0.73 → 1.67.
-    assert over[0] < 0 < over[1]
-    assert sweep.temperature[1] > 1.3 > 1.0 > sweep.temperature[0]
