@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from labui.state import hidden_fields
 from labui.views import flag
 
 PRESENT_PARAM = "present"
@@ -123,13 +124,18 @@ class _ControlsRow:
 def settings_container() -> Any:
     """Where a page's settings form goes: the sidebar, or a row in the main area when presenting.
 
+    A teacher link that hides controls (``hide=``) has chosen what the class sees: the rest
+    is shown in the row. Without such a choice every setting would fill the projector before
+    the first chart, so the row is folded into a closed "Settings" expander.
+
     Returns:
         ``st.sidebar``, or an object with the widget methods (``slider``, ``selectbox`` …) that
         puts each widget in the next tile of a horizontal row.
     """
     if not presenting():
         return st.sidebar
-    return _ControlsRow(st.container(horizontal=True, gap="medium"))
+    place = st.container() if hidden_fields() else st.expander("Settings", expanded=False)
+    return _ControlsRow(place.container(horizontal=True, gap="medium"))
 
 
 def notice(text: str, *, container: DeltaGenerator | None = None) -> None:

@@ -1,0 +1,91 @@
+"""In front of a class, in a real browser: presentation mode, the new method views, the
+"Python script" download, and watching a network learn.
+
+Screenshots go to a temporary folder, or to ``docs/`` with ``LAB_UPDATE_SCREENSHOTS=1`` (the
+README's pictures).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_pages import (  # noqa: E402  (the e2e helpers live with the page tests)
+    CHART,
+    LOAD_WAIT_MS,
+    ROOT,
+    SIDEBAR,
+    WAIT_MS,
+    assert_no_error,
+    open_page,
+    screenshot,
+    wait_for_app,
+    wait_for_charts,
+)
+
+pytestmark = pytest.mark.e2e
+
+NOTICE_CALLOUT = '[data-testid="stAlertContentInfo"]'
+
+
+def _sidebar_collapsed(page: Any) -> str | None:
+    return page.locator(SIDEBAR).first.get_attribute("data-collapsed")
+
+
+def test_presentation_mode_collapses_the_sidebar_and_enlarges_the_page(
+        page: Any, screenshot_dir: Path) -> None:
+    open_page(page, "/regression?present=1&hide=seed,steps,lr,hidden,n_layers,batch_size,"
+                    "early_stopping,members,dropout,mc_samples,beta,x_noise")
+    assert_no_error(page)
+    assert _sidebar_collapsed(page) == "true"
+    root_px = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert root_px >= 20  # Streamlit's own is 16 px
+    # The notices are callouts, and the settings the teacher left visible sit above the chart.
+    assert page.locator(NOTICE_CALLOUT).count() >= 1
+    main = page.locator('[data-testid="stMain"]')
+    assert main.get_by_text("Training points", exact=True).count() >= 1
+    screenshot(page, screenshot_dir, "present")
+
+    # Off again (the same page without present=1): the sidebar is back and text is normal.
+    open_page(page, "/regression")
+    assert _sidebar_collapsed(page) == "false"
+    root_px = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert root_px < 20
+
+
+@pytest.mark.parametrize(("view", "name", "heading"), [
+    ("calibrators", "calibration_shootout", "Isotonic"),
+    ("conformal", "calibration_conformal", "coverage"),
+])
+def test_the_calibration_methods_views_render(page: Any, view: str, name: str, heading: str,
+                                              screenshot_dir: Path) -> None:
+    open_page(page, f"/calibration?view={view}")
+    wait_for_charts(page, LOAD_WAIT_MS)
+    assert_no_error(page)
+    assert page.locator(CHART).count() >= 2
+    assert re.search(heading, page.locator('[data-testid="stMain"]').inner_text(), re.I)
+    screenshot(page, screenshot_dir, name)
+
+
+def test_the_downloaded_script_prints_the_pages_headline(page: Any, tmp_path: Path) -> None:
+    open_page(page, "/?n_samples=40&seed=3")
+    wait_for_app(page)
+    shown = page.locator('[data-testid="stMetricValue"]').nth(2).inner_text().strip()
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_role("button", name="⬇ Python script").click()
+    script = tmp_path / download.value.suggested_filename
+    download.value.save_as(script)
+    assert script.name == "home_scene.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    numbers = [float(x) for x in re.findall(r"-?\d+\.\d+", done.stdout)]
+    # The page shows the best μ to 3 decimals; the script prints it with more.
+    assert any(round(x, 3) == float(shown) for x in numbers), (shown, done.stdout)
