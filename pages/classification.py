@@ -3,8 +3,17 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments.classification import flips, report
-from labcore.experiments.classification.run import ClassificationConfig, run_classification
+from labcore.experiments.classification import flips, notices, report
+from labcore.experiments.classification.live import (
+    keep_frames,
+    live_notice,
+    run_classification_live,
+)
+from labcore.experiments.classification.run import (
+    ClassificationConfig,
+    ClassificationResult,
+    run_classification,
+)
 from labcore.experiments.classification.sweep import (
     SWEEP_RATES,
     run_noise_sweep,
@@ -30,17 +39,82 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.figures import show_figure
+from labui.figures import figure_config, show_figure
+from labui.present import presentation_figure, presenting
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
-from labui.views import choice, number
+from labui.views import choice, flag, number
 
 KEY = "classification"
 DATA_FIELDS = {"dataset", "n_points", "toy_noise"}
 VIEWS = {"flipped": "Flipped labels", "reject": "Reject uncertain",
          "inspector": "Sample inspector", "map": "Decision map", "noise": "Label-noise sweep"}
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
+LIVE = f"{KEY}.live_run"  # session state: the last live run's config, frames and result
+
+
+def draw_live(slot, fig, name: str) -> None:
+    """Draw one live figure into its placeholder (a fresh key each time: frames differ)."""
+    draws = st.session_state[f"{LIVE}.draws"] = st.session_state.get(f"{LIVE}.draws", 0) + 1
+    slot.plotly_chart(presentation_figure(fig) if presenting() else fig, theme=None,
+                      key=f"{KEY}.live_{name}.{draws}", config=figure_config(f"{KEY}_live_{name}"))
+
+
+def train_live(config: ClassificationConfig) -> ClassificationResult | None:
+    """The "Train live" panel (2-D toys): watch the decision map and the loss while it trains.
+
+    Returns the live run's result when it trained this config (equal to the cached run's),
+    else None.
+    """
+    with st.sidebar:
+        if not config.is_toy:
+            st.caption("Train live works on the 2-D toys: choose one under **Data → Dataset**.")
+            return None
+        if not flag("Train live", key=f"{KEY}.live", param="live",
+                    help="Watch the decision map and the loss change while the network trains."):
+            return None
+    model = config.model_config()
+    st.subheader("Train live")
+    start, stop, counter = st.columns([1, 1, 3], vertical_alignment="center")
+    pressed = start.button("▶ Train live", key=f"{KEY}.live_start", type="primary")
+    stopped = stop.button("■ Stop", key=f"{KEY}.live_stop")
+    step_slot = counter.empty()
+    left, right = st.columns([3, 2])
+    map_slot, loss_slot, note_slot = left.empty(), right.empty(), st.empty()
+    loss_name = report.LOSS_LABELS[config.loss].split(" (")[0]
+    if pressed:
+        record = {"config": model, "frames": [], "result": None}
+        st.session_state[LIVE] = record  # frames arrive here; a Stop keeps those so far
+
+        def on_frame(frame) -> None:
+            record["frames"].append(frame)
+            step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
+            draw_live(map_slot, plots.live_map_figure(frame), "map")
+            draw_live(loss_slot, plots.live_loss_figure(frame, loss_name), "loss")
+
+        record["result"] = run_classification_live(model, on_frame)
+        record["frames"] = keep_frames(record["frames"])
+    record = st.session_state.get(LIVE)
+    if record is None or record["config"] != model or not record["frames"]:
+        step_slot.caption("Press ▶ Train live to watch this network learn, step by step; the "
+                          "charts below show it fully trained.")
+        return None
+    frames = record["frames"] = keep_frames(record["frames"])
+    if stopped or record["result"] is None:
+        st.info(f"Stopped at step {frames[-1].step} of {frames[-1].total_steps}. Press "
+                "▶ Train live to start again; the charts below show the fully trained model.")
+    steps = [f.step for f in frames]
+    chosen = steps[-1] if len(steps) < 2 else st.select_slider(
+        "Replay: step", options=steps, value=steps[-1],
+        key=f"{KEY}.live_step.{len(steps)}.{steps[-1]}")
+    index = steps.index(chosen)
+    step_slot.markdown(f"**step {chosen} of {frames[index].total_steps}**")
+    draw_live(map_slot, plots.live_map_figure(frames[index]), "map")
+    draw_live(loss_slot, plots.live_loss_figure(frames[index], loss_name), "loss")
+    notice(live_notice(frames, index), container=note_slot)
+    return record["result"]
+
 
 page_setup()
 st.title("Classification: does the model know when a label is wrong?")
@@ -58,7 +132,10 @@ hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
 with guard():
     config = config_form(ClassificationConfig, key=KEY, hidden=hidden)
     sync_url(config)
-    if uploaded is None:
+    live_result = train_live(config) if uploaded is None else None
+    if live_result is not None:
+        result = live_result
+    elif uploaded is None:
         result = run_cached(run_classification, config.model_config())
     else:
         result = run_cached(run_classification_upload,
@@ -180,22 +257,17 @@ elif view == "map":
         left, right = st.columns(2)
         with left:
             show_figure(plots.map_figure(result, "confidence"), key=f"{KEY}.conf_map")
-            notice("Notice: confidence drops to 1/K along the boundary, and stays high far "
-                   "from the data, where the model has never seen a point.")
+            notice(notices.confidence_map_notice(result))
         with right:
             if result.decision_map.sigma is not None:
                 show_figure(plots.map_figure(result, "sigma"), key=f"{KEY}.sigma_map")
-                notice("Notice: σ is largest where classes overlap and around flipped "
-                       "labels (✕): UANLL expects a large error there.")
+                notice(notices.sigma_map_notice(result))
             else:
                 st.info("Choose the UANLL loss to see its per-point σ.")
         if result.decision_map.epistemic is not None:
             fig = plots.entropy_maps_figure(result)
             show_figure(fig, key=f"{KEY}.entropy_maps")
-            notice("Notice (each map has its own colour range): expected entropy "
-                   "(aleatoric) sits on the class overlap; mutual "
-                   "information (epistemic) grows away from the data, where members "
-                   "disagree.")
+            notice(notices.entropy_maps_notice(result))
             download_figure_html(fig, "classification_entropy_maps.html",
                                  "Download the figure (HTML)")
         else:
@@ -215,9 +287,7 @@ elif view == "noise":
                                label="Noise sweep on your data")
     fig = plots.noise_curves_figure(sweep)
     show_figure(fig, key=f"{KEY}.sweep_fig")
-    notice("Notice: with more flipped labels, validation accuracy tops out lower and the "
-           "validation loss stops falling (or rises) as the network starts to learn the "
-           "wrong labels.")
+    notice(notices.noise_sweep_notice(sweep))
     rows = pd.DataFrame(report.sweep_rows(sweep))
     st.dataframe(rows, hide_index=True)
     st.caption("AURC: area under risk vs coverage when rejecting by the score (lower is "

@@ -24,7 +24,7 @@ import torch
 from labcore.device import default_device
 from labcore.losses import brier, cross_entropy, smooth_labels, uanll
 from labcore.models.mlp import BatchedMLP
-from labcore.models.train import Progress, TrainConfig, TrainHistory, train
+from labcore.models.train import Progress, Snapshot, TrainConfig, TrainHistory, train
 from labcore.uncertainty.decomposition import certainty_from_log_var
 
 LossName = Literal["ce", "brier", "uanll"]
@@ -182,6 +182,8 @@ def train_classifier(
     progress_range: tuple[float, float] = (0.0, 1.0),
     label: str = "Training",
     member_losses: Sequence[LossName] | None = None,
+    snapshot: Snapshot | None = None,
+    snapshot_every: int | None = None,
 ) -> TrainedClassifier:
     """Train a classifier on (possibly noisy) training labels, validating on clean ones.
 
@@ -203,6 +205,7 @@ def train_classifier(
             every member gets the s output (unused by the others, so it never changes) and the
             returned classifier's ``spec.loss`` is "uanll", so ``predict`` returns s for all
             members; only the UANLL members' s means anything.
+        snapshot, snapshot_every: passed to :func:`labcore.models.train.train` (live views).
 
     Raises:
         ValueError: a bad spec or label shape, or training diverged (the message says what to
@@ -257,7 +260,8 @@ def train_classifier(
                          patience=spec.patience, seed=spec.seed)
     history = train(model, loss_fn, (xt, yt), config, val_data=(xv, targets(y_val)),
                     val_loss_fn=val_loss_fn, progress=progress,
-                    progress_range=progress_range, label=label)
+                    progress_range=progress_range, label=label, snapshot=snapshot,
+                    snapshot_every=snapshot_every)
     val_accuracy = np.asarray(accuracies, dtype=float).reshape(-1, spec.members)
     return TrainedClassifier(model, spec, n_classes, history, device, val_accuracy)
 

@@ -40,7 +40,7 @@ from labcore.models.classifier import (
     predict_views,
     train_classifier,
 )
-from labcore.models.train import Progress
+from labcore.models.train import Progress, Snapshot
 from labcore.ood.detection import auroc
 from labcore.uncertainty import selective
 from labcore.uncertainty.decomposition import entropy_decomposition
@@ -57,6 +57,8 @@ __all__ = [
     "SplitPredictions",
     "label_scores",
     "load_data",
+    "map_grid",
+    "noisy_labels",
     "rejection_scores",
     "run_classification",
     "run_on_data",
@@ -187,6 +189,13 @@ def load_data(config: ClassificationConfig) -> ClassificationData:
                         noise=config.toy_noise)
 
 
+def noisy_labels(config: ClassificationConfig, data: ClassificationData
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The training labels the model is given, and the mask of those that were flipped."""
+    return add_label_noise(data.y_train, config.label_noise, config.noise_kind,
+                           data.n_classes, config.seed, pairs=noise_pairs(data))
+
+
 def training_set(
     config: ClassificationConfig, data: ClassificationData, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -237,12 +246,16 @@ def rejection_scores(pred: SplitPredictions) -> dict[str, np.ndarray]:
     return scores
 
 
-def _decision_map(data: ClassificationData, classifier: TrainedClassifier, mc_samples: int,
-                  relative_margin: float | None = None) -> DecisionMap:
-    """The model on a grid over all the points (every split) and a margin around them.
+def map_grid(data: ClassificationData, relative_margin: float | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The decision map's grid: over all the points (every split) and a margin around them.
 
     The margin is ``relative_margin`` × the data's range on each axis, or GRID_MARGIN
     standardised units when None.
+
+    Returns:
+        ``(x1, x2, points)``: the (G,) coordinates of each axis and the (G², 2) float32 grid
+        points, x1 varying fastest (row r of the map is x2[r]).
     """
     both = np.concatenate([data.x_train, data.x_val, data.x_test])
     lo, hi = both.min(axis=0), both.max(axis=0)
@@ -251,7 +264,13 @@ def _decision_map(data: ClassificationData, classifier: TrainedClassifier, mc_sa
     x1 = np.linspace(lo[0], hi[0], GRID_SIZE)
     x2 = np.linspace(lo[1], hi[1], GRID_SIZE)
     g1, g2 = np.meshgrid(x1, x2)
-    grid = np.stack([g1.ravel(), g2.ravel()], axis=1).astype(np.float32)
+    return x1, x2, np.stack([g1.ravel(), g2.ravel()], axis=1).astype(np.float32)
+
+
+def _decision_map(data: ClassificationData, classifier: TrainedClassifier, mc_samples: int,
+                  relative_margin: float | None = None) -> DecisionMap:
+    """The model on the :func:`map_grid` of the data."""
+    x1, x2, grid = map_grid(data, relative_margin)
     scores = predict_views(classifier, grid[None], mc_samples)
     pred = _split_predictions(scores, np.empty((1, 0, 2), dtype=np.float32))
     shape = (GRID_SIZE, GRID_SIZE)
@@ -329,6 +348,8 @@ def run_on_data(
     map_margin: float | None = None,
     class_names: tuple[str, ...] = (),
     feature_names: tuple[str, str] = ("x1", "x2"),
+    snapshot: Snapshot | None = None,
+    snapshot_every: int | None = None,
 ) -> ClassificationResult:
     """The lab's pipeline on given splits: noise the training labels, train, query, score.
 
@@ -342,18 +363,20 @@ def run_on_data(
         map_margin: how far the decision map reaches beyond the data, as a share of the
             data's range on each axis; None: GRID_MARGIN standardised units.
         class_names, feature_names: stored in the result for the figures and tables.
+        snapshot, snapshot_every: a look at the model while it trains (see
+            :data:`labcore.models.train.Snapshot`; :mod:`.live` makes frames with it).
 
     Raises:
         ValueError: training diverged (the message says what to change).
     """
-    noisy, flipped = add_label_noise(data.y_train, config.label_noise, config.noise_kind,
-                                     data.n_classes, config.seed, pairs=noise_pairs(data))
+    noisy, flipped = noisy_labels(config, data)
     spec = config.spec()
     what = {"ensemble": f"{spec.members} networks", "mc_dropout": "a dropout network"}
     x_fit, y_fit = training_set(config, data, noisy)
     classifier = train_classifier(spec, x_fit, y_fit, data.x_val, data.y_val, data.n_classes,
                                   progress=progress, progress_range=(0.0, 0.9),
-                                  label=f"Training {what.get(config.method, 'one network')}")
+                                  label=f"Training {what.get(config.method, 'one network')}",
+                                  snapshot=snapshot, snapshot_every=snapshot_every)
     mc = config.mc_samples if config.method == "mc_dropout" else 0
     if progress is not None:
         progress(0.92, f"Predicting {config.n_views} views of every sample")

@@ -1,0 +1,74 @@
+"""The Classification page's "Train live" mode in Streamlit's AppTest (2-D toys only)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+import labcore.experiments.classification.run as engine
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+KEY = "classification"
+QUERY = {"dataset": "moons", "n_points": "300", "hidden": "32", "steps": "100",
+         "n_views": "4", "view": "map", "live": "1"}
+CONFIG = engine.ClassificationConfig(dataset="moons", n_points=300, hidden=32, steps=100,
+                                     n_views=4)
+
+
+def open_page(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("pages/classification.py")
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    return at
+
+
+def heatmap_z(at: AppTest, key_prefix: str) -> np.ndarray:
+    charts = [c for c in at.get("plotly_chart") if c.key.startswith(key_prefix)]
+    assert len(charts) == 1, [c.key for c in at.get("plotly_chart")]
+    heat = next(t for t in json.loads(charts[0].proto.spec)["data"] if t["type"] == "heatmap")
+    z = heat["z"]
+    if isinstance(z, dict):  # plotly's typed array
+        flat = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        return flat.reshape([int(n) for n in z["shape"].split(",")])
+    return np.asarray(z, dtype=float)
+
+
+def test_train_live_draws_frames_and_ends_with_the_plain_result() -> None:
+    at = open_page(QUERY)
+    assert not at.exception and not at.error
+    assert at.toggle(key=f"{KEY}.live").value
+    at.button(key=f"{KEY}.live_start").click().run()
+    assert not at.exception and not at.error
+    record = at.session_state[f"{KEY}.live_run"]
+    frames = record["frames"]
+    # 100 steps, a frame every ceil(100 / 25) = 4 steps: 25 frames, all kept (≤ 30).
+    assert [f.step for f in frames] == list(range(4, 101, 4))
+    assert record["config"] == CONFIG
+    plain = engine.run_classification(CONFIG)
+    np.testing.assert_array_equal(record["result"].decision_map.confidence,
+                                  plain.decision_map.confidence)
+    # The page's confidence map after the live run shows the plain run's numbers.
+    np.testing.assert_allclose(heatmap_z(at, f"{KEY}.conf_map"), plain.decision_map.confidence)
+    # The live map shows the last frame, whose map is the final one.
+    np.testing.assert_allclose(heatmap_z(at, f"{KEY}.live_map"), frames[-1].confidence)
+    assert any(m.value == "**step 100 of 100**" for m in at.markdown)
+    assert f"{plain.metrics['accuracy']:.1%}" == at.metric[0].value
+    # Replaying an earlier frame redraws the map and its caption, without retraining.
+    at.select_slider[0].set_value(8).run()
+    assert not at.exception
+    np.testing.assert_allclose(heatmap_z(at, f"{KEY}.live_map"), frames[1].confidence)
+    assert any(c.value.startswith("Notice: at step 8 of 100") for c in at.caption)
+
+
+def test_digits_say_live_mode_needs_a_toy() -> None:
+    at = open_page({"live": "1"})
+    assert not at.exception
+    assert not [t for t in at.toggle if t.key == f"{KEY}.live"]
+    assert any("Train live works on the 2-D toys" in c.value for c in at.sidebar.caption)
