@@ -78,6 +78,37 @@ def beta_nll(
     return _reduce(nll * weight, reduction)
 
 
+def pinball(
+    pred: torch.Tensor, y: torch.Tensor, quantiles: torch.Tensor | list[float],
+    reduction: Reduction = "mean",
+) -> torch.Tensor:
+    """Pinball (quantile) loss, averaged over the Q quantile levels (Koenker & Bassett 1978).
+
+    ``ρ_τ(y − q) = max(τ(y − q), (τ − 1)(y − q))``: its expectation over y is minimised by the
+    τ-quantile of y, so a network trained on it predicts quantiles, not a mean.
+
+    Args:
+        pred: (..., m, Q) predicted quantiles q, one column per level.
+        y: (m,) or (..., m) targets.
+        quantiles: (Q,) levels τ in (0, 1).
+        reduction: "mean", "none" (shape (..., m)) or "member".
+
+    Example:
+        >>> # y = 1 lies 1 above q_0.1 = 0 and 1 below q_0.9 = 2: (0.1·1 + 0.1·1) / 2
+        >>> round(float(pinball(torch.tensor([[0.0, 2.0]]), torch.tensor([1.0]), [0.1, 0.9])), 4)
+        0.1
+    """
+    tau = torch.as_tensor(quantiles, dtype=pred.dtype, device=pred.device)
+    if tau.ndim != 1 or tau.numel() != pred.shape[-1] or not bool(((tau > 0) & (tau < 1)).all()):
+        raise ValueError(
+            f"quantiles must be {pred.shape[-1]} levels in (0, 1), one per column of pred. "
+            f"Got {tau.tolist()}."
+        )
+    diff = y.unsqueeze(-1) - pred
+    values = torch.maximum(tau * diff, (tau - 1) * diff).mean(dim=-1)
+    return _reduce(values, reduction)
+
+
 def smooth_labels(labels: torch.Tensor, n_classes: int, eps: float = 0.0) -> torch.Tensor:
     """One-hot targets with the lecture's label smoothing: 1−ε on the true class, ε/(N−1) else.
 

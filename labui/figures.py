@@ -18,9 +18,10 @@ PNG_SCALE = 3  # the modebar's camera saves at 3× the shown size: sharp on slid
 CSV_LABEL = "⬇ Data (CSV)"
 
 
-def figure_config(filename: str) -> dict[str, Any]:
+def figure_config(filename: str, select: bool = False) -> dict[str, Any]:
     """Plotly's client config: the modebar's camera saves a PNG at :data:`PNG_SCALE`× named
-    ``filename``; no plotly logo, no box/lasso select (they do nothing here).
+    ``filename``; no plotly logo, no box/lasso select (they do nothing here) unless ``select``
+    (a chart whose selections the page reads).
 
     Example:
         >>> figure_config("regression_bands")["toImageButtonOptions"]["scale"]
@@ -28,7 +29,7 @@ def figure_config(filename: str) -> dict[str, Any]:
     """
     return {
         "displaylogo": False,
-        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+        "modeBarButtonsToRemove": [] if select else ["select2d", "lasso2d"],
         "toImageButtonOptions": {"format": "png", "scale": PNG_SCALE, "filename": filename},
     }
 
@@ -170,7 +171,8 @@ def figure_table(fig: Any) -> pd.DataFrame:
     return table
 
 
-def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = True) -> None:
+def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = True,
+                on_select: Any = None, selection_mode: Any = None) -> None:
     """Draw ``fig`` where the page is (a column, the main area), with a CSV of its data below.
 
     Streamlit's own chart theme is off (``theme=None``): it recolours traces and replaces any
@@ -188,10 +190,19 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
         filename: the PNG's and CSV's file name without extension; by default the key with
             dots and a ``_fig`` suffix turned into a name (``"regression_bands"``).
         csv: whether to offer the CSV button.
+        on_select: None (a chart to look at), or ``st.plotly_chart``'s ``on_select`` ("rerun"
+            or a callback): the box and lasso buttons stay in the modebar and the selection
+            is kept in session state under ``key``.
+        selection_mode: ``st.plotly_chart``'s ``selection_mode`` (with ``on_select`` only).
     """
     name = filename or figure_name(key)
     shown = presentation_figure(fig) if presenting() else fig
-    st.plotly_chart(shown, key=key, theme=None, config=figure_config(name))
+    if on_select is None:
+        st.plotly_chart(shown, key=key, theme=None, config=figure_config(name))
+    else:
+        st.plotly_chart(shown, key=key, theme=None, config=figure_config(name, select=True),
+                        on_select=on_select,
+                        selection_mode=selection_mode or ("points", "box", "lasso"))
     if csv:
 
         def data() -> bytes:

@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments.regression import report
+from labcore.experiments.regression import regions, report
+from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
 from labcore.experiments.regression.run import (
     RegressionConfig,
+    RegressionResult,
     UploadedRegression,
     run_regression,
     run_regression_upload,
@@ -17,21 +19,23 @@ from labui import (
     download_csv,
     download_figure_html,
     download_pair,
+    download_script,
     guard,
     hidden_fields,
     init_form_state,
+    notice,
     run_cached,
     sync_url,
 )
-from labui.figures import show_figure
+from labui.figures import figure_config, show_figure
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
-from labui.views import choice, multi_choice
+from labui.views import choice, flag, multi_choice, number
 
 KEY = "regression"
 DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
-               "add_where", "add_n"}
+               "add_where", "add_n", "add_regions", "drop_points"}
 VIEWS = {
     "bands": "Bands", "mse_vs_nll": "MSE vs NLL", "more_data": "Would more data help?",
     "calibration": "Calibration & training",
@@ -39,6 +43,7 @@ VIEWS = {
 BAND_NAMES = {
     "total": "Total", "aleatoric": "Aleatoric", "epistemic": "Epistemic",
     "truth": "Truth", "conformal": "Conformal", "members": "Members",
+    "quantile": "Quantile / CQR", "gp": "Gaussian process",
 }
 
 page_setup()
@@ -64,6 +69,9 @@ with guard():
         result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
                             label="Your data")
 teacher_link(config, key=KEY)
+if uploaded is None:
+    with st.sidebar:
+        download_script("regression", config)
 
 
 def run_variant(variant: RegressionConfig, label: str):
@@ -71,6 +79,119 @@ def run_variant(variant: RegressionConfig, label: str):
     if uploaded is None:
         return run_cached(run_regression, variant, label=label)
     return run_cached(run_regression_upload, UploadedRegression(variant, uploaded), label=label)
+
+
+LIVE_FRAMES = f"{KEY}.live_frames"
+
+
+def train_live() -> RegressionResult | None:
+    """"Train live": an uncached run that redraws the bands and the loss every few steps.
+
+    The frames (at most 41) stay in the session, so after the run, or after "■ Stop" (a click
+    reruns the page, which ends the training at its next redraw), the step slider replays them.
+    Returns the result when this run of the page trained to the end, else None.
+    """
+    start, stop = st.columns(2)
+    pressed = start.button("▶ Train live", key=f"{KEY}.live_start", type="primary")
+    stop.button("■ Stop", key=f"{KEY}.live_stop",
+                help="Stop the training at its next redraw; the frames so far stay.")
+    counter, slider_slot, band_slot, loss_slot = st.empty(), st.empty(), st.empty(), st.empty()
+    ident = (config, uploaded is None)
+    finished = None
+    if pressed:
+        recorded: list[LiveFrame] = []
+        st.session_state.pop(LIVE_FRAMES, None)
+
+        def on_frame(frame: LiveFrame) -> None:
+            recorded.append(frame)
+            st.session_state[LIVE_FRAMES] = (ident, keep_frames(recorded))
+            counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
+            band_slot.plotly_chart(plots.live_bands_figure(frame), theme=None,
+                                   config=figure_config("regression_live"))
+            loss_slot.plotly_chart(plots.live_loss_figure(frame), theme=None,
+                                   config=figure_config("regression_live_loss"))
+
+        with guard():
+            finished = run_regression_live(
+                config if uploaded is None else UploadedRegression(config, uploaded), on_frame)
+    stored = st.session_state.get(LIVE_FRAMES)
+    if stored is None or stored[0] != ident:
+        counter.caption("Press ▶ Train live to watch the bands form as the networks train.")
+        return finished
+    frames = stored[1]
+    steps = [f.step for f in frames]
+    step = slider_slot.select_slider("Replay: step", options=steps, value=steps[-1],
+                                     key=f"{KEY}.live_step.{len(steps)}.{steps[-1]}")
+    frame = frames[steps.index(step)]
+    counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
+    with band_slot.container():
+        show_figure(plots.live_bands_figure(frame), key=f"{KEY}.live_fig", csv=False)
+    with loss_slot.container():
+        show_figure(plots.live_loss_figure(frame), key=f"{KEY}.live_loss_fig", csv=False)
+        notice(report.live_notice(frames, steps.index(step)))
+    return finished
+
+
+DRAG_HISTORY = f"{KEY}.drag_history"
+EDIT_FIELDS = ("add_regions", "drop_points")
+
+
+def set_edits(fields: tuple[str, str], *, remember: bool = True) -> None:
+    """Put the edit fields in the form (a callback: runs before the form's widgets exist)."""
+    if remember:
+        history = st.session_state.setdefault(DRAG_HISTORY, [])
+        history.append((config.add_regions, config.drop_points))
+    for name, value in zip(EDIT_FIELDS, fields, strict=True):
+        st.session_state[f"{KEY}.{name}"] = value
+
+
+def on_drag() -> None:
+    """A box or lasso drag adds a region of points; a click drops training points."""
+    edited = regions.apply_selection(
+        config.add_regions, config.drop_points, st.session_state.get(f"{KEY}.bands_fig"),
+        st.session_state.get(f"{KEY}.drag_n", regions.DEFAULT_PER_DRAG),
+        regions.generated_inputs(config))
+    if edited is not None:
+        set_edits(edited)
+
+
+def undo_drag() -> None:
+    """Back to the edits before the last one (this session's), or remove the last region."""
+    history = st.session_state.get(DRAG_HISTORY) or []
+    current = (config.add_regions, config.drop_points)
+    while history and history[-1] == current:
+        history.pop()
+    previous = history.pop() if history else regions.undo_edit(*current)
+    set_edits(previous, remember=False)
+
+
+def drag_data(fig) -> None:
+    """The bands chart as an editor: drag to add points, click to drop them, undo, reset."""
+    fig.update_layout(dragmode="select")
+    show_figure(fig, key=f"{KEY}.bands_fig", on_select=on_drag,
+                selection_mode=("box", "lasso", "points"))
+    edited = bool(config.add_regions or config.drop_points)
+    per_drag, undo, reset = st.columns([2, 1, 1], vertical_alignment="bottom")
+    with per_drag:
+        number("Points per drag", key=f"{KEY}.drag_n", param="drag_n",
+               default=regions.DEFAULT_PER_DRAG, min_value=1, max_value=200, step=1,
+               kind="number_input", help="How many points a box or lasso drag adds.")
+    undo.button("Undo", key=f"{KEY}.drag_undo", on_click=undo_drag,
+                disabled=not (edited or st.session_state.get(DRAG_HISTORY)),
+                help="Remove the last added region or dropped point.")
+    reset.button("Reset", key=f"{KEY}.drag_reset", on_click=set_edits, args=(("", ""),),
+                 disabled=not edited, help="Remove every added region and dropped point.")
+    st.caption(regions.count_line(config), help="Drag across the chart (box or lasso) to add "
+               "points from the true process over that x range; click a training point to "
+               "remove it. The edits are in the link, so sharing it shares the data.")
+    if config.add_regions:
+        with guard():
+            before = run_cached(run_regression, config.replace(add_regions=""),
+                                label="Before the dragged points")
+        rows = regions.region_summary(before, result, config.add_regions)
+        notice(regions.drag_notice(rows, result.member_means.shape[0]))
+    else:
+        notice(regions.drag_notice([], result.member_means.shape[0]))
 
 
 ADD_QUIZ = Quiz(
@@ -101,24 +222,49 @@ view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=
 if view == "bands":
     if adding and not predict_then_reveal(ADD_QUIZ):  # the bands already show the added points
         st.stop()
-    bands = [b for b in BAND_NAMES if uploaded is None or b != "truth"]
+    optional = {"truth": result.true_mean, "quantile": result.quantile, "gp": result.gp}
+    bands = [b for b in BAND_NAMES if optional.get(b, True) is not None]
+    # A band that appears (quantile, GP) is shown: a new set of options starts a new picker.
+    extras = "".join(f".{b}" for b in ("quantile", "gp") if b in bands)
     shown = multi_choice(
-        "Bands to show (each ±2σ ≈ 95 %)", bands, key=f"{KEY}.bands", param="bands",
-        default=[b for b in ("total", "aleatoric", "epistemic", "truth") if b in bands],
+        "Bands to show (each ±2σ ≈ 95 %)", bands, key=f"{KEY}.bands{extras}", param="bands",
+        default=[b for b in ("total", "aleatoric", "epistemic", "truth", "quantile", "gp")
+                 if b in bands],
         format_func=BAND_NAMES.get,
     )
+    if flag("Train live", key=f"{KEY}.live", param="live",
+            help="Watch the bands form while the networks train (a fresh, uncached run)."):
+        result = train_live() or result  # trained to the end: the same numbers, drawn below
     fig = plots.bands_figure(result, show=shown or ())
-    show_figure(fig, key=f"{KEY}.bands_fig")
-    st.caption(report.bands_notice(result, config))
+    if uploaded is None:
+        drag_data(fig)  # the chart takes drags (add points) and clicks (drop points)
+    else:
+        show_figure(fig, key=f"{KEY}.bands_fig")
+    notice(report.bands_notice(result, config))
     left, right = st.columns(2)
     with left:
         show_figure(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
-        st.caption(report.sigma_notice(result, config))
+        notice(report.sigma_notice(result, config))
+        if result.gp is not None:
+            notice(report.gp_notice(result))
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
         st.table(pd.DataFrame(report.metrics_rows(result)).set_index("metric"))
     download_pair(pd.DataFrame(report.grid_table(result)), "regression_bands.csv",
                   "Download the bands (CSV)", fig, "regression_bands.html")
+    if result.quantile is not None:
+        st.subheader(f"Quantile regression and CQR ({result.quantile.level:.0%} intervals)")
+        left, right = st.columns(2)
+        with left:
+            width_fig = plots.interval_width_figure(result)
+            show_figure(width_fig, key=f"{KEY}.width_fig")
+        with right:
+            st.markdown("**Coverage on 1,000 held-out points**")
+            st.table(pd.DataFrame(report.interval_rows(result)).set_index("method"))
+        notice(report.interval_notice(result))
+        download_pair(pd.DataFrame(report.interval_table(result)), "regression_intervals.csv",
+                      "Download the interval table (CSV)", width_fig,
+                      "regression_interval_widths.html")
 
 elif view == "mse_vs_nll":
     if not predict_then_reveal(MSE_QUIZ):
@@ -128,12 +274,7 @@ elif view == "mse_vs_nll":
                 for name, variant in report.loss_comparison(config).items()}
     fig = plots.side_by_side_figure(list(runs.values()), list(runs))
     show_figure(fig, key=f"{KEY}.compare_fig")
-    st.caption(
-        "Notice: same data, same networks. MSE's noise band has one width everywhere; the "
-        "NLL models' bands widen where y is noisier. Plain NLL divides each miss by σ², so where "
-        "it calls the data noisy it stops fitting the mean; β-NLL weights those points back in "
-        "(compare the test RMSE below). Try the preset \"β-NLL: a noisy bump\"."
-    )
+    notice(report.loss_comparison_notice(runs))
     for column, (name, run) in zip(st.columns(len(runs)), runs.items(), strict=True):
         column.metric(f"Test RMSE — {name.split(':')[0]}", f"{run.metrics['rmse']:.3f}")
     download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")
@@ -157,7 +298,7 @@ elif view == "more_data":
             [before, result], ["Before", f"After adding {config.add_n} points"])
         show_figure(fig, key=f"{KEY}.before_after_fig")
         where = "inside the gap" if config.gap is not None else "over the data range"
-        st.caption(report.more_data_notice(summary, where))
+        notice(report.more_data_notice(summary, where))
         c1, c2 = st.columns(2)
         c1.metric(f"Mean epistemic σ {where}", f"{summary['epistemic_after']:.3f}",
                   f"{summary['epistemic_after'] - summary['epistemic_before']:+.3f}",
@@ -173,7 +314,7 @@ elif view == "more_data":
         with guard():
             sweep = run_cached(run_size_sweep, sweep_cfg, label="Size sweep")
         show_figure(plots.sweep_figure(sweep), key=f"{KEY}.sweep_fig")
-        st.caption(report.sweep_notice(sweep))
+        notice(report.sweep_notice(sweep))
         download_csv(pd.DataFrame(report.sweep_table(sweep)), "regression_sweep.csv",
                      "Download the sweep (CSV)")
     else:
@@ -184,13 +325,12 @@ else:
     left, right = st.columns(2)
     with left:
         show_figure(plots.calibration_figure(result), key=f"{KEY}.calibration_fig")
-        st.caption("Notice: points below the diagonal mean intervals that are too narrow "
-                   "(overconfident); above it, too wide.")
+        notice(report.calibration_notice(result))
     with right:
         show_figure(plots.training_figure(result), key=f"{KEY}.training_fig")
         steps = int(result.metrics["steps_run"])
-        st.caption(f"Notice: validation loss flattening or rising is where early stopping "
-                   f"keeps the weights. Ran {steps} of {config.steps} steps.")
+        notice(f"Notice: validation loss flattening or rising is where early stopping "
+               f"keeps the weights. Ran {steps} of {config.steps} steps.")
 
 def maths() -> None:
     st.markdown("**MSE is a Gaussian NLL with σ fixed.** For y ~ N(h(x), σ²):")
@@ -217,6 +357,17 @@ def maths() -> None:
                 "|y − μ|/σ; the ⌈(n+1)·0.95⌉-th smallest, q, gives the band μ ± q·σ, which "
                 "covers at least 95 % of new points from the same process, whatever the model. "
                 "If the calibration points also set σ or early stopping, this is approximate.")
+    st.markdown("**Quantile regression and CQR.** The pinball loss ρ_τ(y − q) = max(τ(y − q), "
+                "(τ − 1)(y − q)) is minimised by the τ-quantile of y, so a network trained on "
+                "it at τ = α/2 and 1 − α/2 predicts an interval without assuming a Gaussian. "
+                "CQR (Romano et al. 2019) scores each calibration point by "
+                "max(q̂_lo − y, y − q̂_hi) and moves both quantiles out by the "
+                "⌈(n+1)(1−α)⌉-th smallest score, Q: the interval then covers at least 1 − α "
+                "of new points on average, and it keeps the quantiles' shape.")
+    st.markdown("**Gaussian-process reference.** A GP with kernel C·RBF + white noise, fitted "
+                "by maximum marginal likelihood on the same points (scikit-learn); the dashed "
+                "band is its posterior mean ± 2 standard deviations of the latent f(x) "
+                "(epistemic only); the white-noise level is its one aleatoric σ².")
     st.markdown("Metrics use 1,000 held-out points; the Gaussian NLL includes the ½·log 2π "
                 "constant. Training runs on standardised x and y; results are in data units.")
 

@@ -16,11 +16,11 @@ from typing import Literal
 
 import numpy as np
 
+from labcore.calibration.conformal_sets import conformal_quantile, min_calibration_points
 from labcore.checks import float_array
 
 Reduction = Literal["mean", "none"]
 
-_RANK_SLACK = 1e-9  # absorbs float error in (n+1)(1−α) before taking the ceiling
 _erfc = np.vectorize(math.erfc, otypes=[float])
 _inv_cdf = np.vectorize(statistics.NormalDist().inv_cdf, otypes=[float])
 
@@ -230,11 +230,9 @@ def _conformal_rank_value(scores: np.ndarray, alpha: float) -> float:
     """The ⌈(n+1)(1−α)⌉-th smallest score, or inf when that rank exceeds n."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1). Got {alpha!r}.")
-    n = scores.size
-    rank = math.ceil((n + 1) * (1 - alpha) - _RANK_SLACK)
-    if rank > n:
+    if scores.size < min_calibration_points(alpha):
         return math.inf
-    return float(np.partition(scores, rank - 1)[rank - 1])
+    return conformal_quantile(scores, alpha)
 
 
 def split_conformal_quantile(residuals_cal: np.ndarray, alpha: float) -> float:

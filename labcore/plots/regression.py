@@ -12,19 +12,24 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from labcore.experiments.regression.live import LiveFrame, LiveScene
 from labcore.experiments.regression.run import RegressionResult
 from labcore.experiments.regression.sweep import SizeSweepResult
+from labcore.plots import palette
 from labcore.plots._spec import axis_key, figure, grid, merge, on_axes, scatter, vrect
 
-TRUE_COLOR = "#222222"
-DATA_COLOR = "#555555"
-ADDED_COLOR = "#d6336c"
-MEAN_COLOR = "#3b6fd8"
-ALEATORIC_COLOR = "rgba(240, 140, 40, 0.28)"
-EPISTEMIC_COLOR = "rgba(59, 111, 216, 0.35)"
-TOTAL_COLOR = "rgba(120, 120, 140, 0.18)"
-CONFORMAL_COLOR = "#2a9d5c"
-BANDS = ("total", "aleatoric", "epistemic", "conformal", "truth", "members")
+TRUE_COLOR = palette.TRUTH
+DATA_COLOR = palette.DATA
+ADDED_COLOR = palette.ADDED
+MEAN_COLOR = palette.MODEL
+ALEATORIC_COLOR = palette.rgba(palette.ALEATORIC, 0.3)
+EPISTEMIC_COLOR = palette.rgba(palette.EPISTEMIC, 0.4)
+TOTAL_COLOR = palette.rgba(palette.TOTAL, 0.2)
+CONFORMAL_COLOR = palette.CONFORMAL
+CQR_COLOR = palette.REDDISH_PURPLE  # the quantile network and its CQR band
+QUANTILE_FILL = palette.rgba(palette.REDDISH_PURPLE, 0.18)
+GP_COLOR = palette.WINE  # the Gaussian-process reference
+BANDS = ("total", "aleatoric", "epistemic", "conformal", "quantile", "gp", "truth", "members")
 
 _LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
@@ -59,30 +64,67 @@ def _shade_regions(result: RegressionResult, index: int = 1) -> list[dict[str, A
     The shapes of subplot ``index`` (one layout list instead of an ``add_vrect`` per region).
     """
     lo, hi = result.data_range
-    shapes = [vrect(x0, x1, fillcolor="#eeeeee", opacity=0.6, index=index)
+    shapes = [vrect(x0, x1, fillcolor=palette.NO_DATA, opacity=0.6, index=index)
               for x0, x1 in ((result.x_grid[0], lo), (hi, result.x_grid[-1]))]
     if result.gap is not None:
-        shapes.append(vrect(result.gap[0], result.gap[1], fillcolor="#f4e9d8", opacity=0.7,
+        shapes.append(vrect(result.gap[0], result.gap[1], fillcolor=palette.NO_DATA, opacity=0.7,
                             index=index))
     return shapes
 
 
-def _y_range(result: RegressionResult) -> list[float]:
-    """A y range that shows the data, the truth and the bands where there is data.
+BAND_ROOM = 0.5
+"""How far the predicted bands may reach past the data and the truth, as a fraction of their
+span on each side: enough for an ensemble's band to open up beyond the data, not enough for one
+wild member (or an early, unfitted training step) to squash the rest of the chart."""
 
-    Beyond the data (grey) the curves may leave the plot: a cubic's extrapolation would
-    otherwise squash everything inside the data range into a line.
+
+def _finite(parts: Sequence[np.ndarray]) -> np.ndarray:
+    values = np.concatenate([np.ravel(p) for p in parts]) if parts else np.empty(0)
+    return values[np.isfinite(values)]
+
+
+def y_limits(reference: Sequence[np.ndarray], bands: Sequence[np.ndarray] = (),
+             room: float = BAND_ROOM, pad: float = 0.05) -> list[float]:
+    """A y range holding every ``reference`` value and the ``bands`` up to ``room`` past them.
+
+    With the reference spanning [lo, hi] and s = hi − lo, the range is the reference widened to
+    the bands' extremes, but to at most [lo − room·s, hi + room·s], then padded by ``pad`` of its
+    height on each side (non-finite values are ignored).
+
+    >>> y_limits([np.array([0.0, 10.0])], [np.array([-2.0, 30.0])])  # 30 is cut at 10 + 5
+    [-2.85, 15.85]
     """
-    inside = (result.x_grid >= result.data_range[0]) & (result.x_grid <= result.data_range[1])
-    parts = [result.y_train, (result.pred_mean + 2.5 * result.total_std)[inside],
-             (result.pred_mean - 2.5 * result.total_std)[inside]]
-    if result.true_mean is not None:
-        parts += [(result.true_mean + 2 * result.true_std)[inside],
-                  (result.true_mean - 2 * result.true_std)[inside]]
-    lo = float(min(np.min(p) for p in parts))
-    hi = float(max(np.max(p) for p in parts))
-    pad = 0.1 * (hi - lo)
-    return [lo - pad, hi + pad]
+    ref = _finite(reference)
+    lo, hi = float(ref.min()), float(ref.max())
+    span = hi - lo or 1.0
+    band = _finite(bands)
+    if band.size:
+        lo = min(lo, max(float(band.min()), lo - room * span))
+        hi = max(hi, min(float(band.max()), hi + room * span))
+    margin = pad * (hi - lo)
+    return [lo - margin, hi + margin]
+
+
+def _y_range(*results: RegressionResult) -> list[float]:
+    """A y range that shows the data, the truth and the bands over the whole grid.
+
+    The reference is the data and the truth ± 2σ(x) over the whole plotted x range (beyond the
+    data too: a cubic's truth keeps climbing there, and the point of Lakshminarayanan et al.'s
+    figure is the ensemble's band opening up beside it); the predicted ±2σ bands may reach
+    :data:`BAND_ROOM` of that span further (:func:`y_limits`).
+    """
+    reference, bands = [], []
+    for result in results:
+        reference.append(result.y_train)
+        if result.true_mean is not None:
+            reference += [result.true_mean - 2 * result.true_std,
+                          result.true_mean + 2 * result.true_std]
+        bands += [result.pred_mean - 2 * result.total_std, result.pred_mean + 2 * result.total_std]
+        if result.quantile is not None:
+            bands += [result.quantile.cqr_lower, result.quantile.cqr_upper]
+        if result.gp is not None:
+            bands += [result.gp.mean - 2 * result.gp.std, result.gp.mean + 2 * result.gp.std]
+    return y_limits(reference, bands)
 
 
 def band_traces(result: RegressionResult, show: Collection[str], legend: bool = True
@@ -111,6 +153,16 @@ def band_traces(result: RegressionResult, show: Collection[str], legend: bool = 
                 x, edge, mode="lines", line={"color": CONFORMAL_COLOR, "dash": "dot"},
                 name="conformal 95 % band", legendgroup="conformal",
                 showlegend=legend and i == 0))
+    if "quantile" in show and result.quantile is not None:
+        traces += _interval_traces(result, legend)
+    if "gp" in show and result.gp is not None:
+        gp = result.gp
+        for i, sign in enumerate((-2, 2)):
+            traces.append(scatter(
+                x, gp.mean + sign * gp.std, mode="lines",
+                line={"color": GP_COLOR, "dash": "dash", "width": 1.5},
+                name="Gaussian process: epistemic ±2σ (the Bayesian yardstick)",
+                legendgroup="gp", showlegend=legend and i == 0))
     if "truth" in show and result.true_mean is not None:
         traces.append(scatter(x, result.true_mean, mode="lines", name="true mean f(x)",
                               line={"color": TRUE_COLOR, "dash": "dash"}, legendgroup="truth",
@@ -130,6 +182,24 @@ def band_traces(result: RegressionResult, show: Collection[str], legend: bool = 
         traces.append(scatter(result.x_added, result.y_added, mode="markers",
                               name="added points", legendgroup="added", showlegend=legend,
                               marker={"color": ADDED_COLOR, "size": 6, "symbol": "diamond"}))
+    return traces
+
+
+def _interval_traces(result: RegressionResult, legend: bool) -> list[dict[str, Any]]:
+    """The quantile network's band (filled), CQR's edges (solid) and the constant band's."""
+    q, x = result.quantile, result.x_grid
+    level = f"{q.level:.0%}"
+    traces = _band(x, q.lower, q.upper, QUANTILE_FILL,
+                   f"quantile network {level} (pinball loss, uncalibrated)", "quantile", legend)
+    for i, edge in enumerate((q.cqr_lower, q.cqr_upper)):
+        traces.append(scatter(x, edge, mode="lines", line={"color": CQR_COLOR, "width": 2},
+                              name=f"CQR {level} band (quantiles + conformal)",
+                              legendgroup="cqr", showlegend=legend and i == 0))
+    for i, edge in enumerate((q.constant_lower, q.constant_upper)):
+        traces.append(scatter(x, edge, mode="lines",
+                              line={"color": CONFORMAL_COLOR, "dash": "dashdot", "width": 1.5},
+                              name=f"constant-width conformal {level} band (μ ± q)",
+                              legendgroup="constant", showlegend=legend and i == 0))
     return traces
 
 
@@ -158,7 +228,7 @@ def side_by_side_figure(results: Sequence[RegressionResult], titles: Sequence[st
         traces += [on_axes(trace, col) for trace in band_traces(result, show, legend=col == 1)]
         shapes += _shade_regions(result, col)
         merge(layout, {axis_key("x", col): _title("x (input)")})
-    merge(layout, {"yaxis": _title("y (output)", range=_y_range(results[0])), "shapes": shapes,
+    merge(layout, {"yaxis": _title("y (output)", range=_y_range(*results)), "shapes": shapes,
                    "height": 460, **_LAYOUT})
     return figure(traces, layout)
 
@@ -174,6 +244,14 @@ def sigma_figure(result: RegressionResult) -> go.Figure:
     ]
     top = float(max(np.quantile(result.aleatoric_std, 0.9),
                     np.quantile(result.epistemic_std, 0.9)))
+    if result.gp is not None:
+        traces += [
+            scatter(x, result.gp.std, mode="lines", name="Gaussian process: epistemic σ(x)",
+                    line={"color": GP_COLOR, "dash": "dash", "width": 1.5}),
+            scatter(x[[0, -1]], [result.gp.noise_std] * 2, mode="lines",
+                    name="Gaussian process: its one noise σ (aleatoric)",
+                    line={"color": GP_COLOR, "dash": "dot", "width": 1.5}),
+        ]
     if result.true_std is not None:
         traces.append(scatter(x, result.true_std, mode="lines", name="true noise σ(x)",
                               line={"color": TRUE_COLOR, "dash": "dash"}))
@@ -182,6 +260,30 @@ def sigma_figure(result: RegressionResult) -> go.Figure:
         shapes=_shade_regions(result), **_title("Standard deviation: learned vs true"),
         height=380, xaxis=_title("x (input; grey = no training data)"),
         yaxis=_title("σ (units of y)", range=[0, 1.4 * top])))
+
+
+def interval_width_figure(result: RegressionResult) -> go.Figure:
+    """Width of each interval at the quantile level against x, beside the true interval's."""
+    q, x = result.quantile, result.x_grid
+    level = f"{q.level:.0%}"
+    traces = [
+        scatter(x, q.cqr_upper - q.cqr_lower, mode="lines", name=f"CQR {level}",
+                line={"color": CQR_COLOR, "width": 2.5}),
+        scatter(x, q.constant_upper - q.constant_lower, mode="lines",
+                name=f"constant-width conformal {level}",
+                line={"color": CONFORMAL_COLOR, "dash": "dashdot", "width": 2}),
+        scatter(x, q.upper - q.lower, mode="lines",
+                name=f"quantile network {level} (before calibration)",
+                line={"color": CQR_COLOR, "dash": "dot", "width": 1.5}),
+    ]
+    if q.true_width is not None:
+        traces.append(scatter(x, q.true_width, mode="lines",
+                              name=f"true central {level} interval of y given x",
+                              line={"color": TRUE_COLOR, "dash": "dash"}))
+    return figure(traces, _layout(
+        shapes=_shade_regions(result), **_title(f"How wide is each {level} interval?"),
+        height=380, xaxis=_title("x (input; grey = no training data)"),
+        yaxis=_title("interval width (units of y)", rangemode="tozero")))
 
 
 def calibration_figure(result: RegressionResult) -> go.Figure:
@@ -229,3 +331,55 @@ def sweep_figure(sweep: SizeSweepResult) -> go.Figure:
         **_title("More data: which uncertainty shrinks?"), height=400,
         xaxis=_title("training points n (log scale)", type="log"),
         yaxis=_title("σ (units of y)", rangemode="tozero")))
+
+
+def live_y_range(scene: LiveScene) -> list[float]:
+    """One y range for every frame of a live run: the data and the truth ± 2σ(x) on the grid.
+
+    Fixed while the model trains (the axis does not jump between frames); an early frame's band
+    may leave it.
+    """
+    reference = [scene.y_train]
+    if scene.true_mean is not None:
+        reference += [scene.true_mean - 2 * scene.true_std, scene.true_mean + 2 * scene.true_std]
+    return y_limits(reference)
+
+
+def live_bands_figure(frame: LiveFrame, y_range: Sequence[float] | None = None) -> go.Figure:
+    """One frame of "Train live": data, truth, the predicted mean and its ±2σ bands so far.
+
+    Args:
+        frame: the model after ``frame.step`` steps.
+        y_range: the y axis (default :func:`live_y_range`, the same for every frame).
+    """
+    scene, x, mu = frame.scene, frame.scene.x_grid, frame.pred_mean
+    traces = []
+    for std, color, name, group in (
+        (frame.total_std, TOTAL_COLOR, "total ±2σ (aleatoric + epistemic)", "total"),
+        (frame.aleatoric_std, ALEATORIC_COLOR, "aleatoric ±2σ (noise in y)", "aleatoric"),
+        (frame.epistemic_std, EPISTEMIC_COLOR, "epistemic ±2σ (model doubt)", "epistemic"),
+    ):
+        traces += _band(x, mu - 2 * std, mu + 2 * std, color, name, group)
+    if scene.true_mean is not None:
+        traces.append(scatter(x, scene.true_mean, mode="lines", name="true mean f(x)",
+                              line={"color": TRUE_COLOR, "dash": "dash"}))
+    traces.append(scatter(x, mu, mode="lines", name="predicted mean",
+                          line={"color": MEAN_COLOR, "width": 2.5}))
+    traces.append(scatter(scene.x_train, scene.y_train, mode="markers", name="training data",
+                          marker={"color": DATA_COLOR, "size": 6, "opacity": 0.8}))
+    title = f"Training live: step {frame.step} of {frame.total_steps}"
+    return figure(traces, _layout(
+        shapes=_shade_regions(scene), **_title(title), height=480,
+        xaxis=_title("x (input; grey = no training data)"),
+        yaxis=_title("y (output, units of the data)",
+                     range=list(y_range) if y_range is not None else live_y_range(scene))))
+
+
+def live_loss_figure(frame: LiveFrame) -> go.Figure:
+    """The training loss so far (mean over networks), on an x axis as long as the whole run."""
+    steps = np.arange(1, frame.train_loss.size + 1)
+    return figure([scatter(steps, frame.train_loss, mode="lines", name="training loss",
+                           line={"color": MEAN_COLOR})], _layout(
+        **_title(f"Training loss: step {frame.step} of {frame.total_steps}"), height=300,
+        showlegend=True, xaxis=_title("Adam step", range=[0, frame.total_steps]),
+        yaxis=_title("loss (standardised y; mean over networks)")))

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from labcore.budget import check_training_time, mlp_training_seconds
+from labcore.calibration.conformal_sets import min_calibration_points
 from labcore.config import Config, param
+from labcore.experiments.regression.gp import GP_MAX_POINTS
+from labcore.experiments.regression.regions import check_edits, n_region_points, parse_drops
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +83,7 @@ class RegressionConfig(Config):
         2, label="Hidden layers", group="Training", min=1, max=4, help="Depth of each network."
     )
     steps: int = param(
-        1000, label="Training steps", group="Training", min=100, max=5000, step=100,
+        500, label="Training steps", group="Training", min=100, max=5000, step=100,
         help="Adam steps (full batch unless a batch size is set).",
     )
     lr: float = param(
@@ -104,6 +107,32 @@ class RegressionConfig(Config):
         50, label="Points to add", group="Add data", min=0, max=1000, step=10,
         help="How many extra points to add.",
     )
+    add_regions: str = param(
+        "", label="Added regions (from:to:points)", group="Add data",
+        help="Points added by dragging across the chart, as from:to:points separated by commas "
+        "(e.g. -3.5:-2:20,1:2.5:20): each draws that many points from the true process with x "
+        "in [from, to].",
+    )
+    drop_points: str = param(
+        "", label="Dropped points", group="Add data",
+        help="Generated training points left out (clicked on the chart), by index from the "
+        "left (0 is the leftmost), separated by commas.",
+    )
+    quantile_band: bool = param(
+        False, label="Quantile regression + CQR", group="Intervals",
+        help="Also train a network with the pinball loss to predict two quantiles of y, and "
+        "widen its interval by conformal calibration (CQR, Romano et al. 2019).",
+    )
+    interval_level: float = param(
+        0.9, label="Interval level 1 − α", group="Intervals", min=0.5, max=0.99, step=0.01,
+        help="The coverage the quantile, CQR and constant-width conformal intervals aim for "
+        "(0.9: the 5 % and 95 % quantiles).",
+    )
+    gp_reference: bool = param(
+        False, label="Gaussian-process reference", group="Intervals",
+        help="Fit a Gaussian process (RBF + white noise, scikit-learn) on the same points and "
+        "draw its epistemic band dashed: the Bayesian yardstick.",
+    )
     seed: int = param(
         0, label="Seed", group="Training", min=0, max=9999,
         help="The same seed and settings give the same data and the same result.",
@@ -123,15 +152,19 @@ class RegressionConfig(Config):
             inactive.update(("dropout", "mc_samples"))
         if values.get("add_where") == "nowhere":
             inactive.add("add_n")
+        if not values.get("quantile_band"):
+            inactive.add("interval_level")
         return frozenset(inactive)
 
     def check(self) -> None:
         super().check()
-        rows = self.batch_size or (self.n_points + self.add_n)
+        check_edits(self.add_regions, self.drop_points, self.n_points)
+        rows = self.batch_size or self.n_train
         members = self.members if self.method == "ensemble" else 1
         dims = (1, *[self.hidden] * self.n_layers, 2)
+        quantile_net = self.quantile_band * mlp_training_seconds(self.steps, 1, rows, dims)
         check_training_time(
-            mlp_training_seconds(self.steps, members, rows, dims),
+            mlp_training_seconds(self.steps, members, rows, dims) + quantile_net,
             "use fewer training steps, hidden units, layers, ensemble members or points, "
             "or a batch size",
         )
@@ -140,6 +173,34 @@ class RegressionConfig(Config):
                 "Adding points inside the gap needs a gap: set Gap width above 0 or add points "
                 f"everywhere. Got gap_width = {self.gap_width}."
             )
+        if self.quantile_band:
+            alpha = 1 - self.interval_level
+            need = min_calibration_points(alpha)
+            if self.n_calibration < need:
+                raise ValueError(
+                    f"CQR at the {self.interval_level:.0%} level needs at least {need} "
+                    f"calibration points, and {self.n_points} training points give "
+                    f"{self.n_calibration} (half as many, at least 20): lower the interval "
+                    f"level or use more points. Got interval_level = {self.interval_level:g}."
+                )
+        n_fit = self.n_train
+        if self.gp_reference and n_fit > GP_MAX_POINTS:
+            raise ValueError(
+                f"The Gaussian-process reference fits at most {GP_MAX_POINTS:,} training points "
+                f"(its cost grows as n³): use fewer points or switch it off. Got {n_fit:,}."
+            )
+
+    @property
+    def n_train(self) -> int:
+        """Training points: generated, minus the dropped ones, plus every added point."""
+        added = self.add_n if self.add_where != "nowhere" else 0
+        return (self.n_points - len(parse_drops(self.drop_points)) + added
+                + n_region_points(self.add_regions))
+
+    @property
+    def n_calibration(self) -> int:
+        """Points in the separate calibration draw of generated data: max(20, n_points // 2)."""
+        return max(20, self.n_points // 2)
 
     @property
     def gap(self) -> tuple[float, float] | None:

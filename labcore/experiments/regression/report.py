@@ -9,6 +9,10 @@ import numpy as np
 from labcore.experiments.regression.run import RegressionConfig, RegressionResult
 from labcore.experiments.regression.sweep import SizeSweepResult
 
+BETA_NLL_PRESET = "β-NLL: plain NLL calls its own misses noise (Seitzer et al. 2022)"
+"""A quiet sine (σ(x) from 0.027 to 0.18): plain NLL leaves parts of the mean unfitted and
+explains the misses with a large σ there; β-NLL with β = 1 fits them (the "MSE vs NLL" view)."""
+
 PRESETS: dict[str, RegressionConfig] = {
     "S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)": RegressionConfig(),
     "S2 · Noise growing with |x|": RegressionConfig(
@@ -20,11 +24,19 @@ PRESETS: dict[str, RegressionConfig] = {
     "S4 · MC dropout on a gap": RegressionConfig(
         function="sine", gap_width=2.5, n_points=100, steps=2000, method="mc_dropout",
         dropout=0.1),
-    "β-NLL: a noisy bump": RegressionConfig(
-        function="sine", noise_shape="bump", n_points=300, loss="beta_nll", beta=0.5),
+    BETA_NLL_PRESET: RegressionConfig(
+        function="sine", noise_shape="bump", noise_scale=0.3, n_points=300, method="none",
+        loss="beta_nll", beta=1.0),
     "S12 · Noise on the inputs x": RegressionConfig(
         function="sine", n_points=300, x_noise=0.3, method="none"),
+    "CQR adapts to noise growing with |x|": RegressionConfig(
+        function="sine", noise_shape="growing", n_points=300, method="none",
+        quantile_band=True),
+    "Bayesian yardstick: a Gaussian process beside the ensemble": RegressionConfig(
+        function="sine", gap_width=2.5, n_points=100, steps=2000, gp_reference=True),
 }
+CQR_PRESET = "CQR adapts to noise growing with |x|"
+GP_PRESET = "Bayesian yardstick: a Gaussian process beside the ensemble"
 
 
 METRIC_ROWS: tuple[tuple[str, str, str, str], ...] = (
@@ -81,7 +93,120 @@ def grid_table(result: RegressionResult) -> dict[str, np.ndarray]:
         "total_std": result.total_std,
         "conformal_lower": result.conformal_lower,
         "conformal_upper": result.conformal_upper,
+        **_quantile_columns(result),
+        **({} if result.gp is None else {"gp_mean": result.gp.mean, "gp_epistemic_std":
+                                         result.gp.std}),
     }
+
+
+def _quantile_columns(result: RegressionResult) -> dict[str, np.ndarray]:
+    q = result.quantile
+    if q is None:
+        return {}
+    return {"quantile_lower": q.lower, "quantile_upper": q.upper, "cqr_lower": q.cqr_lower,
+            "cqr_upper": q.cqr_upper, "constant_conformal_lower": q.constant_lower,
+            "constant_conformal_upper": q.constant_upper}
+
+
+INTERVAL_METHODS = {
+    "quantile": ("Quantile network", "pinball loss, the α/2 and 1 − α/2 quantiles; no guarantee"),
+    "cqr": ("CQR", "the quantiles moved out by Q from the calibration scores; coverage ≥ 1 − α "
+            "on average"),
+    "constant": ("Constant-width conformal", "μ ± q, q from |y − μ| on the same calibration "
+                 "points; coverage ≥ 1 − α on average, one width everywhere"),
+    "gaussian": ("Gaussian μ ± z·σ", "the Gaussian model's central interval; exact only if "
+                 "its σ is right"),
+    "truth": ("True interval", "f(x) ± z·σ(x), the best interval at this level"),
+}
+
+
+def interval_rows(result: RegressionResult) -> list[dict[str, str]]:
+    """The interval table: method, test coverage, mean width, width ratio edge/centre, meaning.
+
+    Coverage and width are on the 1,000 held-out test points; the ratio is the mean width for
+    the outer quarter of each half of the data range over the inner quarter (1 = constant).
+    """
+    q = result.quantile
+    rows = []
+    for key, (coverage, width, ratio) in q.rows.items():
+        name, meaning = INTERVAL_METHODS[key]
+        rows.append({
+            "method": name,
+            "coverage": "—" if math.isnan(coverage) else f"{coverage:.1%}",
+            "mean width": "—" if math.isnan(width) else f"{width:.3g}",
+            "width edge / centre": f"{ratio:.2f}",
+            "meaning": meaning,
+        })
+    return rows
+
+
+ADAPTS = 1.5
+"""An interval "follows the noise" when it is at least this many times as wide at the edges of
+the data as at the centre (and the true interval is too)."""
+
+
+def interval_notice(result: RegressionResult) -> str:
+    """The caption of the interval table: coverage and adaptivity, read from the numbers."""
+    q = result.quantile
+    level = f"{q.level:.0%}"
+    cqr_cov, cqr_width, cqr_ratio = q.rows["cqr"]
+    con_cov, con_width, _ = q.rows["constant"]
+    coverage = (f"on 1,000 held-out points CQR covers {cqr_cov:.1%} (mean width "
+                f"{_num(cqr_width)}) and the constant-width band {con_cov:.1%} (width "
+                f"{_num(con_width)}), both aiming for {level} (Q = {q.cqr_q:.3g} from "
+                f"{q.n_calibration} calibration points).")
+    true_ratio = q.rows.get("truth", (math.nan,) * 3)[2]
+    cqr = f"CQR's interval is {cqr_ratio:.1f}× as wide at the edges of the data as at its centre"
+    if math.isnan(true_ratio):
+        shape = f"{cqr}; the constant-width band is 1.0× by construction."
+    elif true_ratio < ADAPTS:
+        shape = (f"The true noise is about the same everywhere here (true interval "
+                 f"{true_ratio:.1f}× as wide at the edges), so one width is right too; the "
+                 f"preset \"{CQR_PRESET}\" shows CQR adapting where a constant band cannot.")
+    elif cqr_ratio >= ADAPTS:
+        shape = (f"{cqr} ({true_ratio:.1f}× for the true interval): it follows σ(x), while "
+                 "the constant-width band keeps one width everywhere (1.0×).")
+    else:
+        shape = (f"{cqr}, against {true_ratio:.1f}× for the true interval: the quantile "
+                 f"network did not pick up σ(x) on these settings; the preset "
+                 f"\"{CQR_PRESET}\" shows it.")
+    return f"Notice: {coverage} {shape}"
+
+
+def interval_table(result: RegressionResult) -> dict[str, list]:
+    """The interval table as numbers, for the CSV download."""
+    q = result.quantile
+    return {
+        "method": list(q.rows),
+        "level": [q.level] * len(q.rows),
+        "test_coverage": [v[0] for v in q.rows.values()],
+        "mean_width": [v[1] for v in q.rows.values()],
+        "width_ratio_edge_over_centre": [v[2] for v in q.rows.values()],
+    }
+
+
+def gp_notice(result: RegressionResult) -> str:
+    """The caption of the GP reference: its noise σ and epistemic band beside the network's."""
+    gp, b = result.gp, band_summary(result)
+    inside, gap, beyond = _regions(result)
+    g_in, g_out = float(np.mean(gp.std[inside])), float(np.mean(gp.std[beyond]))
+    truth = "" if math.isnan(b["true_inside"]) else f", the true σ {_num(b['true_inside'])}"
+    noise = (f"the Gaussian process fitted one noise σ = {_num(gp.noise_std)} for all x; the "
+             f"network's aleatoric σ averages {_num(b['aleatoric_inside'])} among the "
+             f"points{truth}.")
+    if g_out >= WIDER * g_in:
+        band = "opens up beyond the data"
+    else:
+        band = "is not clearly wider beyond the data than among the points here"
+    if gap.any():
+        g_gap = float(np.mean(gp.std[gap]))
+        band += (f" and {'opens up' if g_gap >= WIDER * g_in else 'is not clearly wider'} in "
+                 f"the gap ({_num(g_gap)})")
+    network = ("" if result.member_means.shape[0] == 1 else
+               f"; the network's: {_num(b['epistemic_inside'])} and "
+               f"{_num(b['epistemic_beyond'])}")
+    return (f"Notice: {noise} Its epistemic band (dashed) {band} — mean epistemic σ "
+            f"{_num(g_in)} among the points, {_num(g_out)} beyond the data{network}.")
 
 
 def sweep_table(sweep: SizeSweepResult) -> dict[str, np.ndarray]:
@@ -279,3 +404,135 @@ def loss_comparison(config: RegressionConfig) -> dict[str, RegressionConfig]:
         f"β-NLL (β = {beta:g}): σ(x) learned, mean kept": config.replace(loss="beta_nll",
                                                                         beta=beta),
     }
+
+
+VARIES = 1.5
+"""A σ(x) "varies" across the data when its 90th percentile there is at least this many times
+its 10th percentile."""
+NOISE_PRESET = "S2 · Noise growing with |x|"
+MISCALIBRATED = 0.05
+"""A calibration curve is "off" when some level's observed coverage is this far from it."""
+GAP_PRESET = "S3 · A gap in the data"
+
+
+def _spread(std: np.ndarray | None, where: np.ndarray) -> float:
+    """90th over 10th percentile of a σ(x) on the grid points ``where`` (1.0 = constant)."""
+    if std is None:
+        return math.nan
+    lo, hi = np.percentile(std[where], [10, 90])
+    return float(hi / lo) if lo > 0 else math.inf
+
+
+def loss_comparison_notice(runs: dict[str, RegressionResult]) -> str:
+    """The caption of "MSE vs NLL": how much each learned σ(x) varies, and the test RMSE.
+
+    Args:
+        runs: :func:`loss_comparison`'s three models (MSE, Gaussian NLL, β-NLL), trained.
+    """
+    (_, mse), (_, nll), (beta_name, beta) = runs.items()
+    inside = _regions(nll)[0]
+    r_nll, r_beta = _spread(nll.aleatoric_std, inside), _spread(beta.aleatoric_std, inside)
+    r_true = _spread(nll.true_std, inside)
+    beta_label = beta_name.split(":")[0]
+    shape = (f"MSE's noise band has one width everywhere (1.0×); among the points the learned "
+             f"aleatoric σ(x) varies {r_nll:.1f}× for the Gaussian NLL and {r_beta:.1f}× for "
+             f"{beta_label}, 90th over 10th percentile")
+    if math.isnan(r_true):
+        shape += "."
+    elif r_true < VARIES:
+        shape += (f"; the true σ(x) is about the same everywhere here, {r_true:.1f}×, so one "
+                  f"width is right too (the preset \"{NOISE_PRESET}\" has σ(x) that varies).")
+    else:
+        shape += f"; the true σ(x) varies {r_true:.1f}×."
+    e_mse, e_nll, e_beta = (r.metrics["rmse"] for r in (mse, nll, beta))
+    rmse = (f"Test RMSE: {e_mse:.3g} (MSE), {e_nll:.3g} (Gaussian NLL), {e_beta:.3g} "
+            f"({beta_label})")
+    absent = (f"so the neglected mean that β-NLL repairs does not show on these settings; the "
+              f"preset \"{BETA_NLL_PRESET}\" shows it.")
+    if e_nll >= CLEARLY_BETTER * e_beta:
+        rmse += (f": plain NLL's is {e_nll / e_beta:.1f}× {beta_label}'s. Plain NLL divides "
+                 "each miss by σ², so where it calls the data noisy it fits the mean less; "
+                 f"{beta_label} weighs those points back in.")
+        m = mean_fit_summary(nll, beta)
+        if not math.isnan(m["true_std"]):
+            rmse += (f" Where plain NLL's mean is furthest off f(x) (the worst tenth of the "
+                     f"range) it misses by {_num(m['nll_miss'])} and claims σ = "
+                     f"{_num(m['nll_std'])} against a true {_num(m['true_std'])}: it calls its "
+                     f"own miss noise; {beta_label} misses by {_num(m['beta_miss'])} there.")
+    elif e_beta >= CLEARLY_BETTER * e_nll:
+        rmse += (f": {beta_label} fits the mean worse than plain NLL here, {absent}")
+    else:
+        rmse += (f": plain NLL fits the mean about as well as {beta_label} here (within "
+                 f"{CLEARLY_BETTER - 1:.0%}), {absent}")
+    return f"Notice: same data, same networks. {shape} {rmse}"
+
+
+CLEARLY_BETTER = 1.15
+"""β-NLL "fits the mean better" when plain NLL's test RMSE is at least this many times its own."""
+
+
+def mean_fit_summary(nll: RegressionResult, beta: RegressionResult) -> dict[str, float]:
+    """Where plain NLL's mean is furthest off the true f(x): its miss, its σ, the true σ.
+
+    The region is the worst tenth of the grid points among the training points (data range
+    minus gap), ranked by plain NLL's |μ(x) − f(x)|; all values are means over it, units of y.
+
+    Args:
+        nll: the Gaussian-NLL run.
+        beta: the β-NLL run on the same data.
+
+    Returns:
+        ``nll_miss``, ``beta_miss`` (mean |μ − f|), ``nll_std``, ``beta_std`` (mean learned
+        aleatoric σ) and ``true_std``; all NaN when the truth is unknown.
+    """
+    keys = ("nll_miss", "beta_miss", "nll_std", "beta_std", "true_std")
+    if nll.true_mean is None:
+        return dict.fromkeys(keys, math.nan)
+    inside = np.flatnonzero(_regions(nll)[0])
+    miss = np.abs(nll.pred_mean[inside] - nll.true_mean[inside])
+    worst = inside[np.argsort(miss)[-max(1, inside.size // 10):]]
+    values = (np.abs(nll.pred_mean - nll.true_mean), np.abs(beta.pred_mean - beta.true_mean),
+              nll.aleatoric_std, beta.aleatoric_std, nll.true_std)
+    return {k: float(np.mean(v[worst])) for k, v in zip(keys, values, strict=True)}
+
+
+def calibration_notice(result: RegressionResult) -> str:
+    """The caption of the calibration curve: the level furthest from the diagonal, and which way.
+
+    Below the diagonal the central intervals hold fewer test points than they claim (too
+    narrow, overconfident); above it, more (too wide).
+    """
+    expected, observed = result.calibration_expected, result.calibration_observed
+    worst = int(np.argmax(np.abs(observed - expected)))
+    level, seen = float(expected[worst]), float(observed[worst])
+    gap = seen - level
+    where = f"the central {level:.0%} interval holds {seen:.1%} of the 1,000 test points"
+    if abs(gap) < MISCALIBRATED:
+        return (f"Notice: the curve stays within {abs(gap):.1%} of the diagonal at every level "
+                f"(furthest: {where}), so these intervals are about right; the preset "
+                f"\"{GAP_PRESET}\" shows intervals that are too narrow (points below the line).")
+    kind = ("below the diagonal: too narrow (overconfident)" if gap < 0
+            else "above the diagonal: too wide (underconfident)")
+    return f"Notice: {where} — {kind}; the largest gap of the curve, {gap:+.1%}."
+
+
+def live_notice(frames: list, index: int) -> str:
+    """The caption of a "Train live" replay: the loss and the epistemic σ at the chosen frame.
+
+    Args:
+        frames: the run's :class:`~labcore.experiments.regression.live.LiveFrame` list.
+        index: the frame shown.
+    """
+    first, shown, last = frames[0], frames[index], frames[-1]
+    inside, _, beyond = _regions(shown.scene)
+    loss = (f"step {shown.step} of {shown.total_steps}: training loss {shown.train_loss[-1]:.3g} "
+            f"(step {first.step}: {first.train_loss[-1]:.3g})")
+    if not np.any(shown.epistemic_std > 0):
+        spread = "one network has no epistemic band"
+    else:
+        spread = (f"mean epistemic σ {_num(float(np.mean(shown.epistemic_std[inside])))} among "
+                  f"the points, {_num(float(np.mean(shown.epistemic_std[beyond])))} beyond the "
+                  "data")
+    end = ("" if last.step == last.total_steps else
+           f" The frames end at step {last.step}: stopped, or ended by early stopping.")
+    return f"Notice: {loss}; {spread}.{end} Drag the slider to replay the training."

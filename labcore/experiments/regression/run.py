@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
@@ -28,9 +28,18 @@ from labcore.data.splits import shuffled_split
 from labcore.data.user_csv import UserData
 from labcore.device import default_device, rng_for
 from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.gp import GPBand, fit_gp
+from labcore.experiments.regression.quantile import (
+    QuantileBand,
+    fit_quantile_network,
+    interval_band,
+    predict_quantiles,
+)
+from labcore.experiments.regression.regions import data_range as edited_range
+from labcore.experiments.regression.regions import keep_points, region_points
 from labcore.losses import beta_nll, gaussian_nll, mse
 from labcore.models.mlp import BatchedMLP
-from labcore.models.train import Progress, TrainConfig, TrainingDiverged, train
+from labcore.models.train import Progress, Snapshot, TrainConfig, TrainingDiverged, train
 from labcore.uncertainty.decomposition import variance_decomposition
 
 GRID_POINTS = 400
@@ -63,6 +72,9 @@ class RegressionResult:
             conformal_exact: 1.0 when the calibration points were used for nothing else (the
             coverage guarantee holds), 0.0 when they also set σ (MSE) or early stopping.
         data_range: where training inputs lie; gap: the empty interval or None.
+        quantile: the quantile, CQR and constant-width conformal intervals at the config's
+            interval level (None unless ``config.quantile_band``).
+        gp: the Gaussian-process reference band (None unless ``config.gp_reference``).
     """
 
     x_train: np.ndarray
@@ -91,6 +103,8 @@ class RegressionResult:
     metrics: Mapping[str, float]
     data_range: tuple[float, float]
     gap: tuple[float, float] | None
+    quantile: QuantileBand | None = None
+    gp: GPBand | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +245,7 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
     common = dict(gap=config.gap, x_noise=config.x_noise)
     args = (config.function, config.noise_shape, config.noise_scale)
     train_set = make_regression(*args, config.n_points, config.seed, "train", **common)
-    n_held_out = max(20, config.n_points // 2)
+    n_held_out = config.n_calibration
     val_set = make_regression(*args, n_held_out, config.seed, "val", **common)
     cal_set = make_regression(*args, n_held_out, config.seed, "calibration", **common)
     test_set = make_regression(*args, TEST_POINTS, config.seed, "test", **common)
@@ -243,13 +257,16 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
             *args, config.add_n, config.seed, "added", x_noise=config.x_noise, region=region
         )
         added = (extra.x, extra.y)
+    dragged = region_points(config)  # the regions added on the chart (regions.py)
+    added = (np.concatenate([added[0], dragged[0]]), np.concatenate([added[1], dragged[1]]))
     x_grid = np.linspace(*GRID_RANGE, GRID_POINTS)
     return _Problem(
-        train=(train_set.x, train_set.y), val=(val_set.x, val_set.y),
+        train=keep_points(train_set.x, train_set.y, config.drop_points),
+        val=(val_set.x, val_set.y),
         cal=(cal_set.x, cal_set.y), test=(test_set.x, test_set.y), added=added, x_grid=x_grid,
         true_mean=true_mean(config.function, x_grid),
         true_std=true_std(config.function, config.noise_shape, config.noise_scale, x_grid),
-        data_range=X_RANGE, gap=config.gap,
+        data_range=edited_range(X_RANGE, config.add_regions), gap=config.gap,
     )
 
 
@@ -314,9 +331,18 @@ def run_regression_upload(
     return _fit(run.config, _uploaded_problem(run.data, run.config.seed), progress)
 
 
-def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
-         ) -> RegressionResult:
-    """Train on ``problem`` as ``config`` says and measure the predictive distribution."""
+Watch = Callable[["_Scaler", torch.Tensor, torch.Tensor, np.ndarray], Snapshot]
+"""``watch(scaler, x_train, y_train, x_grid) -> snapshot``: builds the training loop's snapshot
+hook once the data are standardised (a live view, :mod:`labcore.experiments.regression.live`)."""
+
+
+def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None,
+         watch: Watch | None = None, watch_every: int | None = None) -> RegressionResult:
+    """Train on ``problem`` as ``config`` says and measure the predictive distribution.
+
+    ``watch`` (with ``watch_every`` steps between looks) lets a live view see the model while
+    it trains; it must leave the training untouched (see :data:`labcore.models.train.Snapshot`).
+    """
     device = default_device()
     (x_val, y_val), (x_test, y_test) = problem.val, problem.test
     x_add, y_add = problem.added
@@ -338,10 +364,13 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         seed=config.seed,
     )
     what = {"ensemble": f"{members} networks", "mc_dropout": "dropout network"}
+    main_end = 0.95 * members / (members + 1) if config.quantile_band else 0.95
     history = train(
         model, _loss_fn(config), (xt, yt), train_config, val_data=(xv, yv),
-        progress=progress, progress_range=(0.0, 0.95),
+        progress=progress, progress_range=(0.0, main_end),
         label=f"Training {what.get(config.method, 'one network')}",
+        snapshot=None if watch is None else watch(scaler, xt, yt, problem.x_grid),
+        snapshot_every=watch_every,
     )
 
     _check_fit(model, xt, yt, config)
@@ -398,6 +427,30 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
                                  or (config.heteroscedastic and not config.early_stopping)),
         "steps_run": float(history.steps_run),
     }
+    quantile = None
+    if config.quantile_band:
+        levels = (0.5 - config.interval_level / 2, 0.5 + config.interval_level / 2)
+        q_model = fit_quantile_network(
+            xt, yt, levels, hidden=config.hidden, n_layers=config.n_layers, steps=config.steps,
+            lr=config.lr, batch_size=config.batch_size or None, seed=config.seed,
+            progress=progress, progress_range=(main_end, 0.95))
+
+        def quantiles(x_np: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            lo, hi = predict_quantiles(q_model, scaler.x(x_np, device))
+            return lo * scaler.y_sd + scaler.y_mu, hi * scaler.y_sd + scaler.y_mu
+
+        truth = None if problem.true_mean is None else (problem.true_mean, problem.true_std)
+        quantile = interval_band(
+            config.interval_level, x_grid,
+            {"quantile": quantiles(x_grid), "gaussian": (g_mean, g_std)},
+            {"quantile": quantiles(x_cal), "gaussian": (c_mean, np.sqrt(c_alea + c_epi))},
+            y_cal, {"quantile": quantiles(x_test), "gaussian": (t_mean, t_std)}, y_test,
+            truth, problem.data_range)
+    gp = None
+    if config.gp_reference:
+        if progress is not None:
+            progress(0.97, "Fitting the Gaussian-process reference")
+        gp = fit_gp(x_train, y_train, x_grid, config.seed)
     if progress is not None:
         progress(1.0, "Done")
     return RegressionResult(
@@ -410,4 +463,5 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None
         calibration_expected=expected, calibration_observed=observed,
         train_loss=history.train_loss, eval_steps=history.eval_steps, val_loss=history.val_loss,
         metrics=metrics, data_range=problem.data_range, gap=problem.gap,
+        quantile=quantile, gp=gp,
     )

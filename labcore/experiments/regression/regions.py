@@ -1,0 +1,466 @@
+"""Data edits of the Regression lab: regions of added points and dropped training points.
+
+A user drags across the bands chart to add points in an x range, or clicks training points to
+remove them. The edits live in two compact text fields of
+:class:`~labcore.experiments.regression.config.RegressionConfig`, so a link reproduces them:
+
+- ``add_regions``: ``"x0:x1:n,..."``, e.g. ``"-3.5:-2:20,1:2.5:20"``: n points with x uniform
+  on [x0, x1], drawn from the true generator (the same f(x) and noise σ(x) as the training
+  data) with a seed derived from the config's seed and the region itself;
+- ``drop_points``: ``"i,j,..."``, indices of generated training points to leave out, in the
+  order of their draw (sorted by x, 0 the leftmost, when the inputs carry no noise).
+
+This module parses, formats and validates both, draws the added points, turns a chart
+selection (Streamlit's ``{"selection": {"points", "box", "lasso"}}`` event) into an edit, and
+measures what the added points did to the bands in their regions. It imports neither
+Streamlit nor plotly.
+
+Example:
+    >>> parse_regions("-3.5:-2:20, 1:2.5:20")
+    (Region(x0=-3.5, x1=-2.0, n=20), Region(x0=1.0, x1=2.5, n=20))
+    >>> format_regions(parse_regions("-3.50:-2:20"))
+    '-3.5:-2:20'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from labcore.config import FieldError
+from labcore.data.regression import GRID_RANGE, make_regression
+
+if TYPE_CHECKING:
+    from labcore.experiments.regression.config import RegressionConfig
+    from labcore.experiments.regression.run import RegressionResult
+
+MAX_ADDED = 1000
+"""The most points all regions may add together (the same cap as "Points to add")."""
+MAX_REGIONS = 20
+"""The most regions one experiment may have."""
+MIN_KEPT = 5
+"""Generated training points that must remain after dropping (the smallest "Training points")."""
+X_DECIMALS = 2
+"""A dragged region's ends are rounded to this many decimals (a short, readable URL)."""
+SHRINK = 0.8
+"""The epistemic band "narrowed" in a region when its mean σ there fell below this fraction of
+its value before the points were added."""
+NARROW_PRESET = "S3 · A gap in the data"
+"""The preset whose empty gap shows the effect: drag across it."""
+STEADY = 0.2
+"""The aleatoric σ "stayed" in a region when it moved by at most this fraction of its value."""
+DEFAULT_PER_DRAG = 20
+"""Points one drag adds unless the user asks for another number."""
+
+
+class Region(NamedTuple):
+    """n added points with x uniform on [x0, x1]."""
+
+    x0: float
+    x1: float
+    n: int
+
+
+def _number_text(value: float) -> str:
+    """The shortest text that reads back as the same float: ``-2.0`` → ``"-2"``.
+
+    >>> _number_text(-2.0), _number_text(0.125), _number_text(1 / 3)
+    ('-2', '0.125', '0.3333333333333333')
+    """
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
+def format_regions(regions: Sequence[Region]) -> str:
+    """The ``add_regions`` text of some regions (``""`` for none); :func:`parse_regions` reads
+    it back exactly."""
+    return ",".join(f"{_number_text(r.x0)}:{_number_text(r.x1)}:{r.n}" for r in regions)
+
+
+def format_drops(indices: Sequence[int]) -> str:
+    """The ``drop_points`` text: the indices, sorted, comma-separated.
+
+    >>> format_drops([17, 3])
+    '3,17'
+    """
+    return ",".join(str(i) for i in sorted(indices))
+
+
+def _items(text: str) -> list[str]:
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def parse_regions(text: str) -> tuple[Region, ...]:
+    """Read ``"x0:x1:n,..."`` (spaces allowed, ``""`` for none) without checking the limits.
+
+    Raises:
+        FieldError: an item is not ``from:to:points`` with two numbers and a whole number.
+    """
+    regions = []
+    for item in _items(text):
+        parts = item.split(":")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            x0, x1 = float(parts[0]), float(parts[1])
+            n = int(parts[2])
+        except ValueError:
+            raise FieldError(
+                "Added regions (add_regions) must be a comma-separated list of from:to:points, "
+                f"like -3.5:-2:20,1:2.5:20. Got {item!r}.", field="add_regions") from None
+        if not (math.isfinite(x0) and math.isfinite(x1)):
+            raise FieldError(f"Added regions (add_regions) need finite ends. Got {item!r}.",
+                             field="add_regions")
+        regions.append(Region(x0, x1, n))
+    return tuple(regions)
+
+
+def parse_drops(text: str) -> tuple[int, ...]:
+    """Read ``"i,j,..."`` (``""`` for none) into sorted, distinct indices.
+
+    Raises:
+        FieldError: an item is not a whole number.
+
+    >>> parse_drops("17, 3,3")
+    (3, 17)
+    """
+    indices = set()
+    for item in _items(text):
+        try:
+            indices.add(int(item))
+        except ValueError:
+            raise FieldError(
+                "Dropped points (drop_points) must be a comma-separated list of whole numbers, "
+                f"like 3,17. Got {item!r}.", field="drop_points") from None
+    return tuple(sorted(indices))
+
+
+def check_edits(add_regions: str, drop_points: str, n_points: int) -> None:
+    """Refuse edits that cannot be drawn: bad syntax, a region off the chart or empty, too many
+    points, an index that is not a generated training point, or too few points left.
+
+    Raises:
+        FieldError: naming the field at fault, with what to change and "Got …".
+    """
+    regions = parse_regions(add_regions)
+    lo, hi = GRID_RANGE
+    if len(regions) > MAX_REGIONS:
+        raise FieldError(f"At most {MAX_REGIONS} regions can be added: undo some. "
+                         f"Got {len(regions)}.", field="add_regions")
+    for r in regions:
+        text = format_regions([r])
+        if r.x0 >= r.x1:
+            raise FieldError(f"A region must start left of where it ends (from below to). "
+                             f"Got {text}.", field="add_regions")
+        if r.x0 < lo or r.x1 > hi:
+            raise FieldError(f"Added regions must lie inside the plotted range [{lo:g}, {hi:g}]. "
+                             f"Got {text}.", field="add_regions")
+        if r.n < 1:
+            raise FieldError(f"A region adds at least 1 point. Got {text}.", field="add_regions")
+    total = sum(r.n for r in regions)
+    if total > MAX_ADDED:
+        raise FieldError(f"The regions may add at most {MAX_ADDED:,} points in total: use fewer "
+                         f"points per drag or undo a region. Got {total:,}.",
+                         field="add_regions")
+    drops = parse_drops(drop_points)
+    outside = [i for i in drops if not 0 <= i < n_points]
+    if outside:
+        raise FieldError(f"Dropped points must be indices of the {n_points} generated training "
+                         f"points (0 to {n_points - 1}); reset the edits after changing the "
+                         f"data. Got {outside[0]}.", field="drop_points")
+    if n_points - len(drops) < MIN_KEPT:
+        raise FieldError(f"At least {MIN_KEPT} generated training points must remain. "
+                         f"Got {len(drops)} of {n_points} dropped.", field="drop_points")
+
+
+def region_stream(regions: Sequence[Region], index: int) -> str:
+    """The random stream of region ``index``: its own text, and how many identical regions
+    come before it (two drags over the same range draw different points).
+
+    >>> region_stream(parse_regions("1:2:5,0:1:5,1:2:5"), 2)
+    'added region 1:2:5 #1'
+    """
+    region = regions[index]
+    repeat = sum(1 for r in regions[:index] if r == region)
+    return f"added region {format_regions([region])} #{repeat}"
+
+
+def region_points(config: RegressionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The points of every added region, in region order: x uniform on [x0, x1] (sorted within
+    a region), y = f(x) + σ(x)ε from the config's true function and noise, x-noise included.
+
+    The seed is ``config.seed`` and the stream :func:`region_stream`: the same config gives the
+    same points, and changing one region leaves the others' points as they were.
+    """
+    regions = parse_regions(config.add_regions)
+    xs, ys = [np.empty(0)], [np.empty(0)]
+    for i, r in enumerate(regions):
+        data = make_regression(config.function, config.noise_shape, config.noise_scale, r.n,
+                               config.seed, region_stream(regions, i), x_noise=config.x_noise,
+                               region=(r.x0, r.x1))
+        xs.append(data.x)
+        ys.append(data.y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def generated_inputs(config: RegressionConfig) -> np.ndarray:
+    """(n_points,) the generated training inputs before any drop, sorted: what the indices of
+    ``drop_points`` count (the same draw as the run's training set)."""
+    return make_regression(config.function, config.noise_shape, config.noise_scale,
+                           config.n_points, config.seed, "train", gap=config.gap,
+                           x_noise=config.x_noise).x
+
+
+def keep_points(x: np.ndarray, y: np.ndarray, drop_points: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The generated training points without the dropped indices.
+
+    >>> keep_points(np.arange(4.0), np.arange(4.0) * 10, "0,2")
+    (array([1., 3.]), array([10., 30.]))
+    """
+    keep = np.ones(x.shape[0], dtype=bool)
+    keep[list(parse_drops(drop_points))] = False
+    return x[keep], y[keep]
+
+
+def data_range(base: tuple[float, float], add_regions: str) -> tuple[float, float]:
+    """Where training inputs lie: ``base`` widened to cover every added region.
+
+    >>> data_range((-4.0, 4.0), "3:5.5:10")
+    (-4.0, 5.5)
+    """
+    regions = parse_regions(add_regions)
+    return (min([base[0], *(r.x0 for r in regions)]), max([base[1], *(r.x1 for r in regions)]))
+
+
+def n_region_points(add_regions: str) -> int:
+    """How many points the regions add together."""
+    return sum(r.n for r in parse_regions(add_regions))
+
+
+# --- chart selections → edits -------------------------------------------------------------------
+
+
+def _selection(event: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not event:
+        return {}
+    inner = event.get("selection", event)
+    return inner if isinstance(inner, Mapping) else {}
+
+
+def selected_x_extent(event: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """The x extent of a box or lasso selection (the last one drawn), or None.
+
+    Args:
+        event: Streamlit's plotly selection event,
+            ``{"selection": {"points": [...], "box": [{"x": [x0, x1], ...}], "lasso": [...]}}``
+            (a box's ``x`` holds its two edges, a lasso's every vertex).
+
+    >>> selected_x_extent({"selection": {"box": [{"x": [2.5, -1.0], "y": [0, 1]}]}})
+    (-1.0, 2.5)
+    """
+    selection = _selection(event)
+    shapes = [*selection.get("box", []), *selection.get("lasso", [])]
+    xs = [float(v) for v in (shapes[-1].get("x") or [])] if shapes else []
+    xs = [v for v in xs if math.isfinite(v)]
+    return (min(xs), max(xs)) if xs else None
+
+
+def region_from_selection(event: Mapping[str, Any] | None, n: int) -> Region | None:
+    """The region a box or lasso drag adds: its x extent clipped to the plotted range and
+    rounded to :data:`X_DECIMALS` decimals, with ``n`` points; None without a usable drag.
+
+    >>> region_from_selection({"selection": {"box": [{"x": [-3.512, 9.0]}]}}, 20)
+    Region(x0=-3.51, x1=6.0, n=20)
+    """
+    extent = selected_x_extent(event)
+    if extent is None:
+        return None
+    lo, hi = GRID_RANGE
+    x0 = round(min(max(extent[0], lo), hi), X_DECIMALS)
+    x1 = round(min(max(extent[1], lo), hi), X_DECIMALS)
+    return Region(x0, x1, int(n)) if x0 < x1 else None
+
+
+def clicked_indices(event: Mapping[str, Any] | None, generated_x: np.ndarray) -> list[int]:
+    """Indices of the generated training points a click selected, matched by x.
+
+    A selected point counts when it belongs to the training-data trace (legend group
+    ``"data"``, when the event names one) and its x equals a generated point's x (to 10⁻⁶);
+    added points and curves are ignored.
+
+    >>> event = {"selection": {"points": [{"x": 0.5, "y": 1.0, "legendgroup": "data"},
+    ...                                   {"x": 0.5, "y": 2.0, "legendgroup": "mean"}]}}
+    >>> clicked_indices(event, np.array([-1.0, 0.5, 2.0]))
+    [1]
+    """
+    found = set()
+    for point in _selection(event).get("points", []):
+        group = point.get("legendgroup")
+        if group not in (None, "data") or point.get("x") is None:
+            continue
+        distance = np.abs(generated_x - float(point["x"]))
+        if distance.size and float(distance.min()) <= 1e-6:
+            found.add(int(np.argmin(distance)))
+    return sorted(found)
+
+
+def apply_selection(add_regions: str, drop_points: str, event: Mapping[str, Any] | None,
+                    per_drag: int, generated_x: np.ndarray) -> tuple[str, str] | None:
+    """The edit fields after one chart selection, or None when it changes nothing.
+
+    A box or lasso drag appends a region over its x extent with ``per_drag`` points (points
+    inside the box are not dropped); otherwise clicked training points are added to the
+    dropped ones.
+
+    Args:
+        add_regions, drop_points: the current edit fields.
+        event: Streamlit's selection event (see :func:`selected_x_extent`).
+        per_drag: points a drag adds.
+        generated_x: (n_points,) the generated training inputs before any drop, sorted.
+
+    Returns:
+        ``(add_regions, drop_points)`` after the edit.
+
+    >>> apply_selection("1:2:5", "", {"selection": {"box": [{"x": [-1, 0]}]}}, 10, np.zeros(3))
+    ('1:2:5,-1:0:10', '')
+    """
+    region = region_from_selection(event, per_drag)
+    if region is not None:
+        return format_regions([*parse_regions(add_regions), region]), drop_points
+    clicked = clicked_indices(event, generated_x)
+    dropped = set(parse_drops(drop_points))
+    if not clicked or dropped.issuperset(clicked):
+        return None
+    return add_regions, format_drops(dropped | set(clicked))
+
+
+def undo_edit(add_regions: str, drop_points: str) -> tuple[str, str]:
+    """Without a recorded history: remove the last region, or else the last dropped index.
+
+    >>> undo_edit("1:2:5,3:4:5", "7"), undo_edit("", "3,7")
+    (('1:2:5', '7'), ('', '3'))
+    """
+    regions = parse_regions(add_regions)
+    if regions:
+        return format_regions(regions[:-1]), drop_points
+    return add_regions, format_drops(parse_drops(drop_points)[:-1])
+
+
+# --- what the edits did -----------------------------------------------------------------------
+
+
+def region_mask(x_grid: np.ndarray, region: Region) -> np.ndarray:
+    """Grid points inside [x0, x1]; the nearest one when the region is narrower than the grid.
+
+    >>> region_mask(np.array([0.0, 1.0, 2.0]), Region(0.9, 1.1, 5)).tolist()
+    [False, True, False]
+    >>> region_mask(np.array([0.0, 1.0, 2.0]), Region(1.2, 1.3, 5)).tolist()
+    [False, True, False]
+    """
+    mask = (x_grid >= region.x0) & (x_grid <= region.x1)
+    if not mask.any():
+        mask[int(np.argmin(np.abs(x_grid - (region.x0 + region.x1) / 2)))] = True
+    return mask
+
+
+def region_summary(before: RegressionResult, after: RegressionResult, add_regions: str
+                   ) -> list[dict[str, float]]:
+    """Mean σ on the grid inside each added region, before and after the points were added.
+
+    Args:
+        before: the run without the regions (same data otherwise).
+        after: the run with them.
+        add_regions: the regions' text.
+
+    Returns:
+        One mapping per region: ``x0``, ``x1``, ``n``, ``epistemic_before``,
+        ``epistemic_after``, ``aleatoric_before``, ``aleatoric_after`` and ``true_std`` (NaN
+        when the truth is unknown), units of y.
+    """
+    rows = []
+    for r in parse_regions(add_regions):
+        mask = region_mask(after.x_grid, r)
+        truth = math.nan if after.true_std is None else float(np.mean(after.true_std[mask]))
+        rows.append({
+            "x0": r.x0, "x1": r.x1, "n": float(r.n),
+            "epistemic_before": float(np.mean(before.epistemic_std[mask])),
+            "epistemic_after": float(np.mean(after.epistemic_std[mask])),
+            "aleatoric_before": float(np.mean(before.aleatoric_std[mask])),
+            "aleatoric_after": float(np.mean(after.aleatoric_std[mask])),
+            "true_std": truth,
+        })
+    return rows
+
+
+def _where(row: Mapping[str, float]) -> str:
+    return f"x ∈ [{_number_text(row['x0'])}, {_number_text(row['x1'])}] ({int(row['n'])} points)"
+
+
+def drag_notice(rows: Sequence[Mapping[str, float]], members: int) -> str:
+    """The caption on the added regions: what the points did to the epistemic band there.
+
+    A region counts as narrowed only when its mean epistemic σ fell below :data:`SHRINK` times
+    its value before; the sentence reports each region's numbers either way.
+
+    Args:
+        rows: :func:`region_summary`'s rows.
+        members: networks or dropout samples behind the bands (1: no epistemic band).
+    """
+    if not rows:
+        return ("Notice: no data added yet. Drag across the chart (box or lasso) to add points "
+                "from the true process there; click a training point to remove it.")
+    if members == 1:
+        return ("Notice: one network has no epistemic band, so the added points cannot show "
+                "it shrinking: choose MC dropout or a deep ensemble.")
+
+    def change(row: Mapping[str, float], kind: str) -> str:
+        return f"{row[f'{kind}_before']:.3g} → {row[f'{kind}_after']:.3g}"
+
+    narrowed = [r for r in rows if r["epistemic_after"] < SHRINK * r["epistemic_before"]]
+    kept = [r for r in rows if r not in narrowed]
+    parts = []
+    if narrowed:
+        parts.append("the epistemic band narrowed where you added points — mean epistemic σ "
+                     + "; ".join(f"{change(r, 'epistemic')} in {_where(r)}" for r in narrowed))
+    if kept:
+        parts.append("it did not clearly narrow in "
+                     + "; ".join(f"{_where(r)} ({change(r, 'epistemic')})" for r in kept)
+                     + f" — it was already thin there; try the preset \"{NARROW_PRESET}\" and "
+                     "drag across the grey gap")
+    aleatoric = "; ".join(change(r, "aleatoric") for r in rows)
+    truth = [r["true_std"] for r in rows if not math.isnan(r["true_std"])]
+    true_text = f", true noise {'; '.join(f'{t:.3g}' for t in truth)}" if truth else ""
+    steady = all(abs(r["aleatoric_after"] - r["aleatoric_before"])
+                 <= STEADY * r["aleatoric_before"] for r in rows)
+    if steady:
+        noise = (f"the aleatoric σ there stayed within {STEADY:.0%} ({aleatoric}{true_text}): "
+                 "more points do not make y less noisy")
+    else:
+        noise = (f"the aleatoric σ estimate there moved ({aleatoric}{true_text}): more points "
+                 "let the network measure the noise better, but the noise itself stays")
+    return f"Notice: {'; '.join(parts)}. And {noise}."
+
+
+def count_line(config: RegressionConfig) -> str:
+    """How many points the model trains on, and where they come from.
+
+    >>> from labcore.experiments.regression.config import RegressionConfig
+    >>> count_line(RegressionConfig(add_regions="1:2:15", drop_points="0,4"))
+    'Training points: 33 (20 generated − 2 dropped + 15 added by dragging).'
+    """
+    drops = len(parse_drops(config.drop_points))
+    dragged = n_region_points(config.add_regions)
+    scene = config.add_n if config.add_where != "nowhere" else 0
+    total = config.n_points - drops + dragged + scene
+    parts = [f"{config.n_points} generated"]
+    if drops:
+        parts.append(f"− {drops} dropped")
+    if scene:
+        parts.append(f"+ {scene} added under Add points")
+    if dragged:
+        parts.append(f"+ {dragged} added by dragging")
+    return f"Training points: {total} ({' '.join(parts)})."

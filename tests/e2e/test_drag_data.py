@@ -1,0 +1,106 @@
+"""End-to-end: drag data into the Regression page's bands chart in headless Chromium.
+
+Opens /regression (short training through the URL), drags a box with the mouse across an x
+range of the bands chart (the chart opens in box-select mode), waits for the rerun, and checks
+that the URL now holds ``add_regions`` and the caption counts the added points. Then opens that
+URL in a fresh browser context (a new session, nothing shared) and checks that the same number
+of training points is shown. Uses the session server and browser of ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+WAIT_MS = int(float(os.environ.get("LAB_E2E_WAIT_S", "90")) * 1000)
+APP_IDLE = (
+    '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+    '[data-test-script-state="notRunning"]'
+)
+STATUS_WIDGET = '[data-testid="stStatusWidget"]'
+EXCEPTION = '[data-testid="stException"]'
+ERROR_ALERT = '[data-testid="stAlertContentError"]'
+BANDS = ".st-key-regression-bands_fig .js-plotly-plot"
+DRAG_LAYER = f"{BANDS} .nsewdrag"  # plotly's drag surface over the plotting area
+COUNT = re.compile(r"Training points: (\d+) \((.*?)\)\.")
+
+
+def wait_for_app(page: Any) -> None:
+    """The script run is over (checked twice, so a rerun just triggered is not missed)."""
+    for _ in range(2):
+        page.wait_for_selector(APP_IDLE, state="attached", timeout=WAIT_MS)
+        page.wait_for_selector(STATUS_WIDGET, state="detached", timeout=WAIT_MS)
+        page.wait_for_timeout(500)
+
+
+def assert_clean(page: Any) -> None:
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).all_inner_texts()
+    assert page.locator(ERROR_ALERT).count() == 0, page.locator(ERROR_ALERT).all_inner_texts()
+
+
+def open_regression(page: Any, path: str) -> None:
+    page.goto("/", wait_until="domcontentloaded")  # the app shell first, so st.navigation runs
+    wait_for_app(page)
+    page.goto(path, wait_until="domcontentloaded")
+    page.locator("h1").first.wait_for(state="visible", timeout=WAIT_MS)
+    wait_for_app(page)
+    page.locator(BANDS).wait_for(state="visible", timeout=WAIT_MS)
+    assert_clean(page)
+
+
+def training_count(page: Any) -> tuple[int, str]:
+    """The count caption under the chart: (total, its breakdown)."""
+    caption = page.get_by_text(COUNT).first
+    caption.wait_for(state="visible", timeout=WAIT_MS)
+    match = COUNT.search(caption.inner_text())
+    assert match, caption.inner_text()
+    return int(match.group(1)), match.group(2)
+
+
+def test_a_box_drag_adds_points_and_the_link_reproduces_them(
+        page: Any, browser: Any, app_url: str) -> None:
+    open_regression(page, "/regression?steps=200")
+    assert training_count(page) == (20, "20 generated")
+
+    # Drag a box from 20 % to 38 % of the plotting area's width (x ≈ −3.6 … −1.4 on [−6, 6]).
+    surface = page.locator(DRAG_LAYER).first
+    surface.scroll_into_view_if_needed()
+    box = surface.bounding_box()
+    assert box is not None and box["width"] > 200, box
+    y0, y1 = box["y"] + 0.2 * box["height"], box["y"] + 0.8 * box["height"]
+    page.mouse.move(box["x"] + 0.20 * box["width"], y0)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.30 * box["width"], (y0 + y1) / 2, steps=8)
+    page.mouse.move(box["x"] + 0.38 * box["width"], y1, steps=8)
+    page.mouse.up()
+
+    page.wait_for_url(re.compile(r"[?&]add_regions="), timeout=WAIT_MS)
+    wait_for_app(page)
+    assert_clean(page)
+    regions = parse_qs(urlparse(page.url).query)["add_regions"][0]
+    x0, x1, n = regions.split(":")
+    assert -4.5 < float(x0) < float(x1) < 0.0 and n == "20", regions
+    total, parts = training_count(page)
+    assert total == 40 and parts == "20 generated + 20 added by dragging", (total, parts)
+    page.get_by_text("Notice: the epistemic band").first.wait_for(state="visible",
+                                                                   timeout=WAIT_MS)
+    shared = page.url
+
+    # The link alone, in a new session: the same points.
+    context = browser.new_context(viewport=page.viewport_size, base_url=app_url)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        fresh = context.new_page()
+        open_regression(fresh, shared)
+        assert parse_qs(urlparse(fresh.url).query)["add_regions"][0] == regions
+        assert training_count(fresh) == (total, parts)
+        added = fresh.locator(BANDS).get_by_text("added points")
+        assert added.count() >= 1  # the legend names the added points
+    finally:
+        context.close()
