@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_pages import (  # noqa: E402  (the e2e helpers live with the page tests)
+from test_pages import (  # the e2e helpers live with the page tests
     CHART,
     LOAD_WAIT_MS,
     ROOT,
@@ -89,3 +89,29 @@ def test_the_downloaded_script_prints_the_pages_headline(page: Any, tmp_path: Pa
     numbers = [float(x) for x in re.findall(r"-?\d+\.\d+", done.stdout)]
     # The page shows the best μ to 3 decimals; the script prints it with more.
     assert any(round(x, 3) == float(shown) for x in numbers), (shown, done.stdout)
+
+
+def test_train_live_draws_frames_while_the_networks_learn(page: Any,
+                                                          screenshot_dir: Path) -> None:
+    open_page(page, "/regression?live=1&steps=2000")
+    assert_no_error(page)
+    page.get_by_role("button", name="▶ Train live").click()
+    main = page.locator('[data-testid="stMain"]')
+    seen: list[int] = []
+    shot = False
+    for _ in range(600):  # poll the step counter while the script runs
+        match = re.search(r"step (\d+) of 2000", main.inner_text())
+        if match and (not seen or int(match.group(1)) != seen[-1]):
+            seen.append(int(match.group(1)))
+            if not shot and 400 <= seen[-1] < 2000:
+                screenshot(page, screenshot_dir, "regression_live")
+                shot = True
+        if seen and seen[-1] == 2000:
+            break
+        page.wait_for_timeout(50)
+    wait_for_app(page)
+    assert_no_error(page)
+    intermediate = [s for s in seen if s < 2000]
+    assert len(intermediate) >= 3, seen  # several frames drawn before the end
+    assert seen == sorted(seen) and seen[-1] == 2000, seen
+    assert main.get_by_text("Replay: step").count() == 1
