@@ -115,3 +115,19 @@ def test_train_live_draws_frames_while_the_networks_learn(page: Any,
     assert len(intermediate) >= 3, seen  # several frames drawn before the end
     assert seen == sorted(seen) and seen[-1] == 2000, seen
     assert main.get_by_text("Replay: step").count() == 1
+
+
+@pytest.mark.parametrize(("query", "name", "legend"), [
+    ("function=sine&noise_shape=growing&n_points=300&method=none&quantile_band=true",
+     "regression_cqr", "CQR"),
+    ("function=sine&gap_width=2.5&n_points=100&steps=2000&gp_reference=true",
+     "regression_gp", "Gaussian process"),
+])
+def test_the_regression_interval_and_reference_bands_render(
+        page: Any, query: str, name: str, legend: str, screenshot_dir: Path) -> None:
+    open_page(page, f"/regression?{query}")
+    wait_for_charts(page, LOAD_WAIT_MS)
+    assert_no_error(page)
+    bands = page.locator(f".st-key-regression-bands_fig {CHART}")
+    assert legend.lower() in bands.inner_text().lower()
+    screenshot(page, screenshot_dir, name)
