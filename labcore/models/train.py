@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -25,6 +26,24 @@ Snapshot = Callable[[int, nn.Module, np.ndarray], None]
 ``train_loss`` is the (step, M) loss so far. Called in eval mode under ``torch.no_grad()``; it
 must not draw random numbers from torch's global generator (MC dropout samples with a generator
 of its own), so a training watched live ends exactly where an unwatched one does."""
+
+
+T = TypeVar("T")
+
+
+def evenly_spaced(items: Sequence[T], at_most: int) -> list[T]:
+    """At most ``at_most`` of ``items``, evenly spaced, always with the first and the last:
+    the snapshots a live view keeps for replay.
+
+    >>> evenly_spaced(list(range(10)), 4)
+    [0, 3, 6, 9]
+    """
+    if at_most < 2:
+        raise ValueError(f"at_most must be at least 2. Got {at_most}.")
+    if len(items) <= at_most:
+        return list(items)
+    picks = np.unique(np.round(np.linspace(0, len(items) - 1, at_most)).astype(int))
+    return [items[i] for i in picks]
 
 
 class TrainingDiverged(ValueError):

@@ -28,7 +28,7 @@ from labcore.experiments.classification.run import (
 )
 from labcore.models.classifier import ClassifierOutput
 from labcore.models.mlp import BatchedMLP
-from labcore.models.train import Progress
+from labcore.models.train import Progress, evenly_spaced
 
 TARGET_FRAMES = 25
 """Frames per training (about): 400 steps give one every 16 steps."""
@@ -163,12 +163,7 @@ def keep_frames(frames: Sequence[LiveFrame], at_most: int = KEEP_FRAMES) -> list
     >>> keep_frames(list(range(10)), 4)  # any sequence works
     [0, 3, 6, 9]
     """
-    if at_most < 2:
-        raise ValueError(f"at_most must be at least 2. Got {at_most}.")
-    if len(frames) <= at_most:
-        return list(frames)
-    picks = np.unique(np.round(np.linspace(0, len(frames) - 1, at_most)).astype(int))
-    return [frames[i] for i in picks]
+    return evenly_spaced(frames, at_most)
 
 
 def live_notice(frames: Sequence[LiveFrame], index: int) -> str:

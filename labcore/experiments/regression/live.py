@@ -32,7 +32,7 @@ from labcore.experiments.regression.run import (
     _uploaded_problem,
 )
 from labcore.models.mlp import BatchedMLP
-from labcore.models.train import Progress, Snapshot
+from labcore.models.train import Progress, Snapshot, evenly_spaced
 from labcore.uncertainty.decomposition import variance_decomposition
 
 FRAME_EVERY_MIN = 20
@@ -185,9 +185,4 @@ def keep_frames(frames: Sequence[LiveFrame], at_most: int = MAX_FRAMES + 1) -> l
     >>> [f for f in keep_frames(list(range(10)), 4)]  # any sequence works
     [0, 3, 6, 9]
     """
-    if at_most < 2:
-        raise ValueError(f"at_most must be at least 2. Got {at_most}.")
-    if len(frames) <= at_most:
-        return list(frames)
-    picks = np.unique(np.round(np.linspace(0, len(frames) - 1, at_most)).astype(int))
-    return [frames[i] for i in picks]
+    return evenly_spaced(frames, at_most)
