@@ -40,6 +40,7 @@ from labui import (
     sync_url,
 )
 from labui.figures import figure_config, show_figure
+from labui.live import RedrawPacer
 from labui.present import presentation_figure, presenting
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
@@ -87,9 +88,12 @@ def train_live(config: ClassificationConfig) -> ClassificationResult | None:
         record = {"config": model, "frames": [], "result": None}
         st.session_state[LIVE] = record  # frames arrive here; a Stop keeps those so far
 
+        pacer = RedrawPacer()
+
         def on_frame(frame) -> None:
             record["frames"].append(frame)
             step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
+            pacer.wait()
             draw_live(map_slot, plots.live_map_figure(frame), "map")
             draw_live(loss_slot, plots.live_loss_figure(frame, loss_name), "loss")
 

@@ -28,6 +28,7 @@ from labui import (
     sync_url,
 )
 from labui.figures import figure_config, show_figure
+from labui.live import RedrawPacer
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
@@ -102,10 +103,13 @@ def train_live() -> RegressionResult | None:
         recorded: list[LiveFrame] = []
         st.session_state.pop(LIVE_FRAMES, None)
 
+        pacer = RedrawPacer()
+
         def on_frame(frame: LiveFrame) -> None:
             recorded.append(frame)
             st.session_state[LIVE_FRAMES] = (ident, keep_frames(recorded))
             counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
+            pacer.wait()
             band_slot.plotly_chart(plots.live_bands_figure(frame), theme=None,
                                    config=figure_config("regression_live"))
             loss_slot.plotly_chart(plots.live_loss_figure(frame), theme=None,
