@@ -43,7 +43,7 @@ def _as_scores(row: CalibratorScores) -> Scores:
 
 def _panel_title(row: CalibratorScores) -> str:
     changed = "" if row.name == "none" else f" · {row.changed:.1%} changed"
-    return (f"{row.display}<br><sup>test ECE {row.ece:.3f} · NLL {row.nll:.3f} · "
+    return (f"{row.display}<br><sup>ECE {row.ece:.3f} · NLL {row.nll:.3f}<br>"
             f"accuracy {row.accuracy:.1%}{changed}</sup>")
 
 
@@ -59,6 +59,12 @@ def shootout_figure(view: CalibratorView, cols: int = 4) -> go.Figure:
                              titles=[_panel_title(r) for r in rows], strategy=result.strategy)
     for annotation in fig.layout.annotations:
         annotation.font.size = 12
+    # Four panels a row leave no room for the long axis title under each: "confidence" (the
+    # figure's caption and legend say it is the max softmax probability, in equal-width bins).
+    for name in fig.layout:
+        axis = fig.layout[name]
+        if name.startswith("xaxis") and axis.title.text and "confidence" in axis.title.text:
+            axis.title.text = "confidence (max softmax)"
     return fig
 
 
