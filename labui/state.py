@@ -133,9 +133,10 @@ def _read_url(
                 return base
             del remaining[field]
             fallback = escape_markdown(_text(getattr(base, field)))
+            using = (f"Using the {starting_point} value, {fallback}, instead." if fallback
+                     else f"Left it empty, as the {starting_point} settings have it.")
             st.error(
-                f"Ignored the link's value for `{field}`. {escape_markdown(str(exc))} "
-                f"Using the {starting_point} value, {fallback}, instead."
+                f"Ignored the link's value for `{field}`. {escape_markdown(str(exc))} {using}"
             )
 
 
