@@ -4,7 +4,7 @@ Numpy in, numpy or float out. See :mod:`labcore.calibration.classification`,
 :mod:`labcore.calibration.temperature` and :mod:`labcore.calibration.regression`.
 """
 
-from labcore.calibration.calibrators import CALIBRATORS, fit_calibrator, shootout, size_curve
+from labcore.calibration.calibrators import CALIBRATORS, fit_calibrator
 from labcore.calibration.classification import (
     BinStrategy,
     ReliabilityBins,
@@ -15,6 +15,7 @@ from labcore.calibration.classification import (
     nll,
     reliability_bins,
 )
+from labcore.calibration.comparison import shootout, size_curve
 from labcore.calibration.conformal_sets import (
     conformal_quantile,
     coverage_curve,

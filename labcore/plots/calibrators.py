@@ -12,7 +12,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from labcore.calibration.calibrators import CALIBRATORS, CalibratorScores, SizeCurve
+from labcore.calibration.calibrators import CALIBRATORS
+from labcore.calibration.comparison import CalibratorScores, SizeCurve
 from labcore.experiments.calibration.methods import CalibratorView
 from labcore.experiments.calibration.run import Scores
 from labcore.plots._spec import axis_keys, figure, grid, merge, on_axes, scatter

@@ -19,6 +19,7 @@ from sklearn.metrics import log_loss
 
 from labcore import calibration as cal
 from labcore.calibration import calibrators as cb
+from labcore.calibration import comparison as so
 
 
 def _synthetic(n: int, k: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -167,22 +168,22 @@ def test_fit_calibrator_rejects_unknown_names():
 
 def test_calibration_subset_is_stratified_seeded_and_checked():
     y = np.repeat(np.arange(4), [40, 30, 20, 10])
-    idx = cb.calibration_subset(y, 4, 50, seed=3)
+    idx = so.calibration_subset(y, 4, 50, seed=3)
     # Proportional shares of 50: 20, 15, 10, 5.
     assert np.bincount(y[idx], minlength=4).tolist() == [20, 15, 10, 5]
-    assert np.array_equal(idx, cb.calibration_subset(y, 4, 50, seed=3))
-    assert not np.array_equal(idx, cb.calibration_subset(y, 4, 50, seed=4))
+    assert np.array_equal(idx, so.calibration_subset(y, 4, 50, seed=3))
+    assert not np.array_equal(idx, so.calibration_subset(y, 4, 50, seed=4))
     with pytest.raises(ValueError, match=r"at most the 100 validation points\. Got 101\."):
-        cb.calibration_subset(y, 4, 101)
+        so.calibration_subset(y, 4, 101)
     with pytest.raises(ValueError, match=r"at least 2·K = 8 \(two points per class\)\. Got 7\."):
-        cb.calibration_subset(y, 4, 7)
+        so.calibration_subset(y, 4, 7)
 
 
 def test_shootout_rows_are_the_metrics_of_each_calibrator():
     z, y = _synthetic(300)
     z_test, y_test = _synthetic(400, seed=5)
-    result = cb.shootout(z, y, z_test, y_test, cal_size=120, n_bins=10, seed=1)
-    idx = cb.calibration_subset(y, 4, 120, seed=1)
+    result = so.shootout(z, y, z_test, y_test, cal_size=120, n_bins=10, seed=1)
+    idx = so.calibration_subset(y, 4, 120, seed=1)
     assert result.cal_size == 120 and [r.name for r in result.rows] == list(cb.CALIBRATORS)
     for row in result.rows:
         probs = cb.fit_calibrator(row.name, z[idx], y[idx], n_bins=10).probs(z_test)
@@ -202,12 +203,12 @@ def test_shootout_rows_are_the_metrics_of_each_calibrator():
 def test_size_curve_ends_with_the_whole_set_and_drops_sizes_it_cannot_use():
     z, y = _synthetic(150)
     z_test, y_test = _synthetic(200, seed=5)
-    curve = cb.size_curve(z, y, z_test, y_test, sizes=(5, 20, 60, 500), names=("temperature",),
+    curve = so.size_curve(z, y, z_test, y_test, sizes=(5, 20, 60, 500), names=("temperature",),
                           repeats=2)
     assert curve.sizes.tolist() == [20, 60, 150]  # 5 < 2·K, 500 > n
-    whole = cb.shootout(z, y, z_test, y_test, names=("temperature",))
+    whole = so.shootout(z, y, z_test, y_test, names=("temperature",))
     assert curve.ece["temperature"][-1] == pytest.approx(whole.rows[0].ece)
-    one = [cb.shootout(z, y, z_test, y_test, cal_size=20, names=("temperature",), seed=s)
+    one = [so.shootout(z, y, z_test, y_test, cal_size=20, names=("temperature",), seed=s)
            for s in (0, 1)]
     assert curve.nll["temperature"][0] == pytest.approx(np.mean([r.rows[0].nll for r in one]))
 

@@ -22,8 +22,8 @@ import dataclasses
 import numpy as np
 
 from labcore import calibration as cal
-from labcore.calibration.calibrators import (
-    CALIBRATORS,
+from labcore.calibration.calibrators import CALIBRATORS
+from labcore.calibration.comparison import (
     DEFAULT_SIZES,
     CalibratorScores,
     Shootout,
