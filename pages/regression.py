@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments.regression import regions, report
+from labcore.experiments.regression import intervals, regions, report
 from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
 from labcore.experiments.regression.run import (
     RegressionConfig,
@@ -250,7 +250,7 @@ if view == "bands":
         show_figure(plots.sigma_figure(result), key=f"{KEY}.sigma_fig")
         notice(report.sigma_notice(result, config))
         if result.gp is not None:
-            notice(report.gp_notice(result))
+            notice(intervals.gp_notice(result))
     with right:
         st.markdown("**Held-out test metrics** (1,000 fresh points from the same process)")
         st.table(pd.DataFrame(report.metrics_rows(result)).set_index("metric"))
@@ -264,9 +264,9 @@ if view == "bands":
             show_figure(width_fig, key=f"{KEY}.width_fig")
         with right:
             st.markdown("**Coverage on 1,000 held-out points**")
-            st.table(pd.DataFrame(report.interval_rows(result)).set_index("method"))
-        notice(report.interval_notice(result))
-        download_pair(pd.DataFrame(report.interval_table(result)), "regression_intervals.csv",
+            st.table(pd.DataFrame(intervals.interval_rows(result)).set_index("method"))
+        notice(intervals.interval_notice(result))
+        download_pair(pd.DataFrame(intervals.interval_table(result)), "regression_intervals.csv",
                       "Download the interval table (CSV)", width_fig,
                       "regression_interval_widths.html")
 

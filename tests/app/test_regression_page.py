@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from labcore.experiments.regression import report
+from labcore.experiments.regression import intervals, report
 from labcore.experiments.regression.run import RegressionConfig, run_regression
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -195,8 +195,8 @@ def test_quantile_cqr_and_gp_controls_add_their_traces_table_and_captions():
     assert any(list(t.index) == ["Quantile network", "CQR", "Constant-width conformal",
                                  "Gaussian μ ± z·σ", "True interval"] for t in tables)
     captions = [c.value for c in at.caption]
-    assert report.interval_notice(result) in captions
-    assert report.gp_notice(result) in captions
+    assert intervals.interval_notice(result) in captions
+    assert intervals.gp_notice(result) in captions
 
 
 def test_a_level_the_calibration_set_cannot_promise_is_an_error_not_a_traceback():

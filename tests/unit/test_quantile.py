@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.linear_model import QuantileRegressor
 
-from labcore.experiments.regression import report
+from labcore.experiments.regression import intervals, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.quantile import (
     cqr_correction,
@@ -178,7 +178,7 @@ def test_a_fast_run_has_all_intervals_with_consistent_numbers():
     scores = np.sort(np.maximum(lo - r.y_cal, r.y_cal - hi))
     assert q.cqr_q == pytest.approx(scores[math.ceil(51 * 0.8) - 1], abs=0.02)
     assert math.isnan(q.rows["truth"][0]) and q.true_width is not None
-    table = report.interval_table(r)
+    table = intervals.interval_table(r)
     assert table["method"] == ["quantile", "cqr", "constant", "gaussian", "truth"]
     assert r.quantile is not None and r.gp is None
 
@@ -204,5 +204,5 @@ def test_cqr_adapts_to_growing_noise_where_the_constant_band_cannot():
     np.testing.assert_allclose(constant[:, 2], 1.0, rtol=1e-9)
     assert cqr[:, 0].mean() >= 0.9 - 4 * 0.012, f"CQR coverages {cqr[:, 0]}"
     assert constant[:, 0].mean() >= 0.9 - 4 * 0.012, f"constant coverages {constant[:, 0]}"
-    notice = report.interval_notice(results[0])
+    notice = intervals.interval_notice(results[0])
     assert f"CQR covers {cqr[0, 0]:.1%}" in notice and "it follows σ(x)" in notice

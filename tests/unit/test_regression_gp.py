@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labcore.data.regression import make_regression
-from labcore.experiments.regression import report
+from labcore.experiments.regression import intervals, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.gp import GP_MAX_POINTS, fit_gp
 from labcore.experiments.regression.run import run_regression
@@ -66,5 +66,5 @@ def test_the_gp_preset_opens_its_band_in_the_gap_and_beyond():
     assert g[gap].mean() >= 2 * g[among].mean(), (g[gap].mean(), g[among].mean())
     assert g[beyond].mean() >= 3 * g[among].mean(), (g[beyond].mean(), g[among].mean())
     assert r.gp.noise_std == pytest.approx(0.3, rel=0.3)
-    notice = report.gp_notice(r)
+    notice = intervals.gp_notice(r)
     assert f"one noise σ = {r.gp.noise_std:.3g}" in notice and "opens up beyond the data" in notice
