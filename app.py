@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from labui.errors import escape_markdown
-from labui.nav import navigation_pages
+from labui.nav import navigation_pages, sidebar_links
 from labui.shell import page_setup, run_page
 
 ABOUT = (
@@ -23,7 +23,9 @@ ABOUT = (
 
 device_text, device_problem = page_setup(main=True)
 
-page = st.navigation(navigation_pages())
+pages = navigation_pages()
+page = st.navigation(pages, position="hidden")  # the lab draws its own list: labui.nav
+sidebar_links(pages)
 
 with st.sidebar:
     if device_problem:

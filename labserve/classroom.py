@@ -85,7 +85,7 @@ async def _student(page, path_title: str, timeout_ms: int) -> tuple[float, float
     """Click the page in the sidebar, wait for its chart; flip one setting, wait again."""
     try:
         start = time.perf_counter()
-        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav = page.locator(".st-key-lab_nav")  # the lab's page list (labui/nav.py)
         await nav.get_by_role("link", name=path_title, exact=True).click(timeout=timeout_ms)
         await page.get_by_role("heading", name=HEADINGS[path_title]).wait_for(timeout=timeout_ms)
         await page.wait_for_selector(PLOTLY_CHART, state="visible", timeout=timeout_ms)

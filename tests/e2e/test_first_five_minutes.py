@@ -28,7 +28,7 @@ CHART = '[data-testid="stPlotlyChart"]'
 PROGRESS = '[data-testid="stProgress"]'
 VIEW_TAB_SELECTED = 'button[data-variant="segmented_control"][aria-checked="true"]'
 EXCEPTION = '[data-testid="stException"]'
-NAV = '[data-testid="stSidebarNav"]'
+NAV = ".st-key-lab_nav"  # the lab's own page list (labui/nav.py)
 TITLES = ["Home", "Regression", "Classification", "Calibration", "Out of distribution"]
 
 # page path, query of the teacher link, the landing view's label, the right answer
