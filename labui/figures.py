@@ -181,6 +181,11 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
     exactly as built. In presentation mode a larger, bolder copy is drawn
     (:func:`labui.present.presentation_figure`).
 
+    A chart to look at has no drag action (``dragmode=False``) unless its figure sets one: with
+    Plotly's default (drag to zoom) a finger moving over a chart on a phone zooms it instead
+    of scrolling the page, and the lab's pages are mostly charts. The toolbar's zoom and pan
+    buttons still switch it on.
+
     The "⬇ Data (CSV)" button's file is made from the figure's traces
     (:func:`figure_table`) only when it is clicked, not on every run of the page.
 
@@ -197,6 +202,8 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
     """
     name = filename or figure_name(key)
     shown = presentation_figure(fig) if presenting() else fig
+    if on_select is None and shown.layout.dragmode is None:
+        shown.layout.dragmode = False  # a finger on the chart scrolls the page (see above)
     if on_select is None:
         st.plotly_chart(shown, key=key, theme=None, config=figure_config(name))
     else:

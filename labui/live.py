@@ -1,4 +1,4 @@
-"""Pacing for "Train live": the training waits for the viewer.
+"""Drawing "Train live": charts redrawn in place, and pacing (the training waits for the viewer).
 
 The default regression model trains 500 steps in well under a second, far too fast to watch,
 and each redraw is a new Plotly chart that a browser needs some tens of milliseconds to draw
@@ -13,6 +13,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from streamlit.delta_generator import DeltaGenerator
+
+from labui import present
 
 MIN_REDRAW_S = 0.1  # at most 10 redraws a second
 
@@ -43,3 +49,26 @@ class RedrawPacer:
         if self._drawn is not None and now - self._drawn < self.min_interval_s:
             self.sleep(self.min_interval_s - (now - self._drawn))
         self._drawn = self.clock()
+
+
+def live_font_scale() -> float:
+    """Text size factor of live charts: presentation mode's, or 1."""
+    return present.FONT_SCALE if present.presenting() else 1.0
+
+
+def draw_live(slot: DeltaGenerator, spec: dict[str, Any], table: pd.DataFrame,
+              alt: str) -> None:
+    """Draw one frame of a live chart into ``slot``, or redraw the one there in place.
+
+    ``spec`` must be the same object (or an equal one) for every frame of a run: Streamlit then
+    sends only the new ``table`` and the browser updates the chart where it is, without taking
+    it down (see :mod:`labcore.plots.live`). No key: a keyed chart is registered once per run,
+    and a live run redraws many times within one.
+
+    Args:
+        slot: an ``st.empty()`` placeholder.
+        spec: the run's Vega-Lite spec.
+        table: this frame's rows.
+        alt: what the chart shows, for a screen reader.
+    """
+    slot.vega_lite_chart(table, spec, theme=None, width="stretch", alt=alt)

@@ -26,6 +26,7 @@ from labcore.experiments.classification.upload import (
 )
 from labcore.models.classifier import S_MAX, S_MIN
 from labcore.plots import classification as plots
+from labcore.plots import live as live_plots
 from labui import (
     config_form,
     download_csv,
@@ -39,9 +40,9 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.figures import figure_config, show_figure
-from labui.live import RedrawPacer
-from labui.present import presentation_figure, presenting
+from labui.figures import show_figure
+from labui.live import RedrawPacer, draw_live, live_font_scale
+from labui.present import presenting
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
@@ -55,11 +56,20 @@ SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy label
 LIVE = f"{KEY}.live_run"  # session state: the last live run's config, frames and result
 
 
-def draw_live(slot, fig, name: str) -> None:
-    """Draw one live figure into its placeholder (a fresh key each time: frames differ)."""
-    draws = st.session_state[f"{LIVE}.draws"] = st.session_state.get(f"{LIVE}.draws", 0) + 1
-    slot.plotly_chart(presentation_figure(fig) if presenting() else fig, theme=None,
-                      key=f"{KEY}.live_{name}.{draws}", config=figure_config(f"{KEY}_live_{name}"))
+def draw_frame(slots, specs, frame, loss_name: str) -> dict:
+    """Draw one live frame (map, loss) in place; returns the run's specs, made on its first."""
+    if not specs:
+        scale = live_font_scale()
+        specs["map"] = live_plots.decision_map_spec(frame.scene, font_scale=scale)
+        specs["loss"] = live_plots.loss_spec(frame.total_steps, f"{loss_name} (own loss, "
+                                             "per sample)", font_scale=scale)
+    map_slot, loss_slot = slots
+    draw_live(map_slot, specs["map"], live_plots.decision_map_table(frame),
+              "The network's predicted class and confidence over the plane, with the training "
+              "points, while it trains.")
+    draw_live(loss_slot, specs["loss"], live_plots.loss_table(frame.train_loss),
+              "The training loss at every step so far.")
+    return specs
 
 
 def train_live(config: ClassificationConfig) -> ClassificationResult | None:
@@ -84,6 +94,7 @@ def train_live(config: ClassificationConfig) -> ClassificationResult | None:
     left, right = st.columns([3, 2])
     map_slot, loss_slot, note_slot = left.empty(), right.empty(), st.empty()
     loss_name = report.LOSS_LABELS[config.loss].split(" (")[0]
+    specs: dict = {}  # the run's chart specs, made from its first frame
     if pressed:
         record = {"config": model, "frames": [], "result": None}
         st.session_state[LIVE] = record  # frames arrive here; a Stop keeps those so far
@@ -92,10 +103,9 @@ def train_live(config: ClassificationConfig) -> ClassificationResult | None:
 
         def on_frame(frame) -> None:
             record["frames"].append(frame)
-            step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
             pacer.wait()
-            draw_live(map_slot, plots.live_map_figure(frame), "map")
-            draw_live(loss_slot, plots.live_loss_figure(frame, loss_name), "loss")
+            step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
+            draw_frame((map_slot, loss_slot), specs, frame, loss_name)
 
         record["result"] = run_classification_live(model, on_frame)
         record["frames"] = keep_frames(record["frames"])
@@ -114,8 +124,7 @@ def train_live(config: ClassificationConfig) -> ClassificationResult | None:
         key=f"{KEY}.live_step.{len(steps)}.{steps[-1]}")
     index = steps.index(chosen)
     step_slot.markdown(f"**step {chosen} of {frames[index].total_steps}**")
-    draw_live(map_slot, plots.live_map_figure(frames[index]), "map")
-    draw_live(loss_slot, plots.live_loss_figure(frames[index], loss_name), "loss")
+    draw_frame((map_slot, loss_slot), specs, frames[index], loss_name)
     notice(live_notice(frames, index), container=note_slot)
     return record["result"]
 
@@ -152,13 +161,21 @@ if uploaded is None:
 if uploaded is not None:
     st.caption(report.upload_summary(result, config.label_noise, config.noise_kind))
 
-m = result.metrics
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Test accuracy (clean labels)", f"{m['accuracy']:.1%}")
-c2.metric("…predicting from all views (TTA)", f"{m['tta_accuracy']:.1%}")
-c3.metric("ECE (15 equal-width bins)", f"{m['ece']:.3f}")
-c4.metric("Training labels flipped", f"{int(m['n_flipped'])} of {result.y_train.size}")
-notice(report.tta_notice(result, config))
+
+def summary() -> None:
+    """The headline numbers and the TTA notice: above the view, or below it on a projector
+    (where the view's first chart must fit the screen)."""
+    m = result.metrics
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Test accuracy (clean labels)", f"{m['accuracy']:.1%}")
+    c2.metric("…predicting from all views (TTA)", f"{m['tta_accuracy']:.1%}")
+    c3.metric("ECE (15 equal-width bins)", f"{m['ece']:.3f}")
+    c4.metric("Training labels flipped", f"{int(m['n_flipped'])} of {result.y_train.size}")
+    notice(report.tta_notice(result, config))
+
+
+if not presenting():
+    summary()
 
 REJECT_QUIZ = Quiz(
     key=f"{KEY}.quiz.reject",
@@ -317,6 +334,9 @@ else:
     st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)
     download_pair(pd.DataFrame(report.view_table(result)), "classification_test_scores.csv",
                   "Download every test prediction (CSV)", fig, "classification_coverage.html")
+if presenting():
+    summary()
+
 
 def maths() -> None:
     st.markdown("**The trick: a regression loss that classifies (UANLL, scene S5).** Treat the "

@@ -1,5 +1,7 @@
 """Regression lab: predictive bands, aleatoric vs epistemic uncertainty (scenes S2–S4, S12)."""
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +15,7 @@ from labcore.experiments.regression.run import (
     run_regression_upload,
 )
 from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
+from labcore.plots import live as live_plots
 from labcore.plots import regression as plots
 from labui import (
     config_form,
@@ -27,8 +30,8 @@ from labui import (
     run_cached,
     sync_url,
 )
-from labui.figures import figure_config, show_figure
-from labui.live import RedrawPacer
+from labui.figures import show_figure
+from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.upload import data_source
@@ -85,11 +88,40 @@ def run_variant(variant: RegressionConfig, label: str):
 LIVE_FRAMES = f"{KEY}.live_frames"
 
 
+class LiveCharts:
+    """The two live charts of a run (bands, loss), drawn in place frame after frame.
+
+    Their Vega-Lite specs are made once, from the run's first frame (the scene does not change
+    while it trains); each frame only sends its tables (see :mod:`labcore.plots.live`).
+    """
+
+    def __init__(self, band_slot, loss_slot) -> None:
+        self.band_slot, self.loss_slot = band_slot, loss_slot
+        self.specs: tuple[dict, dict] | None = None
+
+    def draw(self, frame: LiveFrame) -> None:
+        if self.specs is None:
+            scale = live_font_scale()
+            self.specs = (
+                live_plots.regression_bands_spec(frame.scene, plots.live_y_range(frame.scene),
+                                                 font_scale=scale),
+                live_plots.loss_spec(frame.total_steps,
+                                     "loss (standardised y; mean over networks)",
+                                     font_scale=scale))
+        bands, loss = self.specs
+        draw_live(self.band_slot, bands, live_plots.regression_bands_table(frame),
+                  "Predicted mean and its aleatoric, epistemic and total bands while the "
+                  "networks train, with the training data and the true mean.")
+        draw_live(self.loss_slot, loss, live_plots.loss_table(frame.train_loss),
+                  "The training loss at every step so far.")
+
+
 def train_live() -> RegressionResult | None:
     """"Train live": an uncached run that redraws the bands and the loss every few steps.
 
-    The frames (at most 41) stay in the session, so after the run, or after "■ Stop" (a click
-    reruns the page, which ends the training at its next redraw), the step slider replays them.
+    The charts are redrawn in place (never taken down between frames). The frames (at most
+    41) stay in the session, so after the run, or after "■ Stop" (a click reruns the page,
+    which ends the training at its next redraw), the step slider replays them.
     Returns the result when this run of the page trained to the end, else None.
     """
     start, stop = st.columns(2)
@@ -97,6 +129,7 @@ def train_live() -> RegressionResult | None:
     stop.button("■ Stop", key=f"{KEY}.live_stop",
                 help="Stop the training at its next redraw; the frames so far stay.")
     counter, slider_slot, band_slot, loss_slot = st.empty(), st.empty(), st.empty(), st.empty()
+    charts = LiveCharts(band_slot, loss_slot)
     ident = (config, uploaded is None)
     finished = None
     if pressed:
@@ -108,12 +141,9 @@ def train_live() -> RegressionResult | None:
         def on_frame(frame: LiveFrame) -> None:
             recorded.append(frame)
             st.session_state[LIVE_FRAMES] = (ident, keep_frames(recorded))
-            counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
             pacer.wait()
-            band_slot.plotly_chart(plots.live_bands_figure(frame), theme=None,
-                                   config=figure_config("regression_live"))
-            loss_slot.plotly_chart(plots.live_loss_figure(frame), theme=None,
-                                   config=figure_config("regression_live_loss"))
+            counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
+            charts.draw(frame)
 
         with guard():
             finished = run_regression_live(
@@ -128,11 +158,8 @@ def train_live() -> RegressionResult | None:
                                      key=f"{KEY}.live_step.{len(steps)}.{steps[-1]}")
     frame = frames[steps.index(step)]
     counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
-    with band_slot.container():
-        show_figure(plots.live_bands_figure(frame), key=f"{KEY}.live_fig", csv=False)
-    with loss_slot.container():
-        show_figure(plots.live_loss_figure(frame), key=f"{KEY}.live_loss_fig", csv=False)
-        notice(report.live_notice(frames, steps.index(step)))
+    charts.draw(frame)
+    notice(report.live_notice(frames, steps.index(step)))
     return finished
 
 
@@ -149,14 +176,47 @@ def set_edits(fields: tuple[str, str], *, remember: bool = True) -> None:
         st.session_state[f"{KEY}.{name}"] = value
 
 
-def on_drag() -> None:
-    """A box or lasso drag adds a region of points; a click drops training points."""
+CHART_MODES = {"look": "Look", "add": "Add points", "remove": "Remove points"}
+CHART_HELP = {
+    "look": "Hover for values; the page scrolls over the chart (on a phone too).",
+    "add": "Drag a box (or a lasso) across x: that many points are drawn from the true "
+           "process over its x range.",
+    "remove": "Click a grey training point to remove it; the box tool in the chart's toolbar "
+              "removes every point inside a box.",
+}
+RANGE_ERROR = f"{KEY}.range_error"
+
+
+def on_drag(mode: str) -> None:
+    """A selection on the chart: a drag adds a region, a click or box drops points."""
     edited = regions.apply_selection(
         config.add_regions, config.drop_points, st.session_state.get(f"{KEY}.bands_fig"),
         st.session_state.get(f"{KEY}.drag_n", regions.DEFAULT_PER_DRAG),
-        regions.generated_inputs(config))
+        regions.generated_inputs(config), mode=mode)
     if edited is not None:
         set_edits(edited)
+
+
+def edit_range(action: str) -> None:
+    """The keyboard's way to edit: add N points over [from, to], or remove those there."""
+    state = st.session_state
+    state.pop(RANGE_ERROR, None)
+    x0, x1 = state[f"{KEY}.range_from"], state[f"{KEY}.range_to"]
+    try:
+        if action == "add":
+            edited = (regions.add_range(config.add_regions, x0, x1, state[f"{KEY}.range_n"]),
+                      config.drop_points)
+        else:
+            edited = regions.remove_range(config.add_regions, config.drop_points,
+                                          regions.generated_inputs(config), x0, x1)
+    except ValueError as exc:
+        state[RANGE_ERROR] = str(exc)
+        return
+    if edited is None:
+        state[RANGE_ERROR] = (f"No training point is left to remove between x = {x0:g} and "
+                              f"{x1:g}: widen the range.")
+        return
+    set_edits(edited)
 
 
 def undo_drag() -> None:
@@ -169,25 +229,55 @@ def undo_drag() -> None:
     set_edits(previous, remember=False)
 
 
+def range_form() -> None:
+    """Add or remove points by typing an x range (no pointer needed)."""
+    with st.form(f"{KEY}.range_form", border=True):
+        st.markdown("**Add points or remove them by x range**")
+        n, lo, hi, add, remove = st.columns(5, vertical_alignment="bottom")
+        n.number_input("Points", min_value=1, max_value=200, value=regions.DEFAULT_PER_DRAG,
+                       step=1, key=f"{KEY}.range_n", help="How many points Add draws.")
+        lo.number_input("From x", value=-1.0, step=0.5, key=f"{KEY}.range_from")
+        hi.number_input("To x", value=1.0, step=0.5, key=f"{KEY}.range_to")
+        add.form_submit_button("Add", on_click=edit_range, args=("add",),
+                               help="Draw that many points from the true process over the range.")
+        remove.form_submit_button("Remove", on_click=edit_range, args=("remove",),
+                                  help="Remove every generated training point in the range.")
+    if RANGE_ERROR in st.session_state:
+        st.error(st.session_state[RANGE_ERROR])
+
+
 def drag_data(fig) -> None:
-    """The bands chart as an editor: drag to add points, click to drop them, undo, reset."""
-    fig.update_layout(dragmode="select")
-    show_figure(fig, key=f"{KEY}.bands_fig", on_select=on_drag,
-                selection_mode=("box", "lasso", "points"))
+    """The bands chart as an editor, in a mode the user picks: look (the default: the page
+    scrolls over it), add points (drag a box), remove points (click or box); undo, reset, and
+    the same edits by typing an x range."""
+    mode = choice("On the chart", list(CHART_MODES), key=f"{KEY}.chart_mode", param="chart",
+                  default="look", format_func=CHART_MODES.get,
+                  help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in CHART_MODES))
+    if mode == "look":
+        show_figure(fig, key=f"{KEY}.bands_fig")
+    else:
+        fig.update_layout(dragmode="select" if mode == "add" else "pan")
+        show_figure(fig, key=f"{KEY}.bands_fig", on_select=functools.partial(on_drag, mode),
+                    selection_mode=("box", "lasso") if mode == "add" else
+                    ("points", "box", "lasso"))
     edited = bool(config.add_regions or config.drop_points)
     per_drag, undo, reset = st.columns([2, 1, 1], vertical_alignment="bottom")
-    with per_drag:
-        number("Points per drag", key=f"{KEY}.drag_n", param="drag_n",
-               default=regions.DEFAULT_PER_DRAG, min_value=1, max_value=200, step=1,
-               kind="number_input", help="How many points a box or lasso drag adds.")
+    if mode == "add":
+        with per_drag:
+            number("Points per drag", key=f"{KEY}.drag_n", param="drag_n",
+                   default=regions.DEFAULT_PER_DRAG, min_value=1, max_value=200, step=1,
+                   kind="number_input", help="How many points a box or lasso drag adds.")
+    else:
+        per_drag.caption(CHART_HELP[mode])
     undo.button("Undo", key=f"{KEY}.drag_undo", on_click=undo_drag,
                 disabled=not (edited or st.session_state.get(DRAG_HISTORY)),
                 help="Remove the last added region or dropped point.")
     reset.button("Reset", key=f"{KEY}.drag_reset", on_click=set_edits, args=(("", ""),),
                  disabled=not edited, help="Remove every added region and dropped point.")
-    st.caption(regions.count_line(config), help="Drag across the chart (box or lasso) to add "
-               "points from the true process over that x range; click a training point to "
-               "remove it. The edits are in the link, so sharing it shares the data.")
+    st.caption(regions.count_line(config), help="Choose Add points or Remove points above the "
+               "chart to edit the data by pointer, or type a range below. The edits are in "
+               "the link, so sharing it shares the data.")
+    range_form()
     if config.add_regions:
         with guard():
             before = run_cached(run_regression, config.replace(add_regions=""),

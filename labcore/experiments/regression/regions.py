@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -308,34 +308,91 @@ def clicked_indices(event: Mapping[str, Any] | None, generated_x: np.ndarray) ->
     return sorted(found)
 
 
+ChartMode = Literal["look", "add", "remove"]
+"""What a drag or click on the bands chart does: nothing (the page scrolls, on a phone too),
+add points over the dragged x range, or remove the training points clicked or boxed."""
+
+
 def apply_selection(add_regions: str, drop_points: str, event: Mapping[str, Any] | None,
-                    per_drag: int, generated_x: np.ndarray) -> tuple[str, str] | None:
+                    per_drag: int, generated_x: np.ndarray,
+                    mode: ChartMode = "add") -> tuple[str, str] | None:
     """The edit fields after one chart selection, or None when it changes nothing.
 
-    A box or lasso drag appends a region over its x extent with ``per_drag`` points (points
-    inside the box are not dropped); otherwise clicked training points are added to the
-    dropped ones.
+    In ``"add"`` mode a box or lasso drag appends a region over its x extent with ``per_drag``
+    points; in ``"remove"`` mode the generated training points the selection holds (a click
+    on one, or those inside a box or lasso) are added to the dropped ones. ``"look"`` edits
+    nothing.
 
     Args:
         add_regions, drop_points: the current edit fields.
         event: Streamlit's selection event (see :func:`selected_x_extent`).
         per_drag: points a drag adds.
         generated_x: (n_points,) the generated training inputs before any drop, sorted.
+        mode: what the chart does (:data:`ChartMode`).
 
     Returns:
         ``(add_regions, drop_points)`` after the edit.
 
     >>> apply_selection("1:2:5", "", {"selection": {"box": [{"x": [-1, 0]}]}}, 10, np.zeros(3))
     ('1:2:5,-1:0:10', '')
+    >>> click = {"selection": {"points": [{"x": 0.5, "y": 1.0}]}}
+    >>> apply_selection("", "", click, 10, np.array([-1.0, 0.5]), mode="remove")
+    ('', '1')
+    >>> apply_selection("", "", click, 10, np.array([-1.0, 0.5]), mode="add") is None
+    True
     """
-    region = region_from_selection(event, per_drag)
-    if region is not None:
+    if mode == "add":
+        region = region_from_selection(event, per_drag)
+        if region is None:
+            return None
         return format_regions([*parse_regions(add_regions), region]), drop_points
-    clicked = clicked_indices(event, generated_x)
-    dropped = set(parse_drops(drop_points))
-    if not clicked or dropped.issuperset(clicked):
+    if mode != "remove":
         return None
-    return add_regions, format_drops(dropped | set(clicked))
+    return _with_drops(add_regions, drop_points, clicked_indices(event, generated_x))
+
+
+def _with_drops(add_regions: str, drop_points: str,
+                indices: Sequence[int]) -> tuple[str, str] | None:
+    dropped = set(parse_drops(drop_points))
+    if not indices or dropped.issuperset(indices):
+        return None
+    return add_regions, format_drops(dropped | set(indices))
+
+
+def _checked_range(x0: float, x1: float) -> tuple[float, float]:
+    lo, hi = GRID_RANGE
+    if not (math.isfinite(x0) and math.isfinite(x1)) or x0 >= x1:
+        raise ValueError(f"'From x' must be below 'To x'. Got from {x0:g} to {x1:g}.")
+    if x0 < lo or x1 > hi:
+        raise ValueError(f"Both ends must lie inside the plotted range [{lo:g}, {hi:g}]. "
+                         f"Got from {x0:g} to {x1:g}.")
+    return round(x0, X_DECIMALS), round(x1, X_DECIMALS)
+
+
+def add_range(add_regions: str, x0: float, x1: float, n: int) -> str:
+    """The regions after adding ``n`` points over ``[x0, x1]`` (the keyboard's way to drag).
+
+    Raises:
+        ValueError: when the range is empty, reversed or off the chart.
+
+    >>> add_range("1:2:5", -0.5, 0.5, 15)
+    '1:2:5,-0.5:0.5:15'
+    """
+    x0, x1 = _checked_range(float(x0), float(x1))
+    return format_regions([*parse_regions(add_regions), Region(x0, x1, int(n))])
+
+
+def remove_range(add_regions: str, drop_points: str, generated_x: np.ndarray,
+                 x0: float, x1: float) -> tuple[str, str] | None:
+    """The edit fields after dropping every generated training point with x in ``[x0, x1]``;
+    None when no such point is left to drop.
+
+    >>> remove_range("", "0", np.array([-1.0, 0.2, 0.4, 3.0]), 0.0, 1.0)
+    ('', '0,1,2')
+    """
+    x0, x1 = _checked_range(float(x0), float(x1))
+    inside = np.flatnonzero((generated_x >= x0) & (generated_x <= x1))
+    return _with_drops(add_regions, drop_points, [int(i) for i in inside])
 
 
 def undo_edit(add_regions: str, drop_points: str) -> tuple[str, str]:
