@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from labcore.experiments.classification.live import LiveFrame
 from labcore.experiments.classification.report import (
     SCORE_LABELS,
     Split,
@@ -184,41 +183,6 @@ def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
         layer: "confidence" or "sigma" (UANLL only).
     """
     return figure(*_map_spec(result, layer))
-
-
-def live_map_figure(frame: LiveFrame) -> go.Figure:
-    """One frame of a live training: the confidence map, the boundary and the training points.
-
-    The colour range is fixed at 1/K … 1, so frames of one run compare by colour.
-    """
-    scene = frame.scene
-    dmap = DecisionMap(scene.x1, scene.x2, frame.classes, frame.confidence, None, None, None)
-    traces = _map_base(dmap, frame.confidence, "Viridis", "confidence",
-                       zmin=1.0 / scene.n_classes, zmax=1.0)
-    traces += _labelled_points(scene.x_train, scene.y_train_noisy, scene.flipped,
-                               scene.n_classes)
-    layout = _layout(
-        **_title(f"Step {frame.step} of {frame.total_steps}: confidence max p(class | x) "
-                 "(bright = sure)"), height=470,
-        xaxis=_title("feature x1 (standardised)"),
-        yaxis=_title("feature x2 (standardised)", scaleanchor="x"))
-    return figure(traces, layout)
-
-
-def live_loss_figure(frame: LiveFrame, loss_label: str = "training loss") -> go.Figure:
-    """The training loss of every step so far, on an x axis that spans the whole run.
-
-    Args:
-        frame: a live frame (its ``train_loss``, mean over members).
-        loss_label: what the loss is, e.g. "UANLL" (the y-axis title).
-    """
-    steps = np.arange(1, frame.train_loss.size + 1)
-    line = scatter(steps, frame.train_loss, mode="lines", line={"color": palette.BLUE},
-                   name="training loss of each step (one mini-batch, mean over members)")
-    return figure([line], _layout(
-        **_title(f"Training loss, step {frame.step} of {frame.total_steps}"), height=300,
-        xaxis=_title("Adam step", range=[0, frame.total_steps]),
-        yaxis=_title(f"{loss_label} (own loss, per sample)"), showlegend=True))
 
 
 def entropy_maps_figure(result: ClassificationResult) -> go.Figure:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from labcore.experiments.regression.live import LiveFrame, LiveScene
+from labcore.experiments.regression.live import LiveScene
 from labcore.experiments.regression.run import RegressionResult
 from labcore.experiments.regression.sweep import SizeSweepResult
 from labcore.plots import palette
@@ -343,43 +343,3 @@ def live_y_range(scene: LiveScene) -> list[float]:
     if scene.true_mean is not None:
         reference += [scene.true_mean - 2 * scene.true_std, scene.true_mean + 2 * scene.true_std]
     return y_limits(reference)
-
-
-def live_bands_figure(frame: LiveFrame, y_range: Sequence[float] | None = None) -> go.Figure:
-    """One frame of "Train live": data, truth, the predicted mean and its ±2σ bands so far.
-
-    Args:
-        frame: the model after ``frame.step`` steps.
-        y_range: the y axis (default :func:`live_y_range`, the same for every frame).
-    """
-    scene, x, mu = frame.scene, frame.scene.x_grid, frame.pred_mean
-    traces = []
-    for std, color, name, group in (
-        (frame.total_std, TOTAL_COLOR, "total ±2σ (aleatoric + epistemic)", "total"),
-        (frame.aleatoric_std, ALEATORIC_COLOR, "aleatoric ±2σ (noise in y)", "aleatoric"),
-        (frame.epistemic_std, EPISTEMIC_COLOR, "epistemic ±2σ (model doubt)", "epistemic"),
-    ):
-        traces += _band(x, mu - 2 * std, mu + 2 * std, color, name, group)
-    if scene.true_mean is not None:
-        traces.append(scatter(x, scene.true_mean, mode="lines", name="true mean f(x)",
-                              line={"color": TRUE_COLOR, "dash": "dash"}))
-    traces.append(scatter(x, mu, mode="lines", name="predicted mean",
-                          line={"color": MEAN_COLOR, "width": 2.5}))
-    traces.append(scatter(scene.x_train, scene.y_train, mode="markers", name="training data",
-                          marker={"color": DATA_COLOR, "size": 6, "opacity": 0.8}))
-    title = f"Training live: step {frame.step} of {frame.total_steps}"
-    return figure(traces, _layout(
-        shapes=_shade_regions(scene), **_title(title), height=480,
-        xaxis=_title("x (input; grey = no training data)"),
-        yaxis=_title("y (output, units of the data)",
-                     range=list(y_range) if y_range is not None else live_y_range(scene))))
-
-
-def live_loss_figure(frame: LiveFrame) -> go.Figure:
-    """The training loss so far (mean over networks), on an x axis as long as the whole run."""
-    steps = np.arange(1, frame.train_loss.size + 1)
-    return figure([scatter(steps, frame.train_loss, mode="lines", name="training loss",
-                           line={"color": MEAN_COLOR})], _layout(
-        **_title(f"Training loss: step {frame.step} of {frame.total_steps}"), height=300,
-        showlegend=True, xaxis=_title("Adam step", range=[0, frame.total_steps]),
-        yaxis=_title("loss (standardised y; mean over networks)")))

@@ -103,14 +103,18 @@ def test_the_default_y_range_shows_the_truth_and_the_band_over_the_whole_grid() 
     assert result.epistemic_std[beyond].mean() > 1.5 * result.epistemic_std[~beyond].mean()
 
 
-def test_live_figures_title_the_step_and_keep_one_y_range() -> None:
+def test_the_live_y_range_is_the_data_and_truth_band_padded_5_percent_in_every_frame() -> None:
     frames = []
     run_regression_live(CONFIGS["none_mse"], frames.append, frame_every=100)
-    first, last = (plots.live_bands_figure(f) for f in (frames[0], frames[-1]))
-    assert first.layout.title.text == "Training live: step 100 of 200"
-    assert list(first.layout.yaxis.range) == list(last.layout.yaxis.range)
-    loss = plots.live_loss_figure(frames[0])
-    assert list(loss.layout.xaxis.range) == [0, 200] and len(loss.data[0].y) == 100
+    scene = frames[0].scene
+    # The reference span: the training y and the truth ± 2σ(x) on the grid, padded by 5 % of
+    # its height on each side (y_limits' rule, checked by hand in the test above).
+    lo = min(scene.y_train.min(), (scene.true_mean - 2 * scene.true_std).min())
+    hi = max(scene.y_train.max(), (scene.true_mean + 2 * scene.true_std).max())
+    pad = 0.05 * (hi - lo)
+    assert plots.live_y_range(scene) == pytest.approx([lo - pad, hi + pad])
+    # One scene per run: the first and last frame give the same axis (it does not jump).
+    assert plots.live_y_range(frames[-1].scene) == plots.live_y_range(scene)
     notice = report.live_notice(frames, 0)
     assert notice.startswith("Notice: step 100 of 200") and "no epistemic band" in notice
 

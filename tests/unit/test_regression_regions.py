@@ -168,21 +168,23 @@ GENERATED = np.array([-3.0, -1.25, 0.5, 2.0])
 def test_a_box_drag_adds_its_rounded_x_extent_as_a_region():
     drag = event(box=[{"xref": "x", "yref": "y", "x": [1.2345, -0.5049], "y": [-9, 9]}],
                  points=[{"x": 0.5, "y": 1.0, "legendgroup": "data"}])  # inside: not dropped
-    assert regions.apply_selection("", "", drag, 25, GENERATED) == ("-0.5:1.23:25", "")
-    assert regions.apply_selection("1:2:5", "3", drag, 25, GENERATED) == \
+    assert regions.apply_selection("", "", drag, 25, GENERATED, mode="add") == \
+        ("-0.5:1.23:25", "")
+    assert regions.apply_selection("1:2:5", "3", drag, 25, GENERATED, mode="add") == \
         ("1:2:5,-0.5:1.23:25", "3")
 
 
 def test_a_lasso_drag_adds_the_x_extent_of_its_vertices_clipped_to_the_chart():
     drag = event(lasso=[{"xref": "x", "yref": "y", "x": [5.0, 7.5, 6.2, 4.25], "y": [0, 1, 2, 3]}])
-    assert regions.apply_selection("", "", drag, 10, GENERATED) == ("4.25:6:10", "")
+    assert regions.apply_selection("", "", drag, 10, GENERATED, mode="add") == ("4.25:6:10", "")
 
 
 def test_clicked_training_points_are_dropped_by_their_index_in_the_draw():
     click = event(points=[{"x": 2.0, "y": 8.1, "legendgroup": "data", "curve_number": 8},
                           {"x": -1.25, "y": 0.2, "legendgroup": "data"},
                           {"x": 2.0, "y": 3.3, "legendgroup": "mean"}])
-    assert regions.apply_selection("1:2:5", "0", click, 20, GENERATED) == ("1:2:5", "0,1,3")
+    assert regions.apply_selection("1:2:5", "0", click, 20, GENERATED, mode="remove") == \
+        ("1:2:5", "0,1,3")
 
 
 def test_clicks_on_added_points_curves_or_dropped_points_change_nothing():
@@ -190,13 +192,90 @@ def test_clicks_on_added_points_curves_or_dropped_points_change_nothing():
     line = event(points=[{"x": 0.5, "y": 0.0, "legendgroup": "mean"}])
     again = event(points=[{"x": 0.5, "y": 0.0, "legendgroup": "data"}])
     for selection in (added, line, event(), None):
-        assert regions.apply_selection("", "", selection, 20, GENERATED) is None
-    assert regions.apply_selection("", "2", again, 20, GENERATED) is None
+        assert regions.apply_selection("", "", selection, 20, GENERATED, mode="remove") is None
+    assert regions.apply_selection("", "2", again, 20, GENERATED, mode="remove") is None
 
 
 def test_a_zero_width_drag_adds_nothing():
     thin = event(box=[{"x": [0.501, 0.503], "y": [0, 1]}])  # both ends round to 0.5
-    assert regions.apply_selection("", "", thin, 20, GENERATED) is None
+    assert regions.apply_selection("", "", thin, 20, GENERATED, mode="add") is None
+
+
+CLICK = event(points=[{"x": -1.25, "y": 0.2, "legendgroup": "data"}])
+BOX = event(box=[{"xref": "x", "yref": "y", "x": [-1.5, 1.0], "y": [-9, 9]}],
+            points=[{"x": -1.25, "y": 0.2, "legendgroup": "data"},  # the two generated
+                    {"x": 0.5, "y": 1.0, "legendgroup": "data"},  # points inside the box
+                    {"x": 0.75, "y": 1.0, "legendgroup": "data"},  # an added point
+                    {"x": 0.5, "y": 1.1, "legendgroup": "mean"}])  # the mean curve
+
+
+@pytest.mark.parametrize("mode", ["add", "look"])
+def test_a_click_edits_nothing_unless_the_chart_removes_points(mode):
+    assert regions.apply_selection("1:2:5", "0", CLICK, 20, GENERATED, mode=mode) is None
+    assert regions.apply_selection("", "", CLICK, 20, GENERATED, mode="remove") == ("", "1")
+
+
+def test_in_look_mode_a_box_edits_nothing():
+    assert regions.apply_selection("1:2:5", "0", BOX, 20, GENERATED, mode="look") is None
+
+
+def test_a_box_in_remove_mode_drops_the_generated_points_inside_and_adds_no_region():
+    # GENERATED = [−3, −1.25, 0.5, 2]: the box over x in [−1.5, 1] holds indices 1 and 2
+    # (Streamlit lists them in the event's points); the added point and the curve are ignored.
+    assert regions.apply_selection("1:2:5", "3", BOX, 20, GENERATED, mode="remove") == \
+        ("1:2:5", "1,2,3")
+    assert regions.apply_selection("", "1,2", BOX, 20, GENERATED, mode="remove") is None
+
+
+# --- the keyboard's ranges ----------------------------------------------------------------------
+
+
+def test_add_range_appends_a_region_with_its_ends_rounded_to_two_decimals():
+    assert regions.add_range("", -0.5, 0.5, 15) == "-0.5:0.5:15"
+    assert regions.add_range("1:2:5", -1.234, 2.346, 3) == "1:2:5,-1.23:2.35:3"
+    assert regions.add_range("", -6, 6, 1) == "-6:6:1"  # the whole chart, ends included
+    assert regions.parse_regions(regions.add_range("", -0.5, 0.5, 15)) == \
+        (Region(-0.5, 0.5, 15),)
+
+
+@pytest.mark.parametrize(("x0", "x1", "message"), [
+    (1.0, -1.0, r"'From x' must be below 'To x'\. Got from 1 to -1\."),  # reversed
+    (0.5, 0.5, r"must be below .*Got from 0\.5 to 0\.5\."),  # empty
+    (-7.0, 0.0, r"inside the plotted range \[-6, 6\]\. Got from -7 to 0\."),  # off the chart
+    (0.0, 6.5, r"plotted range .*Got from 0 to 6\.5\."),
+    (float("nan"), 1.0, r"Got from nan to 1\."),
+])
+def test_a_bad_range_is_refused_saying_what_it_got(x0, x1, message):
+    with pytest.raises(ValueError, match=message):
+        regions.add_range("", x0, x1, 5)
+    with pytest.raises(ValueError, match=message):
+        regions.remove_range("", "", GENERATED, x0, x1)
+
+
+def test_remove_range_drops_the_generated_points_inside_both_ends_included():
+    # GENERATED = [−3, −1.25, 0.5, 2]: [−1.25, 0.5] holds indices 1 and 2.
+    assert regions.remove_range("1:2:5", "", GENERATED, -1.25, 0.5) == ("1:2:5", "1,2")
+    assert regions.remove_range("", "3", GENERATED, -6, 0) == ("", "0,1,3")  # −3, −1.25
+    # Added points are not generated ones: a range over the region 1:2 alone drops nothing…
+    assert regions.remove_range("1:2:5", "", GENERATED, 1.0, 1.9) is None
+    # …nor does a range whose points are all dropped already.
+    assert regions.remove_range("", "1,2", GENERATED, -2, 1) is None
+
+
+def test_removing_can_ask_for_too_few_points_and_the_config_refuses_it():
+    # remove_range reports what the range holds; the "at least 5 generated points" rule is the
+    # config's (check_edits), as for a typed drop_points.
+    config = RegressionConfig()
+    generated = regions.generated_inputs(config)
+    assert generated.size == 20
+    _, drops = regions.remove_range("", "", generated, -6, 6)
+    assert drops == ",".join(str(i) for i in range(20))
+    with pytest.raises(FieldError, match=r"At least 5 generated .*Got 20 of 20 dropped\.") as err:
+        RegressionConfig(drop_points=drops)
+    assert err.value.field == "drop_points"
+    with pytest.raises(FieldError, match=r"Got 16 of 20 dropped"):
+        regions.check_edits("", regions.format_drops(range(16)), 20)
+    regions.check_edits("", regions.format_drops(range(15)), 20)  # 5 left: allowed
 
 
 def test_undo_without_history_removes_the_last_region_then_the_last_drop():
