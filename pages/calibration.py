@@ -41,6 +41,7 @@ from labui import (
     sync_url,
 )
 from labui.figures import show_figure
+from labui.present import height_limit, presenting
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
 from labui.views import choice, flag, number
@@ -121,8 +122,12 @@ if view == "four":
     if not predict_then_reveal(T_QUIZ):  # equal accuracy before and after scaling is the answer
         st.stop()
     panels = four_panels(run, config.n_bins, config.strategy)
-    fig = plots.reliability_figure(panels, cols=2, strategy=config.strategy)
-    show_figure(fig, key=f"{KEY}.grid_fig")
+    # one row of four on a projector: a 2×2 grid does not fit its height; with only the view
+    # switch above it, the row may be taller than most first charts
+    fig = plots.reliability_figure(panels, cols=4 if presenting() else 2,
+                                   strategy=config.strategy)
+    with height_limit(500):
+        show_figure(fig, key=f"{KEY}.grid_fig")
     notice(report.four_models_notice(panels, config.smoothing, run.plain.name))
     st.caption("How to read it: red hatching is over-confidence (bar below the diagonal), "
                "orange is under-confidence; bins with only a few predictions (see the counts) "

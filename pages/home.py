@@ -17,6 +17,7 @@ from labui import (
 )
 from labui.figures import show_figure
 from labui.nav import LABS
+from labui.present import presenting, side_by_side
 from labui.shell import page_setup
 from labui.teacher import teacher_link
 from labui.views import number
@@ -31,13 +32,21 @@ st.markdown(
 )
 
 init_form_state(MLEConfig, key=KEY)
-controls, figures = st.columns([1, 3])
+# Presenting, the settings go in the row above the charts (as on every page) and the charts
+# get the full width; the script button goes to the sidebar.
+slides = presenting()
+if not slides:
+    controls, figures = st.columns([1, 3])
 with guard():
-    config = config_form(MLEConfig, key=KEY, hidden=hidden_fields(), container=controls)
+    config = config_form(MLEConfig, key=KEY, hidden=hidden_fields(),
+                         container=None if slides else controls)
     sync_url(config)
     result = run_cached(run_mle, config)
 teacher_link(config, key=KEY)
-with controls:
+if slides:  # one row: the θ slider beside the three numbers, then the charts
+    controls, *metric_cols = st.columns([4, 3, 3, 3], vertical_alignment="bottom")
+    figures = st.container()
+with st.sidebar if slides else controls:
     download_script("home", config)
 
 recipe = result.recipe
@@ -52,7 +61,7 @@ with guard():
     best = point_at(config, result, result.closed_form)
 
 with figures:
-    cols = st.columns(3)
+    cols = metric_cols if slides else st.columns(3)
     cols[0].metric(f"Mean NLL at {recipe.param_symbol} = {theta:.2f}",
                    f"{current.mean_nll:.3f} nats")
     cols[1].metric(f"{recipe.loss_name} at {recipe.param_symbol} = {theta:.2f}",
@@ -60,10 +69,10 @@ with figures:
     cols[2].metric(f"Best {recipe.param_symbol} ({recipe.closed_form_name})",
                    f"{result.closed_form:.3f}")
     fig_left, fig_right = st.columns(2)
-    with fig_left:
+    with fig_left, side_by_side(2):
         show_figure(plots.sample_figure(result, current, best), key=f"{KEY}.sample_fig")
         notice(report.data_notice(result))
-    with fig_right:
+    with fig_right, side_by_side(2):
         show_figure(plots.nll_figure(result, current), key=f"{KEY}.nll_fig")
         notice(report.nll_notice(result))
 

@@ -32,6 +32,7 @@ from labui import (
     sync_url,
 )
 from labui.figures import show_figure
+from labui.present import presenting
 from labui.shell import lazy_expander, page_setup
 from labui.teacher import Quiz, predict_then_reveal, teacher_link
 from labui.views import choice, multi_choice
@@ -77,7 +78,7 @@ if view == "shift":
         "Corruption", ["mean", *CORRUPTIONS], key=f"{KEY}.corruption", param="corruption",
         kind="selectbox",
         format_func=lambda c: "Average over all six" if c == "mean" else CORRUPTION_LABELS[c])
-    fig = plots.shift_figure(shift, corruption)
+    fig = plots.shift_figure(shift, corruption, cols=4 if presenting() else 2)
     show_figure(fig, key=f"{KEY}.shift_fig")
     notice(report.shift_notice(shift, corruption))
     st.dataframe(pd.DataFrame(report.shift_rows(shift, corruption)), hide_index=True)

@@ -53,15 +53,18 @@ def _title(text: str, **extra: Any) -> Spec:
     return {"title": {"text": text}, **extra}
 
 
-def shift_figure(result: ShiftResult, corruption: str = "mean") -> go.Figure:
+def shift_figure(result: ShiftResult, corruption: str = "mean", cols: int = 2) -> go.Figure:
     """Accuracy, ECE, NLL and mean confidence against severity, one line per method.
 
     Args:
         result: a shift sweep.
         corruption: a corruption name, or "mean" for the average over all six.
+        cols: panels per row: 2 (a 2×2 grid) or 4 (one row, for a wide, low screen).
     """
-    layout = grid(2, 2, [p[1] for p in _SHIFT_PANELS], horizontal_spacing=0.1,
-                  vertical_spacing=0.16)
+    rows = -(-len(_SHIFT_PANELS) // cols)
+    layout = grid(rows, cols, [p[1] for p in _SHIFT_PANELS],
+                  horizontal_spacing=0.1 if cols < 4 else 0.07, vertical_spacing=0.16)
+    x_title = "corruption severity (0 = clean)" if cols < 4 else "severity (0 = clean)"
     traces = []
     for k, (metric, _, y_title, fmt) in enumerate(_SHIFT_PANELS):
         curves = result.curve(metric, corruption)
@@ -76,13 +79,13 @@ def shift_figure(result: ShiftResult, corruption: str = "mean") -> go.Figure:
             ), k + 1))
         merge(layout, {
             axis_key("y", k + 1): _title(y_title, tickformat=fmt, rangemode="tozero"),
-            axis_key("x", k + 1): _title("corruption severity (0 = clean)", dtick=1),
+            axis_key("x", k + 1): _title(x_title, dtick=1),
         })
     where = ("averaged over the six corruptions" if corruption == "mean"
              else CORRUPTION_LABELS[corruption].lower())
-    merge(layout, {**_title(f"Clean → heavily shifted test digits, {where}"), "height": 680,
-                   **_LAYOUT})
-    merge(layout, {"legend": {"y": -0.1}})
+    merge(layout, {**_title(f"Clean → heavily shifted test digits, {where}"),
+                   "height": 80 + 300 * rows, **_LAYOUT})
+    merge(layout, {"legend": {"y": -0.1 if rows > 1 else -0.25}})
     return figure(traces, layout)
 
 

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from labcore.plots._spec import axis_key, figure, grid, merge, on_axes, scatter  # noqa: E402
 from labui import present  # noqa: E402
 
 PAGE = str(HERE / "present_page.py")
@@ -144,6 +145,49 @@ def test_teacher_link_can_open_in_presentation_mode() -> None:
     assert student.slider(key="fx.n").value == 30
 
 
+# --- the lab's pages on a projector (geometry in a browser: tests/e2e/test_projector.py) -------
+
+APP = str(ROOT / "app.py")
+SMALL = {"steps": "100", "hidden": "32", "members": "2", "mc_samples": "5", "present": "1"}
+
+
+def run_app_page(page: str | None, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    if page is not None:
+        at.switch_page(page)
+    at.query_params.update(query)
+    return at.run()
+
+
+def _columns(chart: Any) -> int:
+    layout = json.loads(chart.proto.spec)["layout"]
+    return len({tuple(v["domain"]) for k, v in layout.items()
+                if k.startswith("xaxis") and v.get("visible", True)})
+
+
+@pytest.mark.parametrize("page", ["pages/ood.py", "pages/calibration.py"])
+def test_a_four_panel_grid_is_one_row_on_a_projector(page: str) -> None:
+    # A 2×2 grid is taller than a 1280×720 projector can show under the page's controls.
+    at = run_app_page(page, **SMALL)
+    assert not at.exception and not at.error
+    assert _columns(at.get("plotly_chart")[0]) == 4
+    plain = run_app_page(page, **{k: v for k, v in SMALL.items() if k != "present"})
+    assert _columns(plain.get("plotly_chart")[0]) == 2
+
+
+def test_home_on_a_projector_has_the_settings_row_and_wide_charts() -> None:
+    at = run_app_page(None, present="1")
+    assert not at.exception and not at.error
+    # the settings folded in the row above the charts, as on every page, not in a side column
+    assert "Settings" in [e.label for e in at.main.expander]
+    assert "home.distribution" in main_keys(at)
+    assert "download.home_scene.py" in [b.key for b in at.sidebar.get("download_button")]
+    assert at.metric[0].label.startswith("Mean NLL")
+    plain = run_app_page(None)
+    assert "Settings" not in [e.label for e in plain.main.expander]
+    assert "download.home_scene.py" not in [b.key for b in plain.sidebar.get("download_button")]
+
+
 # --- the pieces, without a page ---------------------------------------------------------------
 
 
@@ -161,8 +205,109 @@ def test_presentation_figure_scales_a_copy() -> None:
     assert tuple(big.data[2].marker.size) == (4, 8)  # per-point sizes carry data: kept
     assert big.layout.font.size == pytest.approx(12 * 1.6)
     assert big.layout.annotations[0].font.size == pytest.approx(16 * 1.6)
-    assert big.layout.height == 480
+    assert big.layout.height == 420  # 400 · 1.2, cut to what fits a 1280×720 projector
+    assert present.MAX_HEIGHT == 420
     assert fig.data[1].line.width is None and fig.layout.font.size is None  # unchanged
+
+
+def _grid_figure(cols: int, title: str, panel: str, y_title: str, x_title: str,
+                 height: int) -> go.Figure:
+    """A figure as the lab builds them: subplot titles, axis titles, a legend below."""
+    layout = grid(1, cols, [panel] * cols)
+    for k in range(1, cols + 1):
+        merge(layout, {axis_key("x", k): {"title": {"text": x_title}},
+                       axis_key("y", k): {"title": {"text": y_title}}})
+    merge(layout, {"title": {"text": title}, "height": height,
+                   "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+                   "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0}})
+    return figure([on_axes(scatter([0, 1], [0, 1], name=f"method {k}"), k)
+                   for k in range(1, cols + 1)], layout)
+
+
+def _px(text: str, size: float) -> float:
+    """The estimate presentation_figure fits texts with (longest line, tags dropped)."""
+    return present._text_width(text, size)
+
+
+def test_a_figure_taller_than_a_projector_is_cut_but_a_gallery_is_not() -> None:
+    tall = present.presentation_figure(go.Figure(layout={"height": 950}))
+    assert tall.layout.height == present.MAX_HEIGHT
+    gallery = go.Figure(go.Heatmap(z=[[0, 1], [1, 0]]), layout={"height": 700})
+    assert present.presentation_figure(gallery).layout.height == 840  # pictures keep their size
+    with present.height_limit(500):  # a page with little above its first chart
+        assert present.presentation_figure(go.Figure(layout={"height": 950})).layout.height == 500
+        assert present.presentation_figure(go.Figure(layout={"height": 400})).layout.height == 480
+    assert present.presentation_figure(go.Figure(layout={"height": 950})).layout.height == 420
+
+
+def test_titles_fit_the_chart_and_stay_clear_of_each_other() -> None:
+    # The OOD figure's title ran into its subplot titles; Home's was cut off at the right.
+    fig = _grid_figure(2, "Clean → heavily shifted test digits, averaged over the six corruptions",
+                       "Expected calibration error", "ECE (top-label, 15 bins)",
+                       "corruption severity (0 = clean)", 680)
+    big = present.presentation_figure(fig)
+    layout = big.to_plotly_json()["layout"]
+    title = layout["title"]
+    assert (title["yref"], title["y"], title["yanchor"]) == ("container", 1, "top")
+    title_size = title.get("font", {}).get("size", round(12 * 1.6 * 1.4))
+    assert _px(title["text"], title_size) <= present.REFERENCE_WIDTH * 0.95
+    # the top margin holds the title and, under it, the subplot titles
+    panel = layout["annotations"][0]
+    title_h = len(title["text"].split("<br>")) * title_size * 1.3
+    panel_h = len(panel["text"].split("<br>")) * panel["font"]["size"] * 1.3
+    assert layout["margin"]["t"] >= present.TITLE_PAD + title_h + panel_h
+    assert big.layout.height == present.MAX_HEIGHT
+    # the original is untouched
+    assert fig.layout.title.y is None and fig.layout.margin.t == 60
+
+
+def test_narrow_panels_get_smaller_or_wrapped_titles_and_one_y_title_per_row() -> None:
+    # Four reliability diagrams side by side: long panel and axis titles.
+    fig = _grid_figure(4, "", "CE + label smoothing (ε = 0.01) · temperature-scaled (T = 0.87)"
+                       "<br><sup>ECE 0.019 · accuracy 93.6% · mean confidence 92.7%</sup>",
+                       "accuracy in the bin",
+                       "confidence = max softmax probability (equal-width bins)", 520)
+    layout = present.presentation_figure(fig).to_plotly_json()["layout"]
+    assert layout["font"]["size"] == pytest.approx(12 * present.WIDE_FONT_SCALE)
+    plot_width = present.REFERENCE_WIDTH - 60 - 20
+    for note in layout["annotations"]:
+        x0, x1 = next(layout[axis_key("x", k)]["domain"] for k in range(1, 5)
+                      if abs(sum(layout[axis_key("x", k)]["domain"]) / 2 - note["x"]) < 0.01)
+        assert _px(note["text"], note["font"]["size"]) <= (x1 - x0) * plot_width
+        assert "(ε = 0.01)" in note["text"].replace("<br>", " ")  # not broken inside (…)
+    x_title = layout["xaxis"]["title"]
+    assert "<br>" in x_title["text"]
+    assert [layout[axis_key("y", k)]["title"]["text"] for k in range(1, 5)] == [
+        "accuracy in the bin", "", "", ""]
+
+
+def test_a_legend_below_the_plot_clears_the_larger_axis_title() -> None:
+    fig = _grid_figure(1, "t", "", "y", "x (input; grey = no training data)", 480)
+    layout = present.presentation_figure(fig).to_plotly_json()["layout"]
+    legend, margin = layout["legend"], layout["margin"]
+    assert legend["font"]["size"] == pytest.approx(12 * present.LEGEND_SCALE)
+    plot = layout["height"] - margin["t"] - margin["b"]
+    below = -legend["y"] * plot  # px from the plot's bottom edge to the legend's top
+    assert below >= 1.4 * 12 * 1.6 + 12 * 1.6 * 1.3  # tick labels and the x-axis title
+    assert margin["b"] >= below + 12 * present.LEGEND_SCALE  # the legend's line fits too
+
+
+def test_side_by_side_fits_titles_to_a_share_of_the_width() -> None:
+    text = "The sample and the fitted density, with a longer ending"
+    fig = go.Figure(layout={"title": {"text": text, "x": 0.05}, "height": 420})
+    alone = present.presentation_figure(fig).layout.title
+    assert alone.text == text and alone.font.size is None  # fits a full-width chart
+    with present.side_by_side(2):
+        half = present.presentation_figure(fig).layout.title
+    size = half.font.size
+    assert _px(half.text, size) <= present.REFERENCE_WIDTH / 2 * 0.95
+
+
+def test_presentation_figures_are_figures_plotly_accepts_unchanged() -> None:
+    fig = _grid_figure(4, "A title", "a long panel title that has to be wrapped somewhere",
+                       "y", "a long x-axis title that needs two lines", 520)
+    sent = json.loads(present.presentation_figure(fig).to_json())
+    assert json.loads(go.Figure(sent).to_json()) == sent
 
 
 def test_the_only_raw_html_is_the_constant_stylesheet() -> None:
