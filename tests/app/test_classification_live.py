@@ -1,4 +1,8 @@
-"""The Classification page's "Train live" mode in Streamlit's AppTest (2-D toys only)."""
+"""The Classification page's "Train live" mode in Streamlit's AppTest (2-D toys only).
+
+The live map and loss are Vega-Lite charts (``st.vega_lite_chart``): each frame's rows arrive
+as Arrow bytes, decoded here and compared with the frames' own numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 import labcore.experiments.classification.run as engine
@@ -40,6 +45,22 @@ def heatmap_z(at: AppTest, key_prefix: str) -> np.ndarray:
     return np.asarray(z, dtype=float)
 
 
+def live_map(at: AppTest) -> tuple[str, np.ndarray]:
+    """The live map chart's spec text and its confidence on the grid, rows along x2, each cell
+    placed by its own (x, y) on the last frame's grid."""
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2, [c.proto.spec[:80] for c in charts]  # the map, then the loss
+    spec = charts[0].proto.spec
+    rows = pa.ipc.open_stream(charts[0].proto.data.data).read_all().to_pandas()
+    cells = rows[rows["layer"] == "map"]
+    scene = at.session_state[f"{KEY}.live_run"]["frames"][-1].scene
+    grid = np.full((scene.x2.size, scene.x1.size), np.nan)
+    grid[np.searchsorted(scene.x2, cells["y"]), np.searchsorted(scene.x1, cells["x"])] = \
+        cells["confidence"]
+    assert not np.isnan(grid).any()  # every cell drawn
+    return spec, grid
+
+
 def test_train_live_draws_frames_and_ends_with_the_plain_result() -> None:
     at = open_page(QUERY)
     assert not at.exception and not at.error
@@ -57,13 +78,18 @@ def test_train_live_draws_frames_and_ends_with_the_plain_result() -> None:
     # The page's confidence map after the live run shows the plain run's numbers.
     np.testing.assert_allclose(heatmap_z(at, f"{KEY}.conf_map"), plain.decision_map.confidence)
     # The live map shows the last frame, whose map is the final one.
-    np.testing.assert_allclose(heatmap_z(at, f"{KEY}.live_map"), frames[-1].confidence)
+    spec, shown = live_map(at)
+    np.testing.assert_allclose(shown, frames[-1].confidence)
+    np.testing.assert_allclose(shown, plain.decision_map.confidence, rtol=1e-6)
     assert any(m.value == "**step 100 of 100**" for m in at.markdown)
     assert f"{plain.metrics['accuracy']:.1%}" == at.metric[0].value
     # Replaying an earlier frame redraws the map and its caption, without retraining.
     at.select_slider[0].set_value(8).run()
     assert not at.exception
-    np.testing.assert_allclose(heatmap_z(at, f"{KEY}.live_map"), frames[1].confidence)
+    spec_8, shown_8 = live_map(at)
+    assert spec_8 == spec  # the same spec: the browser redraws the map in place
+    np.testing.assert_allclose(shown_8, frames[1].confidence)
+    assert any(m.value == "**step 8 of 100**" for m in at.markdown)
     assert any(c.value.startswith("Notice: at step 8 of 100") for c in at.caption)
 
 

@@ -1,5 +1,9 @@
 """Train live on the Regression page (AppTest): ?live=1, "▶ Train live", frames kept for the
-replay slider, and the same final chart as the page without live training."""
+replay slider, and the same final chart as the page without live training.
+
+The live charts are Vega-Lite charts (``st.vega_lite_chart``): the spec travels as JSON text,
+each frame's rows as Arrow bytes, decoded here and compared with the frames' own numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from labcore.experiments.regression.live import frame_interval
+from labcore.experiments.regression.run import RegressionConfig, run_regression
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "regression"
@@ -24,6 +31,26 @@ def open_page(query: dict[str, str]) -> AppTest:
         at.query_params[name] = value
     at.run()
     return at
+
+
+def live_charts(at: AppTest) -> list[tuple[str, pd.DataFrame]]:
+    """The page's Vega-Lite charts, in page order: (spec JSON text, the rows it was sent)."""
+    return [(c.proto.spec, pa.ipc.open_stream(c.proto.data.data).read_all().to_pandas())
+            for c in at.get("vega_lite_chart")]
+
+
+def band(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+    return rows[(rows["layer"] == "band") & rows["series"].str.startswith(name)]
+
+
+def assert_shows(rows: pd.DataFrame, mean: np.ndarray, stds: dict[str, np.ndarray]) -> None:
+    """The live bands chart's rows hold this mean and its ±2σ bands."""
+    np.testing.assert_allclose(rows.loc[rows["layer"] == "mean", "y"], mean, rtol=1e-9)
+    for name, std in stds.items():
+        np.testing.assert_allclose(band(rows, name)["lo"], mean - 2 * std, rtol=1e-9,
+                                   atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(band(rows, name)["hi"], mean + 2 * std, rtol=1e-9,
+                                   atol=1e-9, err_msg=name)
 
 
 def bands(at: AppTest) -> list[dict]:
@@ -52,10 +79,27 @@ def test_train_live_records_its_frames_and_ends_on_the_plain_chart() -> None:
     assert [t.get("name") for t in live_traces] == [t.get("name") for t in plain_traces]
     for a, b in zip(live_traces, plain_traces, strict=True):
         assert a == b
-    # Scrubbing back shows an earlier frame.
+    # The live charts, bands then loss, show the last frame: the step counter says so, and the
+    # band rows are the plain run's (an ensemble's last frame is its result on the grid).
+    assert "**step 200 of 200**" in [m.value for m in at.markdown]
+    (band_spec, band_rows), (loss_spec, loss_rows) = live_charts(at)
+    plain_result = run_regression(RegressionConfig(steps=200, members=2, hidden=32))
+    assert_shows(band_rows, plain_result.pred_mean, {
+        "total": plain_result.total_std, "aleatoric": plain_result.aleatoric_std,
+        "epistemic": plain_result.epistemic_std})
+    np.testing.assert_array_equal(loss_rows["step"], np.arange(1, 201))
+    np.testing.assert_allclose(loss_rows["loss"], frames[-1].train_loss, rtol=1e-6)
+    # Scrubbing back shows an earlier frame: new rows under the same spec (drawn in place).
     slider.set_value(every * 3).run()
     assert not at.exception
-    live_fig = next(c for c in at.get("plotly_chart") if c.key == f"{KEY}.live_fig")
-    title = json.loads(live_fig.proto.spec)["layout"]["title"]["text"]
-    assert title == f"Training live: step {every * 3} of 200"
+    assert f"**step {every * 3} of 200**" in [m.value for m in at.markdown]
+    (band_spec_3, band_rows_3), (loss_spec_3, loss_rows_3) = live_charts(at)
+    assert (band_spec_3, loss_spec_3) == (band_spec, loss_spec)
+    frame = frames[2]
+    assert frame.step == every * 3
+    assert_shows(band_rows_3, frame.pred_mean, {
+        "total": frame.total_std, "aleatoric": frame.aleatoric_std,
+        "epistemic": frame.epistemic_std})
+    assert len(loss_rows_3) == every * 3
+    assert json.loads(band_spec)["title"].startswith("The bands while the networks train")
     assert np.isfinite(frames[2].train_loss).all()

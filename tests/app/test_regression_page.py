@@ -271,3 +271,102 @@ def test_a_bad_region_in_a_link_is_an_error_and_the_rest_of_the_link_applies():
     assert not any(", ," in e.value for e in at.error)
     assert widget(at, "function").value == "sine"
     assert "Training points: 20 (20 generated)." in [c.value for c in at.caption]
+
+
+# --- what the bands chart does (look, add, remove) and the keyboard's ranges --------------------
+
+
+def bands_chart(at: AppTest) -> tuple[list[str], object]:
+    """The bands chart's selection modes (names) and its figure's drag mode."""
+    from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
+
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == f"{KEY}.bands_fig"]
+    modes = sorted(PlotlyChart.SelectionMode.Name(m) for m in chart.proto.selection_mode)
+    return modes, json.loads(chart.proto.spec)["layout"].get("dragmode")
+
+
+def test_the_chart_only_looks_by_default_and_edits_in_the_mode_picked():
+    at = open_page()
+    # Look: no selection, no drag action (a finger scrolls the page); no "Points per drag".
+    assert at.segmented_control(key=f"{KEY}.chart_mode").value == "look"
+    assert bands_chart(at) == ([], False)
+    assert f"{KEY}.drag_n" not in {w.key for w in at.number_input}
+    # Add points: a drag draws a box (or lasso) selection; the link says so.
+    at.segmented_control(key=f"{KEY}.chart_mode").set_value("add").run()
+    assert not at.exception and not at.error
+    assert at.query_params["chart"] == "add"
+    assert bands_chart(at) == (["BOX", "LASSO"], "select")
+    assert widget(at, "drag_n").value == 20
+    # Remove points: a click selects a point (a drag pans); the box tool is in the toolbar.
+    at.segmented_control(key=f"{KEY}.chart_mode").set_value("remove").run()
+    assert at.query_params["chart"] == "remove"
+    assert bands_chart(at) == (["BOX", "LASSO", "POINTS"], "pan")
+    assert "add_regions" not in at.query_params and "drop_points" not in at.query_params
+    # The other charts are to look at: no drag action either.
+    others = [json.loads(c.proto.spec)["layout"].get("dragmode") for c in at.get("plotly_chart")
+              if c.key != f"{KEY}.bands_fig"]
+    assert others and all(mode is False for mode in others)
+
+
+def range_form(at: AppTest, x0: float, x1: float, button: str, n: int | None = None) -> None:
+    """Type a range into the form and press Add or Remove."""
+    if n is not None:
+        at.number_input(key=f"{KEY}.range_n").set_value(n)
+    at.number_input(key=f"{KEY}.range_from").set_value(x0)
+    at.number_input(key=f"{KEY}.range_to").set_value(x1)
+    (submit,) = [b for b in at.button if b.label == button and "range_form" in b.key]
+    submit.click().run()
+
+
+def test_the_range_form_adds_and_removes_points_through_the_link():
+    from labcore.data.regression import make_regression
+
+    at = open_page()
+    range_form(at, -0.5, 0.5, "Add", n=15)
+    assert not at.exception and not at.error
+    assert at.query_params["add_regions"] == "-0.5:0.5:15"
+    captions = [c.value for c in at.caption]
+    assert "Training points: 35 (20 generated + 15 added by dragging)." in captions
+    # Remove: every generated point with x in [−1, 1] (the seed-0 cubic draw, made here).
+    generated = make_regression("cubic", "constant", 1.0, 20, 0, "train").x
+    inside = [i for i, x in enumerate(generated) if -1 <= x <= 1]
+    assert 0 < len(inside) < 15
+    range_form(at, -1.0, 1.0, "Remove")
+    assert not at.exception and not at.error
+    assert at.query_params["drop_points"] == ",".join(map(str, inside))
+    assert at.query_params["add_regions"] == "-0.5:0.5:15"  # the added points stay
+    n = len(inside)
+    assert (f"Training points: {35 - n} (20 generated − {n} dropped + 15 added by dragging)."
+            in [c.value for c in at.caption])
+    # Undo takes the removal back first.
+    (undo,) = [b for b in at.button if b.key == f"{KEY}.drag_undo"]
+    undo.click().run()
+    assert "drop_points" not in at.query_params and at.query_params["add_regions"]
+
+
+def test_a_bad_range_is_an_error_beside_the_form_and_edits_nothing():
+    from labcore.data.regression import make_regression
+
+    at = open_page()
+    range_form(at, 1.0, -1.0, "Add")
+    assert not at.exception
+    assert any("Got from 1 to -1." in e.value for e in at.error)
+    assert "add_regions" not in at.query_params
+    assert f"{KEY}.bands_fig" in {c.key for c in at.get("plotly_chart")}  # the page goes on
+    # A range with no generated point in it: nothing to remove, and the page says so.
+    generated = make_regression("cubic", "constant", 1.0, 20, 0, "train").x
+    lo, hi = 4.5, 5.5
+    assert not np.any((generated >= lo) & (generated <= hi))  # beyond the data [−4, 4]
+    range_form(at, lo, hi, "Remove")
+    assert any("No training point is left to remove" in e.value for e in at.error)
+    assert "drop_points" not in at.query_params
+    # A good range clears the message.
+    range_form(at, -0.5, 0.5, "Add", n=5)
+    assert not at.error and at.query_params["add_regions"] == "-0.5:0.5:5"
+
+
+def test_removing_every_point_is_refused_with_the_at_least_5_rule_not_a_traceback():
+    at = open_page()
+    range_form(at, -6.0, 6.0, "Remove")  # all 20 generated points
+    assert not at.exception
+    assert any("At least 5 generated training points must remain" in e.value for e in at.error)

@@ -126,6 +126,12 @@ VIEW_CHANGES = {
                          {"regression.bands": ["total", "conformal"]}),
     "regression calibration": ("pages/regression.py", cheap(RegressionConfig),
                                {"regression.view": "calibration"}),
+    # What the bands chart does (look, add, remove) and, while it adds, how many points a drag
+    # adds: both in the link (chart=, drag_n=).
+    "regression chart mode": ("pages/regression.py", cheap(RegressionConfig),
+                              {"regression.chart_mode": "add", "regression.drag_n": 35}),
+    "regression remove mode": ("pages/regression.py", cheap(RegressionConfig),
+                               {"regression.chart_mode": "remove"}),
     "calibration temperature": ("pages/calibration.py",
                                 cheap(CalibrationConfig) | {"view": "temperature"},
                                 {"calibration.model": "smoothed",
