@@ -1,12 +1,14 @@
 """Drawing "Train live": charts redrawn in place, and pacing (the training waits for the viewer).
 
+The live charts are Vega-Lite charts whose spec stays the same for a whole run while each
+frame sends only its table (:mod:`labcore.plots.live`), so the browser updates them where they
+are instead of taking a chart down and drawing a new one (:func:`draw_live`).
+
 The default regression model trains 500 steps in well under a second, far too fast to watch,
-and each redraw is a new Plotly chart that a browser needs some tens of milliseconds to draw
-(more on a slow laptop or a projector's PC); frames arriving faster would replace a chart
-before it shows. So a live run waits until :data:`MIN_REDRAW_S` has passed since the previous
-frame before it draws the next: at most 10 redraws a second, and the default's 25 frames play
-over about 2.5 s. The result is unchanged (the pause is between steps); the non-live, cached
-path never waits.
+so a live run waits until :data:`MIN_REDRAW_S` has passed since the previous frame before it
+draws the next: at most 10 redraws a second, and the default's 25 frames play over about
+2.5 s. The result is unchanged (the pause is between steps); the non-live, cached path never
+waits.
 """
 
 from __future__ import annotations
