@@ -3,13 +3,23 @@ r"""A page's current scene as a short Python script that reproduces it with ``la
 :data:`SCRIPTS` names, for every page, the config class, the run function and the page's
 headline metric as a Python expression of ``config`` and ``result``. :func:`scene_script` writes
 the config out field by field (only the fields that differ from the defaults, as ``repr``), runs
-the experiment and prints the headline — so a student can take the scene into a notebook.
+the experiment and prints the headline — so a student can take the scene into a notebook. Before
+it trains, the script sets torch up as the server does (:func:`labcore.device.configure_threads`:
+one thread per operation unless ``LAB_TORCH_THREADS`` says otherwise) and prints the device line
+the sidebar shows ("Computing on: CPU (1 thread)"): a run on all cores could sum in another
+order and print a number the page does not show.
 
 Example:
     >>> from labcore.experiments.home.run import MLEConfig
     >>> source = scene_script("home", MLEConfig(n_samples=50, distribution="laplace"))
-    >>> print("\n".join(source.splitlines()[6:12]))
+    >>> print("\n".join(source.splitlines()[6:18]))
+    from labcore.device import configure_threads, describe_device
     from labcore.experiments.home.run import MLEConfig, run_mle
+    <BLANKLINE>
+    # Torch set up as the lab's server does it (one thread per operation, or
+    # LAB_TORCH_THREADS), before any training: the page's numbers on any machine.
+    configure_threads()
+    print(f"Computing on: {describe_device()}")
     <BLANKLINE>
     config = MLEConfig(
         distribution='laplace',
@@ -76,6 +86,11 @@ SCRIPTS: dict[str, Script] = {
         '*best_detector(result, \'held_out\'))',
         ("labcore.experiments.ood.report:best_detector",)),
 }
+
+
+SETUP = ("labcore.device:configure_threads", "labcore.device:describe_device")
+"""What every script calls before it trains: torch's threads as the server sets them
+(:func:`labcore.device.configure_threads`), and the device line the sidebar shows."""
 
 
 def _load(path: str) -> Any:
@@ -158,7 +173,11 @@ def scene_script(page: str, config: Config) -> str:
         "Run it from the Uncertainty Lab folder (or with that folder on PYTHONPATH):\n"
         f"    python {page}_scene.py\n"
         'The same config and seed give the same result on the same device."""\n\n'
-        f"{_import_lines([spec.config, spec.run, *spec.uses])}\n"
+        f"{_import_lines([*SETUP, spec.config, spec.run, *spec.uses])}\n"
+        "# Torch set up as the lab's server does it (one thread per operation, or\n"
+        "# LAB_TORCH_THREADS), before any training: the page's numbers on any machine.\n"
+        "configure_threads()\n"
+        'print(f"Computing on: {describe_device()}")\n\n'
         f"config = {config_source(config)}\n"
         f"result = {run_name}(config)\n"
         f"print({spec.headline})\n"

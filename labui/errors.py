@@ -20,6 +20,8 @@ import streamlit as st
 logger = logging.getLogger(__name__)
 
 VALUE_HINT = "Change the setting named above and the page will rerun."
+FILE_HINT = "Fix the file and upload it again."
+"""What to do about an uploaded file the lab cannot read (no setting is named there)."""
 
 # Characters that start Markdown or LaTeX markup in st.error (links, code, emphasis, HTML tags,
 # maths, tables, strike-through, headings). Backslash-escaping them shows them literally.
@@ -31,18 +33,20 @@ def escape_markdown(text: str) -> str:
     return _MARKUP.sub(r"\\\1", text)
 
 
-def show_error(exc: BaseException) -> None:
+def show_error(exc: BaseException, hint: str = VALUE_HINT) -> None:
     """Show ``exc`` with ``st.error``.
 
     A ``ValueError`` shows its own message (configs write them as "<what> must be <rule>.
-    Got <value>.") and :data:`VALUE_HINT`. Anything else shows "Something went wrong: <type>:
-    <message>." and logs the traceback to the server log; the traceback is never shown.
+    Got <value>.") and ``hint``, what to do next. Anything else shows "Something went wrong:
+    <type>: <message>." and logs the traceback to the server log; the traceback is never shown.
 
     Args:
         exc: the exception to show.
+        hint: the line after a ``ValueError``'s message: :data:`VALUE_HINT` for a setting,
+            :data:`FILE_HINT` (or a more precise line) for an uploaded file.
     """
     if isinstance(exc, ValueError):
-        st.error(f"{escape_markdown(str(exc))}\n\n{VALUE_HINT}")
+        st.error(f"{escape_markdown(str(exc))}\n\n{hint}")
         return
     logger.error("Page failed with %s", type(exc).__name__, exc_info=exc)
     message = str(exc).strip().rstrip(".")

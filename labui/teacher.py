@@ -51,7 +51,10 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
         if show:
             query[PRESENT_PARAM] = "1"
         base = str(st.context.url or "").split("?")[0]
-        st.code(f"{base}?{urlencode(query, safe=',')}" if query else base, language=None)
+        # Wrapped: the sidebar is narrower than any link, and a code box that scrolls sideways
+        # shows only its start.
+        st.code(f"{base}?{urlencode(query, safe=',')}" if query else base, language=None,
+                wrap_lines=True)
         st.caption("Copy the link (icon at the top right of the box) and share it.")
 
     # Built only while open: every student's browser would otherwise render the code box.

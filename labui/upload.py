@@ -12,9 +12,23 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config
-from labcore.data.user_csv import MAX_BYTES, MAX_ROWS, Task, UserData, prepare, read_csv_bytes
-from labui.errors import show_error
+from labcore.data.user_csv import (
+    DROP_INVALID_LABEL,
+    MAX_MB,
+    MAX_ROWS,
+    Task,
+    UserData,
+    check_size,
+    prepare,
+    read_csv_bytes,
+)
+from labui.errors import FILE_HINT, show_error
 from labui.presets import preset_picker
+
+SIZE_HINT = f"Upload a smaller file: a sample of at most {MAX_ROWS:,} rows is enough."
+COLUMNS_HINT = "Pick other columns in the sidebar, or fix the file and upload it again."
+"""After a problem with the chosen columns (their values, the rows, the classes)."""
+REFUSED = "This file is not used: the message on the page says why."
 
 
 def _default(columns: list[str], wanted: str, fallback: int) -> int:
@@ -22,6 +36,13 @@ def _default(columns: list[str], wanted: str, fallback: int) -> int:
     if wanted in lowered:
         return lowered.index(wanted)
     return min(fallback, len(columns) - 1)
+
+
+def _refused(exc: ValueError, hint: str, container: DeltaGenerator) -> None:
+    """The file cannot be used: why and what to do in the main area (``st.error``), and a line
+    under the uploader pointing there (on a phone the open sidebar covers the main area)."""
+    show_error(exc, hint=hint)
+    container.caption(f":red[{REFUSED}]")
 
 
 def csv_upload(
@@ -44,10 +65,9 @@ def csv_upload(
     Returns:
         The validated data, or None while no usable file is there (a message says why).
     """
-    limit = MAX_BYTES // (1024 * 1024)
     upload = container.file_uploader(
-        f"CSV file (columns {', '.join((*inputs, target))}; at most {limit} MB, "
-        f"{MAX_ROWS} rows)",
+        f"CSV file (columns {', '.join((*inputs, target))}; at most {MAX_MB} MB, "
+        f"{MAX_ROWS:,} rows)",
         type=["csv", "txt"],
         key=f"{key}.file",
         help="A table with a header row. Names may differ: pick the columns below.",
@@ -56,11 +76,14 @@ def csv_upload(
         st.info(f"Upload a CSV file in the sidebar with columns {', '.join((*inputs, target))} "
                 "to train on your own data.")
         return None
+    try:  # the size first: a file over the limit is never read
+        check_size(upload.size, name=upload.name)
+    except ValueError as exc:
+        return _refused(exc, SIZE_HINT, container)
     try:
         frame = read_csv_bytes(upload.getvalue(), name=upload.name)
     except ValueError as exc:
-        show_error(exc)
-        return None
+        return _refused(exc, FILE_HINT, container)
     columns = list(frame.columns)
     with st.expander(f"Preview of {upload.name} ({len(frame)} rows)", expanded=False):
         st.dataframe(frame.head(20).astype(str), hide_index=True)
@@ -69,17 +92,14 @@ def csv_upload(
                             key=f"{key}.col.{role}")
         for i, role in enumerate((*inputs, target))
     ]
-    drop = container.toggle("Drop rows with missing or infinite values", value=False,
-                            key=f"{key}.drop")
+    drop = container.toggle(DROP_INVALID_LABEL, value=False, key=f"{key}.drop")
     try:
         data = prepare(frame, picked[:-1], picked[-1], task, drop_invalid=drop)
     except ValueError as exc:
-        show_error(exc)
-        return None
+        return _refused(exc, COLUMNS_HINT, container)
     if data.n_dropped:
         st.caption(f"Dropped {data.n_dropped} row(s) with missing or infinite values.")
     return data
-
 
 
 def data_source(

@@ -287,6 +287,11 @@ elif view == "conformal":
         show_figure(conformal_plots.set_size_figure(sets), key=f"{KEY}.set_size_fig")
         if sets.images is not None:
             show_figure(conformal_plots.largest_sets_figure(sets), key=f"{KEY}.largest_fig")
+            notice(methods.largest_sets_caption(sets))
+            if sets.max_size <= 1 and sets.larger_alpha is not None:
+                st.button(f"Lower α to {sets.larger_alpha:g}", key=f"{KEY}.larger_alpha",
+                          on_click=st.session_state.__setitem__,
+                          args=(f"{KEY}.alpha", sets.larger_alpha))
         download_pair(pd.DataFrame(report.coverage_table(sets.curve)),
                       "calibration_conformal_coverage.csv", "Download the coverage (CSV)", fig,
                       "calibration_conformal_coverage.html")

@@ -15,12 +15,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-MAX_BYTES = 5 * 1024 * 1024
-"""Largest file accepted (5 MB), equal to ``server.maxUploadSize`` in .streamlit/config.toml."""
+MAX_MB = 5
+MAX_BYTES = MAX_MB * 1_000_000
+"""Largest file the lab reads (5 MB, counted as the uploader's file chip counts: 1 MB = 10⁶
+bytes). Streamlit's own ``server.maxUploadSize``
+(.streamlit/config.toml) is larger, so a larger file still reaches the page, which says how
+large it is (:func:`check_size`) instead of the browser's silent red file chip."""
 MIN_ROWS = 10
 MAX_ROWS = 5000
 """Most rows used for training: more would let one upload occupy the server for minutes."""
 MAX_CLASSES = 10
+DROP_INVALID_LABEL = "Drop rows with missing or infinite values"
+"""The switch that drops rows with NaN or infinite values (:func:`prepare`'s
+``drop_invalid``): the upload's toggle and the message that asks for it use these words."""
 
 Task = Literal["regression", "classification"]
 
@@ -65,6 +72,40 @@ def _from_state(x, y, columns, class_names, n_dropped, digest) -> UserData:
     return UserData(x, y, columns, class_names, n_dropped, digest)
 
 
+def megabytes(n_bytes: int) -> str:
+    """A file size as the uploader's file chip shows it: ``"10.5 MB"`` (1 MB = 10⁶ bytes).
+
+    Example:
+        >>> megabytes(10_000_000), megabytes(10 * 1024 * 1024)
+        ('10.0 MB', '10.5 MB')
+    """
+    return f"{n_bytes / 1_000_000:.1f} MB"
+
+
+def check_size(n_bytes: int, name: str = "the file") -> None:
+    """Refuse a file over :data:`MAX_BYTES` before anything reads it.
+
+    Raises:
+        ValueError: the file is larger than the limit (the message gives both sizes).
+
+    Example:
+        >>> try:
+        ...     check_size(10_000_000, "big.csv")
+        ... except ValueError as exc:
+        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+        The lab reads CSV files up to 5 MB and trains on at most 5,000 rows. Got big.csv,
+        which is 10.0 MB.
+    """
+    if n_bytes > MAX_BYTES:
+        size = megabytes(n_bytes)
+        # Just over the limit reads "5.0 MB": then the bytes say by how much.
+        got = size if size != f"{MAX_MB}.0 MB" else f"{n_bytes:,} bytes"
+        raise ValueError(
+            f"The lab reads CSV files up to {MAX_MB} MB and trains on at most {MAX_ROWS:,} rows. "
+            f"Got {name}, which is {got}."
+        )
+
+
 def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
     """Parse CSV bytes into a table of strings and numbers.
 
@@ -75,11 +116,7 @@ def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
         raise ValueError(
             f"The file is empty: upload a CSV with a header row. Got {name} (0 bytes)."
         )
-    if len(raw) > MAX_BYTES:
-        raise ValueError(
-            f"The file must be at most {MAX_BYTES // (1024 * 1024)} MB. "
-            f"Got {len(raw) / 1024 / 1024:.1f} MB."
-        )
+    check_size(len(raw), name)
     text = _decode(raw, name)
     header = next((line for line in text.splitlines() if line.strip()), "")
     sep = max((",", ";", "\t"), key=header.count)  # ties (no separator at all) go to ","
@@ -174,8 +211,9 @@ def prepare(
     n_bad = int((~ok).sum())
     if n_bad and not drop_invalid:
         raise ValueError(
-            f"{n_bad} row(s) have missing (NaN) or infinite values; tick 'Drop those rows' to "
-            f"train without them. Got {n_bad} of {len(frame)} rows."
+            f"{n_bad} row(s) have missing (NaN) or infinite values; turn on "
+            f"'{DROP_INVALID_LABEL}' in the sidebar to train without them. Got {n_bad} of "
+            f"{len(frame)} rows."
         )
     x = x[ok]
     n = x.shape[0]
@@ -183,7 +221,7 @@ def prepare(
         raise ValueError(f"The data need at least {MIN_ROWS} usable rows. Got {n}.")
     if n > MAX_ROWS:
         raise ValueError(
-            f"The data may have at most {MAX_ROWS} rows (a cap that keeps the server fast for "
+            f"The data may have at most {MAX_ROWS:,} rows (a cap that keeps the server fast for "
             f"everyone); keep a sample of the rows. Got {n}."
         )
     if np.abs(x).max() > 1e12:

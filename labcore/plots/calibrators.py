@@ -27,6 +27,7 @@ COLORS = {  # one colour per calibrator, the same in every figure
     "isotonic": "#c0262f",
     "platt": "#17a2b8",
 }
+COUNT_LABEL = "count"  # the name of the annotations that write a panel's tallest count
 _LAYOUT = {
     "margin": {"l": 60, "r": 20, "t": 60, "b": 40},
     "legend": {"orientation": "h", "yanchor": "top", "xanchor": "left", "x": 0},
@@ -60,12 +61,31 @@ def shootout_figure(view: CalibratorView, cols: int = 4) -> go.Figure:
                              titles=[_panel_title(r) for r in rows], strategy=result.strategy)
     for annotation in fig.layout.annotations:
         annotation.font.size = 12
+    # Four panels a row leave a bin a few pixels wide: the counts written above every bar ran
+    # into each other (or, squeezed into their bars, shrank to specks). Only the tallest bin's
+    # count is written, at full size, ending at that bar's right edge so that it runs left over
+    # the lower bars of its own panel, never into the next panel; hovering shows every count.
+    for bar in fig.select_traces(selector={"type": "bar", "textposition": "outside"}):
+        counts = np.asarray(bar.y, dtype=float)
+        text_size = bar.textfont.size or 10
+        bar.text, bar.textposition = None, "none"
+        if not counts.size:
+            continue
+        i = int(np.argmax(counts))
+        fig.add_annotation(
+            x=float(np.asarray(bar.x)[i] + np.asarray(bar.width)[i] / 2), y=float(counts[i]),
+            xref=bar.xaxis, yref=bar.yaxis, text=f"{int(counts[i])}", name=COUNT_LABEL,
+            xanchor="right", yanchor="bottom", showarrow=False, font={"size": text_size})
     # Four panels a row leave no room for the long axis title under each: "confidence" (the
     # figure's caption and legend say it is the max softmax probability, in equal-width bins).
+    # The y-axis titles, the same in every column, are written in the first column only: in the
+    # others they sat against the neighbouring panel's last tick and count.
     for name in fig.layout:
         axis = fig.layout[name]
         if name.startswith("xaxis") and axis.title.text and "confidence" in axis.title.text:
             axis.title.text = "confidence (max softmax)"
+        if name.startswith("yaxis") and (int(name[5:] or 1) - 1) % cols:
+            axis.title.text = None
     return fig
 
 

@@ -101,7 +101,8 @@ def set_size_figure(view: ConformalView) -> go.Figure:
 
 
 def largest_sets_figure(view: ConformalView, cols: int = 4) -> go.Figure:
-    """The test digits with the largest sets, titled with the true label and the set.
+    """The test digits with the largest sets, titled with the true label and the set (when no
+    set holds two classes, the figure's title says so: the digits are the least sure ones).
 
     Raises:
         ValueError: the view has no images (a 2-D toy, or no config was given).
@@ -129,8 +130,14 @@ def largest_sets_figure(view: ConformalView, cols: int = 4) -> go.Figure:
                           "<extra></extra>"), i + 1))
     for annotation in layout.get("annotations", ()):
         merge(annotation, {"font": {"size": 11}})
-    merge(layout, {"title": {"text": "Test digits with the largest sets (title: true label · "
-                                     "classes in the set, most probable first)"},
+    # Two short lines: a plotly title does not wrap, and a phone is 390 px wide.
+    if view.max_size >= 2:
+        title = ("Test digits with the largest sets<br><sup>true label · classes in the set, "
+                 "most probable first</sup>")
+    else:  # every set holds one class or none: the least sure digits, said as such
+        title = (f"The least sure test digits<br><sup>every set holds at most one class at "
+                 f"α = {view.sets.alpha:g}</sup>")
+    merge(layout, {"title": {"text": title},
                    "height": 80 + 190 * rows, "showlegend": False,
                    "margin": {"l": 10, "r": 10, "t": 80, "b": 10}})
     return figure(traces, layout)

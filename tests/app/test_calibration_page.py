@@ -241,6 +241,37 @@ def test_conformal_view(trainings) -> None:
     assert covered.sum() / len(run.y_test) == pytest.approx(view.coverage)
 
 
+def test_conformal_view_says_when_every_set_holds_one_class_and_offers_a_lower_alpha() -> None:
+    # The default model (400 steps) is right more often than 1 − α = 0.9 on the test digits:
+    # at α = 0.1 LAC gives every digit one class or none, and the panel would show only those.
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["view"] = "conformal"
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception and not at.error
+    config = calx.CalibrationConfig()
+    run = calx.run_calibration(config)
+    view = methods.conformal_view(run, "plain", 0.1, "lac", config=config, seed=config.seed)
+    assert view.max_size == 1 and view.accuracy > 0.9
+    captions = [c.value for c in at.caption]
+    caption = methods.largest_sets_caption(view)
+    assert caption in captions
+    assert f"the model's top class is right on {view.accuracy:.3f} of the test digits" in caption
+    assert "every set holds at most one class at α = 0.1" in chart_specs(at)[2]["layout"][
+        "title"]["text"]
+    # The button sets α to the suggested value: the sets and the caption follow, and the link.
+    (button,) = [b for b in at.button if b.label.startswith("Lower α to")]
+    assert button.label == f"Lower α to {view.larger_alpha:g}"
+    button.click().run()
+    assert not at.exception
+    assert at.query_params["alpha"] == f"{view.larger_alpha:g}"
+    lower = methods.conformal_view(run, "plain", view.larger_alpha, "lac", config=config,
+                                   seed=config.seed)
+    assert lower.max_size >= 2
+    assert methods.largest_sets_caption(lower) in [c.value for c in at.caption]
+    assert not [b for b in at.button if b.label.startswith("Lower α to")]
+
+
 def test_conformal_view_with_too_few_points_says_what_to_change(trainings) -> None:
     # α = 0.002 with n = 359: ⌈360 × 0.998⌉ = 360 > 359, so no threshold exists.
     at = open_page(view="conformal", alpha="0.002")

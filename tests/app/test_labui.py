@@ -287,6 +287,23 @@ def test_guard_shows_a_value_error_with_the_hint() -> None:
     assert not at.metric
 
 
+def _file_error_page() -> None:
+    from labui.errors import FILE_HINT, show_error
+
+    show_error(ValueError("Column 'y' must hold numbers only. Got 1 values that are not "
+                          "numbers, for example '*many*'."), hint=FILE_HINT)
+
+
+def test_a_file_error_ends_with_what_to_do_with_the_file_not_a_setting() -> None:
+    at = AppTest.from_function(_file_error_page, default_timeout=30).run()
+    assert not at.exception
+    assert at.error[0].value == (
+        "Column 'y' must hold numbers only. Got 1 values that are not numbers, for example "
+        "'\\*many\\*'.\n\nFix the file and upload it again."
+    )  # the file's own text is shown literally; no "setting named above" where none is named
+    assert VALUE_HINT not in at.error[0].value
+
+
 def test_guard_shows_other_errors_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
     at = AppTest.from_file(PAGE, default_timeout=30)
     at.session_state["fail"] = "runtime"

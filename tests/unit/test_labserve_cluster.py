@@ -70,7 +70,7 @@ def test_the_proxy_is_sticky_by_cookie_and_passes_websockets_and_uploads() -> No
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_read_timeout 1h;", "proxy_send_timeout 1h;", "proxy_buffering off;",
-        "client_max_body_size 8m;",
+        "client_max_body_size 60m;",
     ]:
         assert directive in conf, directive
 

@@ -157,3 +157,35 @@ def test_unknown_page_and_foreign_config_are_errors() -> None:
         scene_script("nope", MLEConfig())
     with pytest.raises(ValueError, match="Got MLEConfig without"):
         scene_script("regression", MLEConfig())
+
+
+@pytest.mark.parametrize("page", list(SCRIPTS))
+def test_the_script_sets_torch_up_like_the_server_before_it_trains(page: str) -> None:
+    # The server runs torch with labcore.device.configure_threads (one thread by default); a
+    # script on all cores may sum in another order and print a number the page does not show.
+    cls = {"home": MLEConfig, "regression": RegressionConfig,
+           "classification": ClassificationConfig, "calibration": CalibrationConfig,
+           "ood": OODConfig}[page]
+    tree = ast.parse(scene_script(page, cls()))
+    calls = [ast.unparse(n.value) for n in tree.body if isinstance(n, ast.Expr | ast.Assign)]
+    imports = [ast.unparse(n) for n in tree.body if isinstance(n, ast.ImportFrom)]
+    assert "from labcore.device import configure_threads, describe_device" in imports
+    run_name = SCRIPTS[page].run.partition(":")[2]
+    assert calls.index("configure_threads()") < calls.index(f"{run_name}(config)")
+    assert calls[calls.index("configure_threads()") + 1] == (
+        "print(f'Computing on: {describe_device()}')")
+
+
+def test_a_script_on_a_machine_without_lab_settings_uses_one_thread(tmp_path: Path) -> None:
+    # No LAB_TORCH_THREADS, no OMP_NUM_THREADS: torch alone would take every core.
+    path = tmp_path / "home_scene.py"
+    path.write_text(scene_script("home", MLEConfig()), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "OMP_", "MKL_"))}
+    env.update(PYTHONPATH=str(ROOT), LAB_DEVICE="cpu")
+    done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, headline = done.stdout.strip().splitlines()
+    assert first == "Computing on: CPU (1 thread)"
+    assert headline == f"maximum-likelihood μ = {run_mle(MLEConfig()).closed_form:.4f} " \
+                       "(data drawn with 1.0000)"

@@ -10,7 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labcore.data.user_csv import MAX_BYTES, MAX_ROWS, MIN_ROWS, prepare, read_csv_bytes
+from labcore.data.user_csv import (
+    DROP_INVALID_LABEL,
+    MAX_BYTES,
+    MAX_ROWS,
+    MIN_ROWS,
+    check_size,
+    megabytes,
+    prepare,
+    read_csv_bytes,
+)
 
 
 def _csv(rows: list[tuple], header: str = "x,y") -> bytes:
@@ -55,8 +64,20 @@ def test_unreadable_files_say_why(raw, message):
 
 
 def test_a_file_over_the_upload_limit_is_refused():
-    with pytest.raises(ValueError, match=r"at most 5 MB\. Got 5\.0 MB"):
+    # 4 + 4 · 1,250,001 = 5,000,008 bytes: 8 over the 5 MB (5,000,000 bytes), read as "5.0 MB",
+    # so the message counts the bytes.
+    with pytest.raises(ValueError, match=r"up to 5 MB .* Got the file, which is 5,000,008 bytes"):
         read_csv_bytes(b"x,y\n" + b"1,1\n" * ((MAX_BYTES // 4) + 1))
+
+
+def test_the_size_is_checked_before_anything_reads_the_file():
+    check_size(MAX_BYTES, "exactly.csv")  # the limit itself is fine
+    with pytest.raises(ValueError) as refused:
+        check_size(10_000_000, "big.csv")
+    assert str(refused.value) == ("The lab reads CSV files up to 5 MB and trains on at most "
+                                  "5,000 rows. Got big.csv, which is 10.0 MB.")
+    assert megabytes(7_654_321) == "7.7 MB"  # as the uploader's chip: 1 MB = 1,000,000 bytes
+    assert megabytes(10 * 1024 * 1024) == "10.5 MB"
 
 
 def test_missing_column_lists_the_columns_there_are():
@@ -77,8 +98,11 @@ def test_non_numeric_column_names_an_example_value():
 def test_nan_and_inf_rows_are_counted_and_can_be_dropped():
     rows = [(i, i) for i in range(20)] + [(1, "nan"), ("inf", 2), (3, "")]
     frame = read_csv_bytes(_csv(rows))
-    with pytest.raises(ValueError, match=r"3 row\(s\) have missing .* Got 3 of 23 rows"):
+    with pytest.raises(ValueError, match=r"3 row\(s\) have missing .* Got 3 of 23 rows") as nan:
         prepare(frame, ["x"], "y", "regression")
+    # It names the switch by the words the switch shows.
+    assert f"turn on '{DROP_INVALID_LABEL}' in the sidebar" in str(nan.value)
+    assert DROP_INVALID_LABEL == "Drop rows with missing or infinite values"
     data = prepare(frame, ["x"], "y", "regression", drop_invalid=True)
     assert data.n_dropped == 3 and data.x.shape == (20, 1)
 
@@ -88,7 +112,7 @@ def test_too_few_and_too_many_rows():
     with pytest.raises(ValueError, match=f"at least {MIN_ROWS} usable rows. Got {MIN_ROWS - 1}"):
         prepare(read_csv_bytes(few), ["x"], "y", "regression")
     many = _csv([(i, i) for i in range(MAX_ROWS + 1)])
-    with pytest.raises(ValueError, match=f"at most {MAX_ROWS} rows.*Got {MAX_ROWS + 1}"):
+    with pytest.raises(ValueError, match=f"at most {MAX_ROWS:,} rows.*Got {MAX_ROWS + 1}"):
         prepare(read_csv_bytes(many), ["x"], "y", "regression")
 
 

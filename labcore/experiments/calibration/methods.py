@@ -193,6 +193,10 @@ class ConformalView:
         top_probs: (m,) the model's top probability for each.
         sizes_covered: (K + 1,) number of test points whose set has size s and holds the label.
         sizes_missed: (K + 1,) the same for sets that miss the label.
+        accuracy: how often the model's top class is the test label.
+        larger_alpha: when no set holds two classes: the largest α below the chosen one (on
+            the grid :data:`ALPHA_STEPS`, and allowed by ``n_cal``) at which at least
+            ``n_examples`` test points get two classes or more; else None.
     """
 
     model_name: str
@@ -209,6 +213,36 @@ class ConformalView:
     top_probs: np.ndarray
     sizes_covered: np.ndarray
     sizes_missed: np.ndarray
+    accuracy: float = float("nan")
+    larger_alpha: float | None = None
+
+    @property
+    def max_size(self) -> int:
+        """Classes in the largest set."""
+        return int(self.sets.sizes.max()) if self.sets.sizes.size else 0
+
+
+ALPHA_STEPS: tuple[float, ...] = tuple(sorted(
+    {round(m * 10.0**-e, 3) for e in (2, 3) for m in range(1, 10)} | {0.1, 0.2, 0.3, 0.4, 0.5},
+    reverse=True))
+"""The α values a caption suggests (0.5, 0.4, …, 0.1, 0.09, …, 0.01, 0.009, …, 0.001): values a
+person would type, and on the α control's 0.001 steps."""
+
+
+def _larger_alpha(cal_probs: np.ndarray, cal_labels: np.ndarray, test_probs: np.ndarray,
+                  alpha: float, score: ScoreName, n_wanted: int, **options) -> float | None:
+    """The largest α in :data:`ALPHA_STEPS` below ``alpha`` at which at least ``n_wanted``
+    test points get a set of two classes or more (None when no α the calibration set allows
+    does)."""
+    n_cal = len(cal_labels)
+    for candidate in ALPHA_STEPS:
+        if candidate >= alpha or min_calibration_points(candidate) > n_cal:
+            continue
+        sets = prediction_sets(cal_probs, cal_labels, test_probs, alpha=candidate, score=score,
+                               **options)
+        if int(np.sum(sets.sizes >= 2)) >= n_wanted:
+            return candidate
+    return None
 
 
 def conformal_view(run: CalibrationRun, kind: ModelKind, alpha: float, score: ScoreName, *,
@@ -238,11 +272,16 @@ def conformal_view(run: CalibrationRun, kind: ModelKind, alpha: float, score: Sc
     """
     model = run.model(kind)
     cal_probs, test_probs = cal.softmax(model.val_logits), cal.softmax(model.test_logits)
-    sets = prediction_sets(cal_probs, run.y_val, test_probs, alpha=alpha, score=score, lam=lam,
-                           k_reg=k_reg, randomized=randomized, seed=seed)
+    options = {"lam": lam, "k_reg": k_reg, "randomized": randomized, "seed": seed}
+    sets = prediction_sets(cal_probs, run.y_val, test_probs, alpha=alpha, score=score,
+                           **options)
     curve = coverage_curve(cal_probs, run.y_val, test_probs, run.y_test, scores=tuple(SCORES),
                            lam=lam, k_reg=k_reg, randomized=randomized, seed=seed)
     top = test_probs.max(axis=1)
+    larger = None
+    if sets.sizes.size and sets.sizes.max() <= 1:  # nothing larger to show: say where it is
+        larger = _larger_alpha(cal_probs, run.y_val, test_probs, alpha, score,
+                               min(n_examples, top.size), **options)
     order = np.lexsort((np.arange(top.size), top, -sets.sizes))  # largest sets, least sure
     largest = order[:n_examples]
     members = tuple(tuple(int(c) for c in np.argsort(-test_probs[i], kind="stable")
@@ -264,7 +303,9 @@ def conformal_view(run: CalibrationRun, kind: ModelKind, alpha: float, score: Sc
         largest=largest, images=images, labels=run.y_test[largest], members=members,
         top_probs=top[largest],
         sizes_covered=np.bincount(sets.sizes[covered], minlength=k + 1),
-        sizes_missed=np.bincount(sets.sizes[~covered], minlength=k + 1))
+        sizes_missed=np.bincount(sets.sizes[~covered], minlength=k + 1),
+        accuracy=float(np.mean(test_probs.argmax(axis=1) == run.y_test)),
+        larger_alpha=larger)
 
 
 def _ordinal(n: int) -> str:
@@ -297,3 +338,39 @@ def conformal_caption(view: ConformalView) -> str:
         text += (f". {empty:.0%} of the sets are empty: the model is right more often than "
                  f"1 − α, so lower α to see larger sets")
     return text + "."
+
+
+def largest_sets_caption(view: ConformalView, what: str = "test digit") -> str:
+    """The "Notice: …" line under the largest sets, from the numbers.
+
+    When some set holds two classes or more: how many test points get more than one class, and
+    the largest set. When none does (an accurate model at a large α): says so, why (the top
+    class alone is right more often than 1 − α), that the panel shows the least sure points
+    instead, and the α at which larger sets appear (:attr:`ConformalView.larger_alpha`).
+
+    Args:
+        view: from :func:`conformal_view`.
+        what: what a test point is called ("test digit").
+    """
+    sets, alpha = view.sets, view.sets.alpha
+    n_test = sets.sizes.shape[0]
+    if view.max_size >= 2:
+        n_multi = int(np.sum(sets.sizes >= 2))
+        return (f"Notice: at α = {alpha:g}, {n_multi:,} of {n_test:,} {what}s get more than one "
+                f"class; the largest set holds {view.max_size} classes. Shown: the "
+                f"{len(view.largest)} {what}s with the largest sets.")
+    n_empty = int(np.sum(sets.sizes == 0))
+    some = f"a single class or none ({n_empty} get none)" if n_empty else "a single class"
+    target = 1 - alpha
+    if view.accuracy >= target:
+        why = (f"the model's top class is right on {view.accuracy:.3f} of the {what}s, already "
+               f"more than 1 − α = {target:.3f}, so no set needs a second class")
+    else:
+        why = f"no {what} has a second class with a score at or below q̂ = {sets.qhat:.3f}"
+    text = (f"Notice: every {what} gets {some} at α = {alpha:g}: {why}. Shown: the "
+            f"{len(view.largest)} {what}s the model is least sure of.")
+    if view.larger_alpha is not None:
+        return text + f" Lower α to {view.larger_alpha:g} to see larger sets."
+    lowest = min(a for a in ALPHA_STEPS if min_calibration_points(a) <= view.n_cal)
+    return text + (f" No α down to {lowest:g} (the smallest {view.n_cal} calibration points "
+                   f"allow) gives {len(view.largest)} {what}s a larger set.")
