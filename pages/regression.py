@@ -246,13 +246,17 @@ def range_form() -> None:
         st.error(st.session_state[RANGE_ERROR])
 
 
-def drag_data(fig) -> None:
-    """The bands chart as an editor, in a mode the user picks: look (the default: the page
+def chart_mode(container) -> str:
+    """What a drag or click on the bands chart does (:data:`CHART_MODES`), kept in ?chart=."""
+    return choice("On the chart", list(CHART_MODES), key=f"{KEY}.chart_mode", param="chart",
+                  default="look", format_func=CHART_MODES.get, container=container,
+                  help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in CHART_MODES))
+
+
+def drag_data(fig, mode: str) -> None:
+    """The bands chart as an editor, in the mode the user picked: look (the default: the page
     scrolls over it), add points (drag a box), remove points (click or box); undo, reset, and
     the same edits by typing an x range."""
-    mode = choice("On the chart", list(CHART_MODES), key=f"{KEY}.chart_mode", param="chart",
-                  default="look", format_func=CHART_MODES.get,
-                  help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in CHART_MODES))
     if mode == "look":
         show_figure(fig, key=f"{KEY}.bands_fig")
     else:
@@ -326,12 +330,14 @@ if view == "bands":
                  if b in bands],
         format_func=BAND_NAMES.get,
     )
-    if flag("Train live", key=f"{KEY}.live", param="live",
-            help="Watch the bands form while the networks train (a fresh, uncached run)."):
+    live = flag("Train live", key=f"{KEY}.live", param="live",
+                help="Watch the bands form while the networks train (a fresh, uncached run).")
+    mode = chart_mode(st) if uploaded is None else "look"
+    if live:
         result = train_live() or result  # trained to the end: the same numbers, drawn below
     fig = plots.bands_figure(result, show=shown or ())
     if uploaded is None:
-        drag_data(fig)  # the chart takes drags (add points) and clicks (drop points)
+        drag_data(fig, mode)  # in Add / Remove mode the chart takes drags and clicks
     else:
         show_figure(fig, key=f"{KEY}.bands_fig")
     notice(report.bands_notice(result, config))
