@@ -13,7 +13,11 @@ import math
 
 import numpy as np
 
-from labcore.calibration.classification import _check_labels, expected_calibration_error
+from labcore.calibration.classification import (
+    BinStrategy,
+    _check_labels,
+    expected_calibration_error,
+)
 from labcore.checks import float_array
 
 _LOG_T_BOUNDS = (math.log(0.01), math.log(100.0))  # temperature search range, on log T
@@ -153,6 +157,7 @@ def fit_temperature_ece(
     labels: np.ndarray,
     grid: np.ndarray | None = None,
     n_bins: int = 15,
+    strategy: BinStrategy = "uniform",
 ) -> float:
     """Temperature on a grid with the smallest top-label ECE of softmax(logits/T).
 
@@ -162,7 +167,9 @@ def fit_temperature_ece(
         logits: (n, K) logits of a validation set.
         labels: (n,) integer labels.
         grid: (G,) candidate temperatures > 0; default 121 log-spaced values in [0.05, 20].
-        n_bins: equal-width bins for the ECE.
+        n_bins: bins for the ECE.
+        strategy: equal-width (``"uniform"``) or equal-mass (``"quantile"``) bins; the ECE
+            minimised is the one drawn with the same bins.
 
     Returns:
         The grid temperature with minimum ECE.
@@ -172,6 +179,7 @@ def fit_temperature_ece(
     if temps.ndim != 1 or temps.size == 0 or not np.all(np.isfinite(temps) & (temps > 0)):
         raise ValueError(f"grid must be a non-empty 1-D array of temperatures > 0. Got {temps}.")
     eces = np.array(
-        [expected_calibration_error(softmax(z, float(t)), labels, n_bins) for t in temps]
+        [expected_calibration_error(softmax(z, float(t)), labels, n_bins, strategy)
+         for t in temps]
     )
     return float(temps[_prefer_near_one(eces, np.log(temps))])

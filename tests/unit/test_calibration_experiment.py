@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import types
 
 import numpy as np
 import pytest
@@ -156,6 +157,34 @@ def test_four_panels_use_the_fitted_temperatures(small_run):
     assert all(p.bins.counts.sum() == small_run.y_test.size for p in panels)
 
 
+def _disagreeing_bins() -> tuple[np.ndarray, np.ndarray]:
+    """Logits whose ECE is smallest at T ≈ 2.1 with equal-width bins but at T ≈ 1.5 with
+    equal-mass bins (10 bins, a seeded draw: 70 % of labels drawn from the softmax)."""
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(200, 4)) * 2.5
+    labels = np.array([rng.choice(4, p=np.exp(z) / np.exp(z).sum()) if rng.random() < 0.7
+                       else rng.integers(4) for z in logits])
+    return logits, labels
+
+
+def test_the_ece_optimal_temperature_uses_the_curves_own_bins():
+    """The marker of the ECE-optimal T sits on the minimum of the curve it marks, also with
+    equal-mass bins (it used to be fitted with equal-width bins whatever the curve used)."""
+    logits, labels = _disagreeing_bins()
+    model = types.SimpleNamespace(val_logits=logits, test_logits=logits, temperature=1.0)
+    run = types.SimpleNamespace(model=lambda kind: model, y_val=labels, y_test=labels)
+    grid = np.geomspace(0.25, 4, 41)
+    by_hand = {strategy: np.array([
+        calx.cal.expected_calibration_error(calx.cal.softmax(logits, t), labels, 10, strategy)
+        for t in grid]) for strategy in ("uniform", "quantile")}
+    best = {strategy: grid[np.argmin(e)] for strategy, e in by_hand.items()}
+    assert abs(np.log(best["uniform"] / best["quantile"])) > 0.2  # the two bins disagree here
+    for strategy in ("uniform", "quantile"):
+        curves = temperature_curves(run, "plain", n_bins=10, strategy=strategy, grid=grid)
+        np.testing.assert_allclose(curves.val_ece, by_hand[strategy])
+        assert curves.t_ece == pytest.approx(best[strategy])
+
+
 def test_fitted_temperature_minimises_validation_nll(small_run):
     for model in (small_run.plain, small_run.smoothed):
         assert model.val_nll_scaled <= model.val_nll
@@ -165,8 +194,11 @@ def test_fitted_temperature_minimises_validation_nll(small_run):
         assert np.all(near >= model.val_nll_scaled)
 
 
-def test_temperature_curves_mark_their_own_minima(small_run):
-    curves = temperature_curves(small_run, "smoothed", n_bins=10)
+@pytest.mark.parametrize("kind", ["plain", "smoothed"])
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+def test_temperature_curves_mark_their_own_minima(small_run, kind, strategy):
+    curves = temperature_curves(small_run, kind, n_bins=10, strategy=strategy)
+    # The marker sits on the drawn curve's minimum, whichever bins the curve uses.
     assert curves.val_ece[curves.temperatures == curves.t_ece][0] == curves.val_ece.min()
     # The NLL fit is a continuous optimum, so no grid point has a lower validation NLL.
     assert curves.val_nll.min() >= small_run.smoothed.val_nll_scaled - 1e-12

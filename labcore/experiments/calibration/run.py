@@ -424,7 +424,8 @@ def temperature_curves(run: CalibrationRun, kind: ModelKind, n_bins: int = 15,
                                                         strategy) for t in grid])
 
     val_ece = eces(model.val_logits, run.y_val)
-    t_ece = cal.fit_temperature_ece(model.val_logits, run.y_val, grid=grid, n_bins=n_bins)
+    t_ece = cal.fit_temperature_ece(model.val_logits, run.y_val, grid=grid, n_bins=n_bins,
+                                    strategy=strategy)
     return TemperatureCurves(
         temperatures=np.asarray(grid, dtype=float),
         val_nll=cal.nll_at_temperatures(model.val_logits, run.y_val, grid),
