@@ -3,7 +3,7 @@
 All take torch tensors and return a scalar (``reduction="mean"``) or per-sample values
 (``reduction="none"``). Shapes may carry a leading ensemble dimension ``M``: the reduction then
 averages over the last dimension only and returns shape ``(M,)``, so each member of a batched
-ensemble gets its own loss (see ``labcore.models.BatchedMLP``).
+ensemble gets its own loss (see ``labcore.models.mlp.BatchedMLP``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Train and query classifiers: cross-entropy (with smoothing), the Brier score, or UANLL.
 
-One :class:`labcore.models.BatchedMLP` carries K class outputs (plus one log-variance output s
+One :class:`labcore.models.mlp.BatchedMLP` carries K class outputs (plus one log-variance output s
 for UANLL); an ensemble is M members trained in one batched pass, MC dropout keeps dropout on
 at test time. Every experiment page that classifies (Classification, Calibration, OOD) trains
 through :func:`train_classifier` and reads predictions through :meth:`TrainedClassifier.predict`

@@ -2,7 +2,7 @@
 
 Adam (fused where the device supports it), full-batch or mini-batch, a progress callback every
 few steps, early stopping on a validation loss, and divergence detection. The loop is written
-for models whose parameters carry a leading member dimension M (``labcore.models.BatchedMLP``):
+for models whose parameters carry a leading member dimension M (``labcore.models.mlp.BatchedMLP``):
 ``loss_fn`` returns one loss per member, the loop minimises their sum — so each member's
 gradient is exactly the gradient it would get alone — and early stopping keeps each member's
 own best weights.

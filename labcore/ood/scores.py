@@ -1,7 +1,7 @@
 """OOD scores of S sampled predictions: ensembles, MC dropout and UANLL certainty.
 
 :mod:`labcore.ood` scores one network's (n, K) logits. Here the input is what
-:meth:`labcore.classifier.TrainedClassifier.predict` returns — logits of S members or dropout
+:meth:`labcore.models.classifier.TrainedClassifier.predict` returns — logits of S members or dropout
 passes, shape (S, n, K), and UANLL's log-variance s, shape (S, n) — and every score follows the
 same convention: higher means "more in-distribution".
 

@@ -1,7 +1,7 @@
 """Figures of the Calibration lab: reliability diagrams, NLL/ECE against T, sweeps, ECE variants.
 
 Every builder takes results from :mod:`labcore.experiments.calibration` (or rows from
-:mod:`labcore.experiments.calibration_report`) and returns a ``go.Figure`` with axis titles and
+:mod:`labcore.experiments.calibration.report`) and returns a ``go.Figure`` with axis titles and
 a legend a newcomer can read.
 
 A reliability diagram (Guo et al. 2017, Fig. 1) groups test predictions by confidence: the bar

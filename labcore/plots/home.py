@@ -1,6 +1,7 @@
 """Figures for scene S1 (Home page): the data with the fitted model, and the NLL curve over θ.
 
-Builders take :class:`labcore.mle.MLEResult` / :class:`labcore.mle.MLEPoint` and return a
+Builders take :class:`labcore.experiments.home.run.MLEResult` /
+:class:`labcore.experiments.home.run.MLEPoint` and return a
 ``go.Figure``; they compute nothing but axis ranges.
 """
 

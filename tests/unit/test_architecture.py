@@ -1,8 +1,11 @@
-"""The house rules of DESIGN.md, checked on the source: who may import streamlit and plotly."""
+"""The house rules (README's "Layout" section), checked on the source: who may import
+streamlit and plotly, and that every module or function a docstring names exists."""
 
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +57,59 @@ def test_no_page_renders_raw_html():
                  if any(s in p.read_text(encoding="utf-8")
                         for s in ("unsafe_allow_html", "st.html(", "components.html"))]
     assert offenders == []
+
+
+# A dotted name of the lab's own code (``labcore.models.mlp.BatchedMLP``) or a file path
+# (``labcore/experiments/calibration/run.py``) in a docstring or a comment.
+_DOTTED = re.compile(r"\b((?:labcore|labui|labserve)(?:\.[A-Za-z_]\w*)+)")
+_PATH = re.compile(r"\b((?:labcore|labui|labserve|pages|tests|benchmarks)/[\w/]+\.py)\b")
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` names a module, or an attribute reached from the longest module."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[cut:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def _named_in_text(path: Path) -> tuple[set[str], set[str]]:
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source, filename=str(path))
+    docs = [ast.get_docstring(node) for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                          | ast.AsyncFunctionDef)]
+    comments = [line for line in source.splitlines() if line.strip().startswith("#")]
+    text = "\n".join([d for d in docs if d] + comments)
+    return set(_DOTTED.findall(text)), set(_PATH.findall(text))
+
+
+def test_every_module_or_function_a_docstring_names_exists():
+    files = [*_python_files("labcore"), *_python_files("labui"), *_python_files("labserve"),
+             *_python_files("pages"), ROOT / "app.py"]
+    missing = []
+    for path in files:
+        dotted, paths = _named_in_text(path)
+        missing += [f"{path.relative_to(ROOT)}: {name}" for name in sorted(dotted)
+                    if not _resolves(name)]
+        missing += [f"{path.relative_to(ROOT)}: {name}" for name in sorted(paths)
+                    if not (ROOT / name).exists()]
+    assert missing == []
+
+
+def test_the_reference_checker_sees_a_stale_name():
+    # Guards the test above against passing vacuously.
+    assert _resolves("labcore.models.mlp.BatchedMLP")
+    assert not _resolves("labcore.models.BatchedMLP")
+    assert not _resolves("labcore.experiments.calibration_sweep")
+    assert _DOTTED.findall("see :func:`labcore.device.configure_threads`.") == [
+        "labcore.device.configure_threads"]

@@ -7,7 +7,7 @@ draws is then computed from those cached logits by cheap functions: :func:`resco
 at any temperature), :func:`four_panels` (the 2×2 grid) and :func:`temperature_curves` (NLL and
 ECE against T). Moving the temperature slider never retrains.
 
-The sweeps, which retrain, live in :mod:`labcore.experiments.calibration_sweep`.
+The sweeps, which retrain, live in :mod:`labcore.experiments.calibration.sweep`.
 
 References:
     Guo et al., "On Calibration of Modern Neural Networks", ICML 2017.

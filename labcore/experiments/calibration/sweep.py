@@ -3,7 +3,7 @@
 :func:`run_sweep` retrains at each value of one setting; :func:`run_smoothing_sweep` (ECE
 against label smoothing ε), :func:`run_length_sweep` and :func:`run_width_sweep`
 (over-confidence against training length and model size) name its three uses. Each point
-is one training through :func:`labcore.experiments.calibration.train_model`, scored on the test
+is one training through :func:`labcore.experiments.calibration.run.train_model`, scored on the test
 set before and after temperature scaling fitted on the validation set.
 
 References:

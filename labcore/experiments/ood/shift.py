@@ -1,7 +1,7 @@
 """Distribution shift (scene S10): accuracy and calibration as corruptions grow.
 
 ``run_shift(config)`` trains each model the chosen methods need once, on clean digits, then
-feeds it the test images under every corruption of :mod:`labcore.corruptions` at severities
+feeds it the test images under every corruption of :mod:`labcore.data.corruptions` at severities
 0–5 and measures accuracy, ECE, NLL and mean confidence — the view of Ovadia et al. 2019: as
 the shift grows accuracy falls, and the confidence of most methods falls more slowly, so the
 mistakes become overconfident.
