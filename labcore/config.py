@@ -94,6 +94,40 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
+ECHO_CHARS = 40
+"""The most characters of a user's value that a message quotes (:func:`echo`)."""
+
+
+def echo(value: Any, limit: int = ECHO_CHARS, *, quote: bool | None = None) -> str:
+    """``value`` as a message quotes it after "Got": ``repr`` for text, ``str`` for the rest,
+    and only its first ``limit`` characters when it is longer, with its length.
+
+    A link or a file may hold a value of any size; the message stays short.
+
+    Args:
+        value: what the user gave.
+        limit: the most characters shown.
+        quote: ``repr`` the text (True) or not (False); by default text is quoted, numbers
+            are not.
+
+    Example:
+        >>> echo("abc"), echo(3.5), echo("9" * 10_000, limit=5)
+        ("'abc'", '3.5', "'99999'… (10,000 characters)")
+    """
+    if quote is None:
+        quote = isinstance(value, str)
+    return _clip(value if isinstance(value, str) else str(value), repr if quote else str, limit)
+
+
+def _clip(text: str, quote: Any, limit: int) -> str:
+    if len(text) <= limit and len(quote(text)) <= 2 * limit:
+        return quote(text)
+    head = text[:limit]
+    while len(quote(head)) > 2 * limit:  # escapes (\x00, \udcff) make a character 4-10 long
+        head = head[:-1]
+    return f"{quote(head)}… ({len(text):,} characters)"
+
+
 class FieldError(ValueError):
     """A config value that breaks its field's rule; ``field`` names the field at fault.
 
@@ -203,20 +237,20 @@ def _parse(field: dataclasses.Field, tp: Any, text: str) -> Any:
             return True
         if raw.lower() in ("false", "0", "no", "off"):
             return False
-        raise _fail(field, "true or false", repr(raw))
+        raise _fail(field, "true or false", echo(raw))
     if base is int:
         try:
             number = float(raw)
         except ValueError:
-            raise _fail(field, "a whole number", repr(raw)) from None
+            raise _fail(field, "a whole number", echo(raw)) from None
         if not math.isfinite(number) or number != int(number):
-            raise _fail(field, "a whole number", repr(raw))
+            raise _fail(field, "a whole number", echo(raw))
         return int(number)
     if base is float:
         try:
             return float(raw)
         except ValueError:
-            raise _fail(field, "a number", repr(raw)) from None
+            raise _fail(field, "a number", echo(raw)) from None
     return raw
 
 
@@ -226,26 +260,31 @@ def _check_value(field: dataclasses.Field, tp: Any, value: Any) -> None:
     if get_origin(tp) is Literal:
         allowed = get_args(tp)
         if value not in allowed:
-            raise _fail(field, f"one of {', '.join(repr(a) for a in allowed)}", repr(value))
+            raise _fail(field, f"one of {', '.join(repr(a) for a in allowed)}", _echo_repr(value))
         return
     if base is bool:
         if not isinstance(value, bool):
-            raise _fail(field, "true or false", repr(value))
+            raise _fail(field, "true or false", _echo_repr(value))
         return
     if base is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(field, "a whole number", repr(value))
+            raise _fail(field, "a whole number", _echo_repr(value))
     elif base is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _fail(field, "a number", repr(value))
+            raise _fail(field, "a number", _echo_repr(value))
         if not math.isfinite(value):
-            raise _fail(field, "a finite number", repr(value))
+            raise _fail(field, "a finite number", _echo_repr(value))
     else:
         return
     if spec.min is not None and spec.max is not None:
         if not spec.min <= value <= spec.max:
-            raise _fail(field, f"between {spec.min:g} and {spec.max:g}", str(value))
+            raise _fail(field, f"between {spec.min:g} and {spec.max:g}", echo(value))
     elif spec.min is not None and value < spec.min:
-        raise _fail(field, f"at least {spec.min:g}", str(value))
+        raise _fail(field, f"at least {spec.min:g}", echo(value))
     elif spec.max is not None and value > spec.max:
-        raise _fail(field, f"at most {spec.max:g}", str(value))
+        raise _fail(field, f"at most {spec.max:g}", echo(value))
+
+
+def _echo_repr(value: Any) -> str:
+    """``repr(value)`` (a value of the wrong type), cut like :func:`echo`."""
+    return _clip(repr(value), str, ECHO_CHARS)

@@ -1,8 +1,14 @@
 """Download buttons for a page's tables (CSV), figures (standalone HTML) and scene (a Python
-script)."""
+script).
+
+Every CSV the lab writes goes through :func:`csv_bytes`, which keeps a spreadsheet from running
+a cell as a formula: a class label or column name from a user's file such as
+``=HYPERLINK(…)`` arrives as text (OWASP's advice on CSV injection).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -11,11 +17,46 @@ import streamlit as st
 from labcore.config import Config
 from labcore.script import scene_script
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell that a spreadsheet would run as a formula starts (OWASP, CSV injection)."""
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    r"""``value`` as a CSV cell no spreadsheet runs: text that starts like a formula gets a
+    leading single quote; numbers, and text that is a plain number such as ``"-1"``, stay.
+
+    Example:
+        >>> spreadsheet_text('=HYPERLINK("https://evil.example")'), spreadsheet_text("-1")
+        ('\'=HYPERLINK("https://evil.example")', '-1')
+        >>> spreadsheet_text(-1.5), spreadsheet_text("@SUM(A1)"), spreadsheet_text("cat")
+        (-1.5, "'@SUM(A1)", 'cat')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV without the index, its text cells and column names made safe for
+    spreadsheets (:func:`spreadsheet_text`); numeric columns are written as they are.
+
+    Lines end in CRLF (RFC 4180): then a cell holding a carriage return is quoted too, so it
+    stays one cell.
+    """
+    safe = frame.rename(columns=spreadsheet_text)
+    for column in range(safe.shape[1]):
+        values = safe.iloc[:, column]
+        if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            safe.isetitem(column, values.map(spreadsheet_text))
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
     """A button that downloads ``frame`` as UTF-8 CSV (without the index).
 
-    The CSV is made only when the button is clicked (not on every run of the page). The
+    The CSV (:func:`csv_bytes`: no cell runs as a spreadsheet formula) is made only when the
+    button is clicked (not on every run of the page). The
     button's key is ``"download.<filename>"``, so it stays the same widget across reruns;
     clicking it does not rerun the page.
 
@@ -26,7 +67,7 @@ def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV"
     """
 
     def csv() -> bytes:
-        return frame.to_csv(index=False).encode("utf-8")
+        return csv_bytes(frame)
 
     st.download_button(
         label,

@@ -5,7 +5,8 @@ with its message and a hint; any other exception is shown as a short generic mes
 traceback goes to the server log. Either way the page then stops cleanly.
 
 Messages are rendered as Markdown by ``st.error``; text that may come from a user (a URL value
-quoted in a message) is escaped first, and HTML is never enabled.
+quoted in a message, a file's column names, a class label) goes through :func:`escape_markdown`
+first, so it shows as the same characters, and HTML is never enabled.
 """
 
 from __future__ import annotations
@@ -23,14 +24,59 @@ VALUE_HINT = "Change the setting named above and the page will rerun."
 FILE_HINT = "Fix the file and upload it again."
 """What to do about an uploaded file the lab cannot read (no setting is named there)."""
 
-# Characters that start Markdown or LaTeX markup in st.error (links, code, emphasis, HTML tags,
-# maths, tables, strike-through, headings). Backslash-escaping them shows them literally.
-_MARKUP = re.compile(r"([\\`*\[\]<>$~|#])")
+WORD_JOINER = "\u2060"
+"""An invisible character that breaks an autolink or a shortcode apart without being seen."""
+MAX_SHOWN = 1000
+"""The most characters of an exception's message a page shows (the rest is cut)."""
+
+# What Streamlit's Markdown (GitHub-flavoured, plus maths, emoji shortcodes, colour directives
+# and icons) would turn into something other than the characters themselves:
+_SPECIAL = re.compile(
+    r"[\\`*\[\]<>$~|#&]"  # code, emphasis, links and images, HTML, maths, strike-through,
+    #                     tables, headings, entities (&#58; is a ":"): a backslash escapes them
+    r"|(?<![^\W_])_|_(?![^\W_])"  # an _ that can emphasise: any but one between letters/digits
+    r"|:(?=[\w+-]*[/:{])"  # https://, :material/…:, :smile:, :name{…} (a directive)
+    r"|@"  # e-mail autolinks (a@b.example)
+    r"|(?i:www)(?=\.)"  # www. autolinks
+)
+_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]")
+_LINE_START = re.compile(r"\A(\s*)([-+=]|\d+[.)](?=\s|$))")  # a list item, rule, underline
+
+
+def _neutralise(match: re.Match[str]) -> str:
+    found = match.group()
+    if found[0] in ":@wW":  # autolinks are found in the text after escapes are undone
+        return found + WORD_JOINER
+    return "\\" + found
 
 
 def escape_markdown(text: str) -> str:
-    """Escape ``text`` so Markdown shows it literally (``"a*b*"`` → ``"a\\*b\\*"``)."""
-    return _MARKUP.sub(r"\\\1", text)
+    r"""``text`` as Markdown that Streamlit shows as the same characters: no link, image, bold,
+    HTML, maths, autolink, emoji or directive can come out of it.
+
+    Markdown-significant characters get a backslash (an ``_`` between two letters or digits,
+    as in ``n_points``, cannot emphasise and is left alone). GitHub-flavoured Markdown turns
+    bare ``https://…``, ``www.…`` and e-mail addresses into links even when escaped, and
+    Streamlit reads ``:smile:`` and ``:material/…:`` as icons, so an invisible word joiner
+    (U+2060) goes after such a ``:``, after every ``@`` and after ``www``; copied from the
+    page, such a link no longer works. Line breaks and tabs become
+    spaces (a message is one paragraph), and a list or heading marker at the start is escaped.
+
+    Example:
+        >>> print(escape_markdown("a*b* [l](u) <i> $x$ n_points __b__"))
+        a\*b\* \[l\](u) \<i\> \$x\$ n_points \_\_b\_\_
+        >>> escape_markdown("https://evil.example") == "https:\u2060//evil.example"
+        True
+    """
+    escaped = _SPECIAL.sub(_neutralise, _BREAKS.sub(" ", text))
+    return _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", escaped, count=1)
+
+
+def _clip(text: str) -> str:
+    """At most :data:`MAX_SHOWN` characters of ``text``, with its length when cut."""
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN]}… ({len(text):,} characters)"
 
 
 def show_error(exc: BaseException, hint: str = VALUE_HINT) -> None:
@@ -46,10 +92,10 @@ def show_error(exc: BaseException, hint: str = VALUE_HINT) -> None:
             :data:`FILE_HINT` (or a more precise line) for an uploaded file.
     """
     if isinstance(exc, ValueError):
-        st.error(f"{escape_markdown(str(exc))}\n\n{hint}")
+        st.error(f"{escape_markdown(_clip(str(exc)))}\n\n{hint}")
         return
     logger.error("Page failed with %s", type(exc).__name__, exc_info=exc)
-    message = str(exc).strip().rstrip(".")
+    message = _clip(str(exc).strip()).rstrip(".")
     detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     st.error(
         f"Something went wrong: {escape_markdown(detail)}. The details are in the server log; "

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from labui.downloads import csv_bytes
 from labui.present import presentation_figure, presenting
 
 PNG_SCALE = 3  # the modebar's camera saves at 3× the shown size: sharp on slides
@@ -213,7 +214,7 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
     if csv:
 
         def data() -> bytes:
-            return figure_table(fig).to_csv(index=False).encode("utf-8")
+            return csv_bytes(figure_table(fig))  # a label never runs as a spreadsheet formula
 
         st.download_button(
             CSV_LABEL, data=data, file_name=f"{name}.csv", mime="text/csv",

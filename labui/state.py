@@ -25,7 +25,7 @@ from typing import Any, get_origin
 
 import streamlit as st
 
-from labcore.config import Config, FieldError
+from labcore.config import Config, FieldError, echo
 from labui.errors import escape_markdown
 
 PRESET_PARAM = "preset"
@@ -116,7 +116,7 @@ def _read_url(
             st.error(
                 escape_markdown(
                     f"Ignored the link's preset. Preset (preset) must be one of {allowed}. "
-                    f"Got {preset_name!r}."
+                    f"Got {echo(preset_name, 80)}."
                 )
             )
     remaining = {name: text for name, text in params.items() if name != PRESET_PARAM}

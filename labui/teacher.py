@@ -12,9 +12,14 @@ from labcore.config import Config
 from labui.present import PRESENT_PARAM, presenting
 from labui.shell import lazy_expander
 from labui.state import HIDE_PARAM, hidden_fields
+from labui.upload import using_upload
 
 QUIZ_PARAM = "quiz"
 PRESET_CONTROL = "preset"
+UPLOAD_NOTE = ("This page trains on your uploaded file, and the link does not carry it: students "
+               "who open the link see the generated data with these settings. To train on the "
+               "file, each student must upload it themselves (Data → My CSV file).")
+"""What the teacher link says when the page's data is an uploaded file."""
 
 
 def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sidebar) -> None:
@@ -24,12 +29,16 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
     :func:`labui.state.sync_url`), ``hide=`` with the chosen controls, ``quiz=1`` when
     students should predict before they see a result, and ``present=1`` for a projector
     (:mod:`labui.present`: the controls left visible appear in one row above the charts).
+    It never carries an uploaded file: when the page trains on one (the "Data" choice of
+    :func:`labui.upload.data_source` under the same ``key``), the box says so.
     """
     specs = type(config).field_specs()
     options = [PRESET_CONTROL, *specs]
     labels = {PRESET_CONTROL: "Preset picker", **{n: s.label for n, s in specs.items()}}
 
     def link_builder() -> None:
+        if using_upload(key):
+            st.warning(UPLOAD_NOTE)
         hide = st.multiselect(
             "Controls to hide from students", options, format_func=labels.get,
             default=[n for n in options if n in hidden_fields()], key=f"{key}.teacher.hide",

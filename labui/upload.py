@@ -22,7 +22,7 @@ from labcore.data.user_csv import (
     prepare,
     read_csv_bytes,
 )
-from labui.errors import FILE_HINT, show_error
+from labui.errors import FILE_HINT, escape_markdown, show_error
 from labui.presets import preset_picker
 
 SIZE_HINT = f"Upload a smaller file: a sample of at most {MAX_ROWS:,} rows is enough."
@@ -85,7 +85,9 @@ def csv_upload(
     except ValueError as exc:
         return _refused(exc, FILE_HINT, container)
     columns = list(frame.columns)
-    with st.expander(f"Preview of {upload.name} ({len(frame)} rows)", expanded=False):
+    # An expander's label is Markdown: the file's name is shown as text.
+    with st.expander(f"Preview of {escape_markdown(upload.name)} ({len(frame)} rows)",
+                     expanded=False):
         st.dataframe(frame.head(20).astype(str), hide_index=True)
     picked = [
         container.selectbox(f"Column for {role}", columns, index=_default(columns, role, i),
@@ -100,6 +102,15 @@ def csv_upload(
     if data.n_dropped:
         st.caption(f"Dropped {data.n_dropped} row(s) with missing or infinite values.")
     return data
+
+
+def _source_key(key: str) -> str:
+    return f"{key}.source"
+
+
+def using_upload(key: str) -> bool:
+    """Whether the page with form ``key`` trains on the user's file (its "Data" choice)."""
+    return st.session_state.get(_source_key(key)) == "upload"
 
 
 def data_source(
@@ -120,7 +131,7 @@ def data_source(
     sources = {"generated": generated_label,
                "upload": f"My CSV file ({', '.join((*inputs, target))})"}
     source = st.sidebar.radio("Data", list(sources), format_func=sources.get,
-                              key=f"{key}.source", horizontal=True)
+                              key=_source_key(key), horizontal=True)
     if source == "generated":
         preset_picker(presets, key=key)
         return None

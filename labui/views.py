@@ -18,6 +18,7 @@ from typing import Any, Literal
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from labcore.config import echo
 from labui.errors import escape_markdown
 
 _UNSET = object()
@@ -60,7 +61,7 @@ def _option_parser(options: Sequence[str], param: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
             allowed = ", ".join(repr(o) for o in options)
-            raise ValueError(f"{param} must be one of {allowed}. Got {text!r}.")
+            raise ValueError(f"{param} must be one of {allowed}. Got {echo(text)}.")
         return text
 
     return parse
@@ -130,7 +131,7 @@ def multi_choice(
         unknown = [p for p in picked if p not in options]
         if unknown:
             allowed = ", ".join(repr(o) for o in options)
-            raise ValueError(f"{param} must list some of {allowed}. Got {unknown[0]!r}.")
+            raise ValueError(f"{param} must list some of {allowed}. Got {echo(unknown[0])}.")
         return [o for o in options if o in picked]
 
     _load(key, param, list(default), parse)
@@ -172,14 +173,14 @@ def number(
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{param} must be a number. Got {text!r}.") from None
+            raise ValueError(f"{param} must be a number. Got {echo(text)}.") from None
         if whole:
             if not value.is_integer():
-                raise ValueError(f"{param} must be a whole number. Got {text!r}.")
+                raise ValueError(f"{param} must be a whole number. Got {echo(text)}.")
             value = int(value)
         if not min_value <= value <= max_value:
             raise ValueError(f"{param} must be between {min_value:g} and {max_value:g}. "
-                             f"Got {text}.")
+                             f"Got {echo(text, quote=False)}.")
         return value
 
     current = st.session_state.get(key)
@@ -203,7 +204,7 @@ def flag(label: str, *, key: str, param: str, default: bool = False, **kwargs: A
 
     def parse(text: str) -> bool:
         if text not in ("0", "1"):
-            raise ValueError(f"{param} must be 0 or 1. Got {text!r}.")
+            raise ValueError(f"{param} must be 0 or 1. Got {echo(text)}.")
         return text == "1"
 
     _load(key, param, default, parse)

@@ -1,5 +1,7 @@
 """Classification lab: UANLL, label noise, test-time augmentation, rejection (S5–S8, S11)."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -40,6 +42,7 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.errors import escape_markdown
 from labui.figures import show_figure
 from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.present import presenting
@@ -70,6 +73,19 @@ def draw_frame(slots, specs, frame, loss_name: str) -> dict:
     draw_live(loss_slot, specs["loss"], live_plots.loss_table(frame.train_loss),
               "The training loss at every step so far.")
     return specs
+
+
+def for_markdown(result: ClassificationResult) -> ClassificationResult:
+    """``result`` with its class labels and input column names escaped for Markdown.
+
+    A user's file names them: captions, notices, the inspector's facts and ``st.table`` render
+    Markdown, so a label such as ``![t](https://…)`` would otherwise fetch an image in every
+    viewer's browser. Tables drawn as data (``st.dataframe``), figures and downloads take the
+    result itself.
+    """
+    return dataclasses.replace(
+        result, class_names=tuple(map(escape_markdown, result.class_names)),
+        feature_names=tuple(map(escape_markdown, result.feature_names)))
 
 
 def train_live(config: ClassificationConfig) -> ClassificationResult | None:
@@ -159,7 +175,8 @@ if uploaded is None:
     with st.sidebar:
         download_script("classification", config.model_config())
 if uploaded is not None:
-    st.caption(report.upload_summary(result, config.label_noise, config.noise_kind))
+    st.caption(report.upload_summary(for_markdown(result), config.label_noise,
+                                     config.noise_kind))
 
 
 def summary() -> None:
@@ -226,7 +243,7 @@ elif view == "inspector":
             help="Which sample to inspect. The lecture's slide shows test sample 14.")
         with guard():
             index = report.check_index(result, split, int(index))
-            facts = report.sample_facts(result, split, index)
+            facts = report.sample_facts(for_markdown(result), split, index)
         st.markdown("  \n".join(f"**{name}:** {value}" for name, value in facts.items()))
         if result.image_shape is not None:
             show_figure(plots.digit_figure(result, split, index), key=f"{KEY}.digit_fig")
@@ -241,8 +258,8 @@ elif view == "inspector":
                    "from UANLL's s = log σ², ce_h = 1 if ce_s ≥ t_ce. "
                    + report.certainty_range_note(result))
         st.markdown("**Final class under each aggregation**")
-        st.table(pd.DataFrame(report.final_rows(result, split, index, config.t_co,
-                                                config.t_ce)).set_index("aggregation"))
+        final = report.final_rows(for_markdown(result), split, index, config.t_co, config.t_ce)
+        st.table(pd.DataFrame(final).set_index("aggregation"))  # st.table renders Markdown
         st.caption("Ties go to the class of the earliest view (view 0 first); when no view "
                    "passes a threshold, the flag vote falls back to the plain mode.")
     if uploaded is not None:
@@ -251,7 +268,7 @@ elif view == "inspector":
                 "shown on the decision map instead.")
     if result.image_shape is not None:
         show_figure(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
-        notice(report.views_notice(result, split, index))
+        notice(report.views_notice(for_markdown(result), split, index))
     else:
         whole, close = st.columns(2)
         with whole:

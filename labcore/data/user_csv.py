@@ -7,13 +7,18 @@ upload never answers another session's question.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import io
+import warnings
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from labcore.config import echo
 
 MAX_MB = 5
 MAX_BYTES = MAX_MB * 1_000_000
@@ -24,6 +29,9 @@ large it is (:func:`check_size`) instead of the browser's silent red file chip."
 MIN_ROWS = 10
 MAX_ROWS = 5000
 """Most rows used for training: more would let one upload occupy the server for minutes."""
+MAX_COLUMNS = 100
+"""Most columns a file may have (the lab uses two or three of them): a wider file is refused
+from its header, before the rest is parsed."""
 MAX_CLASSES = 10
 DROP_INVALID_LABEL = "Drop rows with missing or infinite values"
 """The switch that drops rows with NaN or infinite values (:func:`prepare`'s
@@ -82,6 +90,11 @@ def megabytes(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:.1f} MB"
 
 
+def _file_name(name: str) -> str:
+    """A file's name as a message shows it (a long one cut, see :func:`~labcore.config.echo`)."""
+    return echo(name, 80, quote=False)
+
+
 def check_size(n_bytes: int, name: str = "the file") -> None:
     """Refuse a file over :data:`MAX_BYTES` before anything reads it.
 
@@ -97,6 +110,7 @@ def check_size(n_bytes: int, name: str = "the file") -> None:
         which is 10.0 MB.
     """
     if n_bytes > MAX_BYTES:
+        name = _file_name(name)
         size = megabytes(n_bytes)
         # Just over the limit reads "5.0 MB": then the bytes say by how much.
         got = size if size != f"{MAX_MB}.0 MB" else f"{n_bytes:,} bytes"
@@ -106,38 +120,84 @@ def check_size(n_bytes: int, name: str = "the file") -> None:
         )
 
 
+def names(values: Sequence[object], limit: int = 5) -> str:
+    """Column names or labels as a message lists them: each cut by :func:`~labcore.config.echo`,
+    at most ``limit`` of them, then how many more.
+
+    Example:
+        >>> names(["x", "y"]), names([str(i) for i in range(8)], limit=2)
+        ("['x', 'y']", "['0', '1', … and 6 more]")
+    """
+    shown = [echo(str(v)) for v in list(values)[:limit]]
+    more = len(values) - limit
+    return f"[{', '.join(shown)}{f', … and {more:,} more' if more > 0 else ''}]"
+
+
 def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
     """Parse CSV bytes into a table of strings and numbers.
 
+    Every row must have as many values as the header (a trailing separator on every line is
+    allowed); at most :data:`MAX_COLUMNS` columns, counted in the header before the file is
+    parsed.
+
     Raises:
-        ValueError: empty, too large, not text, or not a table with a header and rows.
+        ValueError: empty, too large, too wide, not text, or not a table with a header and
+            rows.
     """
+    check_size(len(raw), name)
+    name = _file_name(name)
     if len(raw) == 0:
         raise ValueError(
             f"The file is empty: upload a CSV with a header row. Got {name} (0 bytes)."
         )
-    check_size(len(raw), name)
     text = _decode(raw, name)
     header = next((line for line in text.splitlines() if line.strip()), "")
     sep = max((",", ";", "\t"), key=header.count)  # ties (no separator at all) go to ","
+    _check_width(_header_width(header, sep), name)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep)
+        with warnings.catch_warnings():
+            # A row longer than the header: pandas would drop its extra values with a warning.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False)
+    except pd.errors.ParserWarning:
+        raise ValueError(
+            "Every row must have as many values as the header has columns. Got a row with "
+            f"more values than the header of {name}."
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv_error(), UnicodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"The file is not a readable CSV table ({first}). Got {name}.") from None
+        raise ValueError(
+            f"The file is not a readable CSV table ({echo(first, 120, quote=False)}). "
+            f"Got {name}."
+        ) from None
+    _check_width(frame.shape[1], name)
     if frame.shape[1] < 2:
         raise ValueError(
             "The file needs at least two columns separated by commas (for example x,y). "
-            f"Got {frame.shape[1]} column: {list(map(str, frame.columns))}."
+            f"Got {frame.shape[1]} column: {names(frame.columns)}."
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
+def _header_width(header: str, sep: str) -> int:
+    """How many columns the header line names (quotes respected where the csv module can)."""
+    try:
+        return len(next(csv.reader([header], delimiter=sep), []))
+    except csv.Error:  # e.g. a name longer than the csv module's field limit
+        return header.count(sep) + 1
+
+
+def _check_width(n_columns: int, name: str) -> None:
+    if n_columns > MAX_COLUMNS:
+        raise ValueError(
+            f"The lab reads CSV files with at most {MAX_COLUMNS:,} columns: keep the columns "
+            f"to train on. Got {name}, with {n_columns:,} columns."
+        )
+
+
 def csv_error() -> type[Exception]:
     """The csv module's error class (pandas' python engine raises it for bad quoting)."""
-    import csv
-
     return csv.Error
 
 
@@ -164,10 +224,10 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & frame[column].notna()
     if bad.any():
-        example = str(frame[column][bad].iloc[0])[:40]
+        example = str(frame[column][bad].iloc[0])
         raise ValueError(
-            f"Column '{column}' must hold numbers only. Got {int(bad.sum())} values that are "
-            f"not numbers, for example {example!r}."
+            f"Column {echo(column)} must hold numbers only. Got {int(bad.sum())} values that "
+            f"are not numbers, for example {echo(example)}."
         )
     return values.to_numpy(dtype=float)
 
@@ -195,11 +255,13 @@ def prepare(
     missing = [c for c in [*inputs, target] if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"Column {missing[0]!r} is not in the file; pick one of {list(frame.columns)}. "
-            f"Got {missing}."
+            f"Column {echo(missing[0])} is not in the file; pick one of "
+            f"{names(frame.columns)}. Got {names(missing)}."
         )
     if len(set([*inputs, target])) != len(inputs) + 1:
-        raise ValueError(f"Pick different columns for inputs and target. Got {[*inputs, target]}.")
+        raise ValueError(
+            f"Pick different columns for inputs and target. Got {names([*inputs, target])}."
+        )
     x = np.stack([_numeric(frame, c) for c in inputs], axis=1)
     if task == "regression":
         y_raw = _numeric(frame, target)
@@ -234,21 +296,23 @@ def prepare(
                 f"Target values must be below 1e12 in size. Got {np.abs(y).max():.3g}."
             )
         if np.ptp(y) == 0:
-            raise ValueError(f"The target column '{target}' must vary. Got the constant {y[0]:g}.")
+            raise ValueError(
+                f"The target column {echo(target)} must vary. Got the constant {y[0]:g}."
+            )
     else:
         labels = y_raw[ok].to_numpy(dtype=str)
-        names, y = np.unique(labels, return_inverse=True)
-        if names.size < 2:
+        classes, y = np.unique(labels, return_inverse=True)
+        if classes.size < 2:
             raise ValueError(
-                f"Classification needs at least two classes in '{target}'. "
-                f"Got only {str(names[0])!r}."
+                f"Classification needs at least two classes in {echo(target)}. "
+                f"Got only {echo(str(classes[0]))}."
             )
-        if names.size > MAX_CLASSES:
+        if classes.size > MAX_CLASSES:
             raise ValueError(
-                f"The label column '{target}' may hold at most {MAX_CLASSES} classes. "
-                f"Got {names.size}."
+                f"The label column {echo(target)} may hold at most {MAX_CLASSES} classes. "
+                f"Got {classes.size}."
             )
-        class_names = tuple(str(s) for s in names)
+        class_names = tuple(str(s) for s in classes)
         y = y.astype(np.int64)
     columns = (*inputs, target)
     digest = hashlib.sha256()

@@ -66,6 +66,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain_text(text: str) -> str:
+    """``text`` from a user (a class label, a column name) for a Plotly title, legend or hover
+    text, shown as the same characters: Plotly reads ``<a href>``, ``<b>``, ``<br>`` and
+    entities there, so ``&``, ``<`` and ``>`` become entities.
+
+    Example:
+        >>> plain_text("<a href='x'>a & b</a>")
+        "&lt;a href='x'&gt;a &amp; b&lt;/a&gt;"
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def trace(kind: str, **props: Any) -> dict[str, Any]:
     """A trace spec of type ``kind``; properties given as None are left out (unset), as
     ``go.<Kind>(prop=None)`` leaves them."""

@@ -33,6 +33,7 @@ from labcore.plots._spec import (
     grid,
     merge,
     on_axes,
+    plain_text,
     scatter,
     trace,
 )
@@ -136,7 +137,7 @@ def _labelled_points(x: np.ndarray, noisy: np.ndarray, flipped: np.ndarray, n_cl
         keep = (noisy == k) & ~flipped
         traces.append(scatter(
             x[keep, 0], x[keep, 1], mode="markers",
-            name=f"training label {name(k)}",
+            name=f"training label {plain_text(name(k))}",  # a user's label, shown as text
             marker={"color": CLASS_COLORS[k % 10], "size": 5, "line": {"width": 0.5,
                                                                           "color": "white"}},
             legendgroup=f"class{k}", showlegend=legend, hoverinfo="skip"))
@@ -151,8 +152,9 @@ def _labelled_points(x: np.ndarray, noisy: np.ndarray, flipped: np.ndarray, n_cl
 
 
 def _axis_titles(result: ClassificationResult) -> tuple[str, str]:
-    """The two axis titles, "feature <column> (standardised)", in input order."""
-    return tuple(f"feature {name} (standardised)" for name in result.feature_names)
+    """The two axis titles, "feature <column> (standardised)", in input order (a user's column
+    names shown as text)."""
+    return tuple(f"feature {plain_text(name)} (standardised)" for name in result.feature_names)
 
 
 def _map_spec(result: ClassificationResult, layer: str) -> tuple[list[Spec], Spec]:

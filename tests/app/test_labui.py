@@ -183,7 +183,8 @@ def test_unknown_preset_in_url_is_reported_and_ignored() -> None:
 
 def test_user_text_in_errors_is_escaped() -> None:
     at = run_page(loss="[x](http://example.com)")
-    assert "\\[x\\](http://example.com)" in at.error[0].value
+    # No link, and no autolink either: an invisible word joiner follows the colon.
+    assert "\\[x\\](http:\u2060//example.com)" in at.error[0].value
 
 
 def test_hidden_fields_have_no_widget_and_keep_the_url_value() -> None:
@@ -368,6 +369,9 @@ def test_clamp_fraction() -> None:
 
 def test_escape_markdown() -> None:
     assert escape_markdown("a*b* [l](u) <i> $x$") == "a\\*b\\* \\[l\\](u) \\<i\\> \\$x\\$"
+    assert escape_markdown("__now__ n_points") == "\\_\\_now\\_\\_ n_points"
+    assert escape_markdown("www.a.example me@a.example") == (
+        "www\u2060.a.example me@\u2060a.example")
 
 
 # --- a chart's data as CSV -------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
-from labcore.config import FieldError
+from labcore.config import FieldError, echo
 from labcore.data.regression import GRID_RANGE, make_regression
 
 if TYPE_CHECKING:
@@ -110,9 +110,9 @@ def parse_regions(text: str) -> tuple[Region, ...]:
         except ValueError:
             raise FieldError(
                 "Added regions (add_regions) must be a comma-separated list of from:to:points, "
-                f"like -3.5:-2:20,1:2.5:20. Got {item!r}.", field="add_regions") from None
+                f"like -3.5:-2:20,1:2.5:20. Got {echo(item)}.", field="add_regions") from None
         if not (math.isfinite(x0) and math.isfinite(x1)):
-            raise FieldError(f"Added regions (add_regions) need finite ends. Got {item!r}.",
+            raise FieldError(f"Added regions (add_regions) need finite ends. Got {echo(item)}.",
                              field="add_regions")
         regions.append(Region(x0, x1, n))
     return tuple(regions)
@@ -134,7 +134,7 @@ def parse_drops(text: str) -> tuple[int, ...]:
         except ValueError:
             raise FieldError(
                 "Dropped points (drop_points) must be a comma-separated list of whole numbers, "
-                f"like 3,17. Got {item!r}.", field="drop_points") from None
+                f"like 3,17. Got {echo(item)}.", field="drop_points") from None
     return tuple(sorted(indices))
 
 
@@ -151,7 +151,7 @@ def check_edits(add_regions: str, drop_points: str, n_points: int) -> None:
         raise FieldError(f"At most {MAX_REGIONS} regions can be added: undo some. "
                          f"Got {len(regions)}.", field="add_regions")
     for r in regions:
-        text = format_regions([r])
+        text = echo(format_regions([r]), quote=False)
         if r.x0 >= r.x1:
             raise FieldError(f"A region must start left of where it ends (from below to). "
                              f"Got {text}.", field="add_regions")
@@ -162,15 +162,15 @@ def check_edits(add_regions: str, drop_points: str, n_points: int) -> None:
             raise FieldError(f"A region adds at least 1 point. Got {text}.", field="add_regions")
     total = sum(r.n for r in regions)
     if total > MAX_ADDED:
+        got = echo(f"{total:,}", quote=False)
         raise FieldError(f"The regions may add at most {MAX_ADDED:,} points in total: use fewer "
-                         f"points per drag or undo a region. Got {total:,}.",
-                         field="add_regions")
+                         f"points per drag or undo a region. Got {got}.", field="add_regions")
     drops = parse_drops(drop_points)
     outside = [i for i in drops if not 0 <= i < n_points]
     if outside:
         raise FieldError(f"Dropped points must be indices of the {n_points} generated training "
                          f"points (0 to {n_points - 1}); reset the edits after changing the "
-                         f"data. Got {outside[0]}.", field="drop_points")
+                         f"data. Got {echo(outside[0])}.", field="drop_points")
     if n_points - len(drops) < MIN_KEPT:
         raise FieldError(f"At least {MIN_KEPT} generated training points must remain. "
                          f"Got {len(drops)} of {n_points} dropped.", field="drop_points")
