@@ -1,8 +1,9 @@
 """End-to-end: drag data into the Regression page's bands chart in headless Chromium.
 
-Opens /regression (short training through the URL), drags a box with the mouse across an x
-range of the bands chart (the chart opens in box-select mode), waits for the rerun, and checks
-that the URL now holds ``add_regions`` and the caption counts the added points. Then opens that
+Opens /regression (short training through the URL), picks "Add points" in the "On the chart"
+control (the chart opens in "Look" mode, where a drag does nothing), drags a box with the mouse
+across an x range of the bands chart, waits for the rerun, and checks that the URL now holds
+``add_regions`` and the caption counts the added points. Then opens that
 URL in a fresh browser context (a new session, nothing shared) and checks that the same number
 of training points is shown. Uses the session server and browser of ``conftest.py``.
 """
@@ -29,6 +30,7 @@ ERROR_ALERT = '[data-testid="stAlertContentError"]'
 BANDS = ".st-key-regression-bands_fig .js-plotly-plot"
 DRAG_LAYER = f"{BANDS} .nsewdrag"  # plotly's drag surface over the plotting area
 COUNT = re.compile(r"Training points: (\d+) \((.*?)\)\.")
+CHART_MODES = {"Look": "look", "Add points": "add", "Remove points": "remove"}
 
 
 def wait_for_app(page: Any) -> None:
@@ -54,6 +56,25 @@ def open_regression(page: Any, path: str) -> None:
     assert_clean(page)
 
 
+def choose_chart_mode(page: Any, option: str) -> None:
+    """Pick what a drag or click on the bands chart does, in the "On the chart" segmented
+    control (found by its label), and wait until the page has rerun in that mode."""
+    label = page.locator('[data-testid="stWidgetLabel"]').filter(has_text="On the chart")
+    control = page.locator('[data-testid="stButtonGroup"]').filter(has=label)
+    assert control.count() == 1, "no 'On the chart' control on the page"
+    button = control.locator("button").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
+    assert button.count() == 1, control.inner_text()
+    if button.get_attribute("aria-checked") != "true":  # a click on the chosen one unsets it
+        button.click()
+    if CHART_MODES[option] == "look":  # the default: the link leaves it out
+        page.wait_for_function("() => !/[?&]chart=/.test(location.search)", timeout=WAIT_MS)
+    else:
+        page.wait_for_url(re.compile(rf"[?&]chart={CHART_MODES[option]}(&|$)"), timeout=WAIT_MS)
+    wait_for_app(page)
+    assert button.get_attribute("aria-checked") == "true"
+    page.locator(BANDS).wait_for(state="visible", timeout=WAIT_MS)
+
+
 def training_count(page: Any) -> tuple[int, str]:
     """The count caption under the chart: (total, its breakdown)."""
     caption = page.get_by_text(COUNT).first
@@ -67,6 +88,7 @@ def test_a_box_drag_adds_points_and_the_link_reproduces_them(
         page: Any, browser: Any, app_url: str) -> None:
     open_regression(page, "/regression?steps=200")
     assert training_count(page) == (20, "20 generated")
+    choose_chart_mode(page, "Add points")
 
     # Drag a box from 20 % to 38 % of the plotting area's width (x ≈ −3.6 … −1.4 on [−6, 6]).
     surface = page.locator(DRAG_LAYER).first

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_drag_data import choose_chart_mode
 from test_first_five_minutes import fresh_server  # a server no browser has visited yet
 from test_pages import LOAD_WAIT_MS, WAIT_MS, assert_no_error, wait_for_app, wait_for_charts
 
@@ -143,12 +144,9 @@ def _training_count(page: Any) -> int:
 
 
 def _choose_chart_mode(page: Any, label: str) -> None:
-    """Pick what a drag or click on the bands chart does (the "Chart:" control)."""
-    control = page.get_by_role("radiogroup", name=re.compile("On the chart"))
-    if not control.count():  # a build without the control: the chart is in its one edit mode
-        return
-    control.get_by_text(label, exact=True).click()
-    wait_for_app(page)
+    """Pick what a drag or click on the bands chart does (the "On the chart" segmented control;
+    fails when the page has none, rather than go on in another mode)."""
+    choose_chart_mode(page, label)
     wait_for_charts(page)
 
 
