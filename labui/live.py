@@ -18,11 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labui import present
 
 MIN_REDRAW_S = 0.1  # at most 10 redraws a second
+_DRAWS = "_labui.live_draws"  # session state: live frames drawn so far
 
 
 class RedrawPacer:
@@ -73,4 +75,8 @@ def draw_live(slot: DeltaGenerator, spec: dict[str, Any], table: pd.DataFrame,
         table: this frame's rows.
         alt: what the chart shows, for a screen reader.
     """
-    slot.vega_lite_chart(table, spec, theme=None, width="stretch", alt=alt)
+    # A draw number makes every message new: a replayed frame would otherwise resend a message
+    # identical to one sent runs ago, which Streamlit 1.67's message cache may send as a
+    # reference the browser no longer holds ("Cached ForwardMsg MISS"), and the page hangs.
+    draws = st.session_state[_DRAWS] = st.session_state.get(_DRAWS, 0) + 1
+    slot.vega_lite_chart(table.assign(draw=draws), spec, theme=None, width="stretch", alt=alt)

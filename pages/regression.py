@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from labcore.experiments.regression import intervals, regions, report
+from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
 from labcore.experiments.regression.run import (
     RegressionConfig,
@@ -30,6 +31,7 @@ from labui import (
     run_cached,
     sync_url,
 )
+from labui.errors import escape_markdown
 from labui.figures import show_figure
 from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.shell import lazy_expander, page_setup
@@ -187,14 +189,25 @@ CHART_HELP = {
 RANGE_ERROR = f"{KEY}.range_error"
 
 
+def apply_edit(edited: tuple[str, str] | None) -> None:
+    """Put an edit in the form if the page can train on it; else say why, keep the data."""
+    st.session_state.pop(RANGE_ERROR, None)
+    if edited is None:
+        return
+    try:
+        regions.check_edits(*edited, config.n_points)
+    except ValueError as exc:
+        st.session_state[RANGE_ERROR] = str(exc)
+        return
+    set_edits(edited)
+
+
 def on_drag(mode: str) -> None:
     """A selection on the chart: a drag adds a region, a click or box drops points."""
-    edited = regions.apply_selection(
+    apply_edit(regions.apply_selection(
         config.add_regions, config.drop_points, st.session_state.get(f"{KEY}.bands_fig"),
         st.session_state.get(f"{KEY}.drag_n", regions.DEFAULT_PER_DRAG),
-        regions.generated_inputs(config), mode=mode)
-    if edited is not None:
-        set_edits(edited)
+        regions.generated_inputs(config), mode=mode))
 
 
 def edit_range(action: str) -> None:
@@ -216,7 +229,7 @@ def edit_range(action: str) -> None:
         state[RANGE_ERROR] = (f"No training point is left to remove between x = {x0:g} and "
                               f"{x1:g}: widen the range.")
         return
-    set_edits(edited)
+    apply_edit(edited)
 
 
 def undo_drag() -> None:
@@ -243,7 +256,7 @@ def range_form() -> None:
         remove.form_submit_button("Remove", on_click=edit_range, args=("remove",),
                                   help="Remove every generated training point in the range.")
     if RANGE_ERROR in st.session_state:
-        st.error(st.session_state[RANGE_ERROR])
+        st.error(escape_markdown(st.session_state[RANGE_ERROR]))
 
 
 def chart_mode(container) -> str:
@@ -260,7 +273,9 @@ def drag_data(fig, mode: str) -> None:
     if mode == "look":
         show_figure(fig, key=f"{KEY}.bands_fig")
     else:
-        fig.update_layout(dragmode="select" if mode == "add" else "pan")
+        # "closest": a click selects the point under the pointer (with the figure's "x unified"
+        # hover, Plotly selects the first curve at that x, and the click removes nothing).
+        fig.update_layout(dragmode="select" if mode == "add" else "pan", hovermode="closest")
         show_figure(fig, key=f"{KEY}.bands_fig", on_select=functools.partial(on_drag, mode),
                     selection_mode=("box", "lasso") if mode == "add" else
                     ("points", "box", "lasso"))
@@ -284,6 +299,7 @@ def drag_data(fig, mode: str) -> None:
     range_form()
     if config.add_regions:
         with guard():
+            check_before_after(config, config.replace(add_regions=""))
             before = run_cached(run_regression, config.replace(add_regions=""),
                                 label="Before the dragged points")
         rows = regions.region_summary(before, result, config.add_regions)
@@ -391,6 +407,7 @@ elif view == "more_data":
         if not predict_then_reveal(ADD_QUIZ):
             st.stop()
         with guard():
+            check_before_after(config, config.replace(add_where="nowhere"))
             before = run_cached(run_regression, config.replace(add_where="nowhere"),
                                 label="Before adding points")
         summary = report.gap_summary(before, result)
