@@ -23,10 +23,11 @@ from typing import Any, Literal
 import numpy as np
 
 from labcore import calibration as cal
-from labcore.budget import check_training_time, mlp_training_seconds
+from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import ClassificationData, DatasetName, load_digits_split, make_toy
 from labcore.device import rng_for
+from labcore.experiments.calibration import cost
 from labcore.models.classifier import ClassifierSpec, train_classifier
 from labcore.models.train import Progress
 
@@ -114,12 +115,8 @@ class CalibrationConfig(Config):
 
     def check(self) -> None:
         super().check()
-        # Two networks (plain CE and CE + ε), batches of 128, digits' 64 pixels in.
-        dims = (64, *[self.hidden] * self.n_layers, 10)
-        check_training_time(
-            mlp_training_seconds(self.steps, 2, 128, dims),
-            "use fewer training steps, hidden units or layers",
-        )
+        # Plain CE and, when ε > 0, CE + ε: their trainings and held-out logits.
+        check_computation(cost.run_parts(self), cost.ADVICE)
 
 
 def training_config(config: CalibrationConfig) -> CalibrationConfig:

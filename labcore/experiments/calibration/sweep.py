@@ -18,6 +18,8 @@ from typing import Literal
 
 import numpy as np
 
+from labcore.budget import check_computation
+from labcore.experiments.calibration.cost import ADVICE, sweep_parts
 from labcore.experiments.calibration.run import (
     CalibrationConfig,
     classifier_spec,
@@ -91,7 +93,8 @@ def run_sweep(config: CalibrationConfig, parameter: SweepParameter,
         values: the values to train with; None: ``SWEEP_VALUES[parameter]``.
 
     Raises:
-        ValueError: an unknown parameter, an empty ``values``, or a training that diverged.
+        ValueError: an unknown parameter, an empty ``values``, all its trainings together
+            estimated above the time limit (:mod:`labcore.budget`), or a training that diverged.
     """
     if parameter not in SWEEP_VALUES:
         raise ValueError(f"parameter must be one of {sorted(SWEEP_VALUES)}. Got {parameter!r}.")
@@ -99,6 +102,8 @@ def run_sweep(config: CalibrationConfig, parameter: SweepParameter,
     if not values:
         raise ValueError(f"values must name at least one setting to try. Got {values}.")
     base = sweep_config(config, parameter)
+    check_computation(sweep_parts(base, parameter, values), ADVICE,
+                      f"This sweep ({len(values)} trainings)")
     data = load_data(base)
     rows = []
     for i, value in enumerate(values):

@@ -9,9 +9,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from labcore.budget import check_training_time, mlp_training_seconds
+from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import DatasetName
+from labcore.experiments.classification import cost
 from labcore.models.classifier import ClassifierSpec
 
 DATASET_CHOICES = {
@@ -154,18 +155,8 @@ class ClassificationConfig(Config):
 
     def check(self) -> None:
         super().check()
-        # Digits: 899 training images (64 pixels) plus the augmented copies; toys: 60 % of
-        # the points. Full batch when the batch size is 0.
-        base = 899 if self.dataset == "digits" else int(0.6 * self.n_points)
-        rows = self.batch_size or base * (1 + self.train_copies)
-        members = self.members if self.method == "ensemble" else 1
-        d_in, d_out = (64, 11) if self.dataset == "digits" else (2, 4)
-        check_training_time(
-            mlp_training_seconds(self.steps, members, rows,
-                                 (d_in, *[self.hidden] * self.n_layers, d_out)),
-            "use fewer training steps, hidden units, layers, members or augmented copies, "
-            "or a batch size",
-        )
+        # The training, the test-time views and the decision map, as a whole.
+        check_computation(cost.run_parts(self), cost.ADVICE)
 
     @property
     def is_toy(self) -> bool:

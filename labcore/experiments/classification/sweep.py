@@ -13,7 +13,9 @@ import dataclasses
 import numpy as np
 
 from labcore import calibration as cal
+from labcore.budget import check_computation
 from labcore.data.classification import ClassificationData, add_label_noise, noise_pairs
+from labcore.experiments.classification.cost import noise_sweep_parts
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     label_scores,
@@ -104,6 +106,7 @@ def run_noise_sweep(
     """
     _check(rates, losses)
     config = sweep_config(config)
+    _check_time(config, rates, losses)
     return _sweep(config, load_data(config), progress, rates, losses)
 
 
@@ -120,7 +123,19 @@ def run_noise_sweep_upload(
     """
     _check(rates, losses)
     config = sweep_config(run.config)
-    return _sweep(config, uploaded_data(run.data, config.seed), progress, rates, losses)
+    data = uploaded_data(run.data, config.seed)
+    _check_time(config, rates, losses, data)
+    return _sweep(config, data, progress, rates, losses)
+
+
+def _check_time(config: ClassificationConfig, rates: tuple[float, ...],
+                losses: tuple[str, ...], data: ClassificationData | None = None) -> None:
+    """Refuse a sweep whose batched training of every (loss, rate) is estimated above the
+    time limit (:mod:`labcore.budget`), before anything trains."""
+    runs = len(losses) * len(rates)
+    check_computation(noise_sweep_parts(config, tuple(losses), runs, data),
+                      "use fewer training steps, hidden units, layers or augmented copies, or a "
+                      "batch size", f"The noise sweep ({runs} networks in one batched pass)")
 
 
 def _check(rates: tuple[float, ...], losses: tuple[str, ...]) -> None:

@@ -12,10 +12,12 @@ import dataclasses
 
 import numpy as np
 
+from labcore.budget import check_computation
 from labcore.data.classification import ClassificationData
 from labcore.data.splits import shuffled_split, stratified_split
 from labcore.data.user_csv import MAX_CLASSES, UserData
 from labcore.device import rng_for
+from labcore.experiments.classification import cost
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
@@ -147,6 +149,7 @@ def run_classification_upload(
             diverged (the message says what to change).
     """
     data = uploaded_data(run.data, run.config.seed)
+    check_computation(cost.run_parts(run.config, data), cost.ADVICE)  # on the file's size
     return run_on_data(
         run.config, data, progress, map_margin=MAP_MARGIN,
         class_names=class_names_of(run.data),

@@ -26,9 +26,11 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import ClassificationData, load_digits_split, make_toy
 from labcore.device import rng_for
+from labcore.experiments.ood import cost
 from labcore.experiments.ood.fooling import FoolingImages, make_fooling_images
 from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
 from labcore.experiments.ood.shift import METHODS, ShiftConfig, ShiftResult, run_shift
@@ -92,6 +94,10 @@ class DetectionData(Config):
 class OODConfig(ModelSettings, DetectionData):
     """OOD detection on digits: which digits are in-distribution, and the models' settings."""
 
+    def check(self) -> None:
+        super().check()
+        check_computation(cost.detection_parts(self), cost.ADVICE + " or fooling images")
+
     @property
     def classes(self) -> tuple[int, ...]:
         """The in-distribution digits, e.g. (0, 1, 2, 3, 4)."""
@@ -118,6 +124,10 @@ class ToyData(Config):
 @dataclasses.dataclass(frozen=True)
 class ToyOODConfig(ModelSettings, ToyData):
     """Scores over the plane of a 2-D toy, far beyond its data."""
+
+    def check(self) -> None:
+        super().check()
+        check_computation(cost.toy_parts(self), cost.ADVICE + " or toy points")
 
 
 C = TypeVar("C", bound=Config)

@@ -18,9 +18,11 @@ from typing import Any, Literal
 import numpy as np
 
 from labcore import calibration as cal
+from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import augment_views, load_digits_split
 from labcore.data.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
+from labcore.experiments.ood import cost
 from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
 from labcore.models.train import Progress
 
@@ -98,6 +100,7 @@ class ShiftConfig(ModelSettings, ShiftMethods):
         if not self.methods:
             raise ValueError("Methods must include at least one method: switch one on under "
                              "Experiment. Got none.")
+        check_computation(cost.shift_parts(self), cost.ADVICE + ", or fewer methods or views")
 
     @property
     def methods(self) -> tuple[MethodName, ...]:

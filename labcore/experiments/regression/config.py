@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from labcore.budget import check_training_time, mlp_training_seconds
+from labcore.budget import check_computation
 from labcore.calibration.conformal_sets import min_calibration_points
 from labcore.config import Config, param
+from labcore.experiments.regression import cost
 from labcore.experiments.regression.gp import GP_MAX_POINTS
 from labcore.experiments.regression.regions import check_edits, n_region_points, parse_drops
 
@@ -159,15 +160,7 @@ class RegressionConfig(Config):
     def check(self) -> None:
         super().check()
         check_edits(self.add_regions, self.drop_points, self.n_points)
-        rows = self.batch_size or self.n_train
-        members = self.members if self.method == "ensemble" else 1
-        dims = (1, *[self.hidden] * self.n_layers, 2)
-        quantile_net = self.quantile_band * mlp_training_seconds(self.steps, 1, rows, dims)
-        check_training_time(
-            mlp_training_seconds(self.steps, members, rows, dims) + quantile_net,
-            "use fewer training steps, hidden units, layers, ensemble members or points, "
-            "or a batch size",
-        )
+        check_computation(cost.run_parts(self), cost.ADVICE)  # the run as a whole
         if self.add_where == "gap" and self.gap_width == 0:
             raise ValueError(
                 "Adding points inside the gap needs a gap: set Gap width above 0 or add points "

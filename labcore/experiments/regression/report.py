@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from labcore.budget import check_computation
+from labcore.experiments.regression.cost import ADVICE, run_parts
 from labcore.experiments.regression.run import RegressionConfig, RegressionResult
 from labcore.experiments.regression.sweep import SizeSweepResult
 
@@ -295,7 +297,14 @@ def loss_comparison(config: RegressionConfig) -> dict[str, RegressionConfig]:
 
     Returns:
         Display name → config, in the order the view shows them.
+
+    Raises:
+        ValueError: the two models besides the config's own (already trained) are estimated
+            together above the time limit (:mod:`labcore.budget`).
     """
+    others = [loss for loss in ("mse", "gaussian_nll", "beta_nll") if loss != config.loss]
+    check_computation([part for loss in others for part in run_parts(config, loss=loss)],
+                      ADVICE, f"The loss comparison ({len(others)} more trainings)")
     beta = config.beta if config.loss == "beta_nll" else RegressionConfig().beta
     return {
         "MSE: one σ from held-out residuals": config.replace(loss="mse"),

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from labcore import calibration as cal
+from labcore.budget import check_computation
 from labcore.data.regression import (
     GRID_RANGE,
     X_RANGE,
@@ -28,6 +29,7 @@ from labcore.data.splits import shuffled_split
 from labcore.data.user_csv import UserData
 from labcore.device import default_device, rng_for
 from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.cost import ADVICE, run_parts
 from labcore.experiments.regression.gp import GPBand, fit_gp
 from labcore.experiments.regression.quantile import (
     QuantileBand,
@@ -322,13 +324,16 @@ def run_regression_upload(
     The conformal band calibrates on the validation split (see :func:`_uploaded_problem`).
 
     Raises:
-        ValueError: the data have more than one input column, or training diverged.
+        ValueError: the data have more than one input column, the run on them is estimated
+            above the time limit (:mod:`labcore.budget`), or training diverged.
     """
     if run.data.x.shape[1] != 1:
         raise ValueError(
             f"Regression uses one input column. Got {run.data.x.shape[1]}: {run.data.columns}."
         )
-    return _fit(run.config, _uploaded_problem(run.data, run.config.seed), progress)
+    problem = _uploaded_problem(run.data, run.config.seed)
+    check_computation(run_parts(run.config, n_train=problem.train[0].size), ADVICE)
+    return _fit(run.config, problem, progress)
 
 
 Watch = Callable[["_Scaler", torch.Tensor, torch.Tensor, np.ndarray], Snapshot]

@@ -8,8 +8,10 @@ import math
 
 import numpy as np
 
+from labcore.budget import check_computation
 from labcore.data.regression import X_RANGE
 from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.cost import ADVICE, run_parts
 from labcore.experiments.regression.run import run_regression
 from labcore.models.train import Progress
 
@@ -37,9 +39,12 @@ class SizeSweepResult:
 
 
 def sweep_config(config: RegressionConfig) -> RegressionConfig:
-    """The config the size sweep uses: no added points, and an ensemble if no method is set."""
+    """The config the size sweep uses: no added points, and an ensemble if no method is set;
+    no quantile network or Gaussian process (the sweep reads neither; a GP would also refuse
+    the largest sizes)."""
     method = "ensemble" if config.method == "none" else config.method
-    return config.replace(add_where="nowhere", method=method)
+    return config.replace(add_where="nowhere", method=method, quantile_band=False,
+                          gp_reference=False)
 
 
 def run_size_sweep(
@@ -59,6 +64,8 @@ def run_size_sweep(
     if not sizes or any(n < 5 for n in sizes):
         raise ValueError(f"sizes must be a non-empty tuple of numbers ≥ 5. Got {sizes}.")
     base = sweep_config(config)
+    check_computation([part for n in sizes for part in run_parts(base, n_points=n)], ADVICE,
+                      f"This sweep ({len(sizes)} trainings, n = {sizes[0]} … {sizes[-1]})")
     alea, epi, rmse = [], [], []
     true_mean_std = math.nan
     for i, n in enumerate(sizes):
