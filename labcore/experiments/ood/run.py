@@ -8,7 +8,7 @@ in-distribution is the positive class of AUROC, AUPR and FPR at 95 % TPR (:mod:`
   the plain network. Every detector (a score of one model) is measured on every OOD set.
 - ``run_toy_ood(ToyOODConfig)``: the same models on a 2-D toy, with each score drawn over the
   input plane, far beyond the data.
-- ``run_shift(ShiftConfig)``: the shift sweep, in :mod:`labcore.experiments.ood_shift`.
+- ``run_shift(ShiftConfig)``: the shift sweep, in :mod:`labcore.experiments.ood.shift`.
 
 :class:`OODLabConfig` is all three configs in one, the settings form of the OOD page; its
 :meth:`~OODLabConfig.shift_config`, :meth:`~OODLabConfig.detection_config` and
