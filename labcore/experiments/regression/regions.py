@@ -468,8 +468,9 @@ def drag_notice(rows: Sequence[Mapping[str, float]], members: int) -> str:
         members: networks or dropout samples behind the bands (1: no epistemic band).
     """
     if not rows:
-        return ("Notice: no data added yet. Drag across the chart (box or lasso) to add points "
-                "from the true process there; click a training point to remove it.")
+        return ("Notice: no data added yet. Choose Add points above the chart and drag across "
+                "it (box or lasso) to add points from the true process there, or Remove points "
+                "and click a training point; the form below does both by x range.")
     if members == 1:
         return ("Notice: one network has no epistemic band, so the added points cannot show "
                 "it shrinking: choose MC dropout or a deep ensemble.")
