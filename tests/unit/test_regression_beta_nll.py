@@ -70,9 +70,15 @@ def test_the_caption_claims_a_better_mean_only_at_a_clear_margin(tiny, e_nll, e_
 
 @pytest.mark.science
 def test_beta_nll_fits_the_mean_that_plain_nll_calls_noise_at_its_preset() -> None:
-    """On the preset itself, seeds 0–4: β-NLL's test RMSE well below plain NLL's, and plain NLL's
-    worst misses sit where it claims a σ far above the true one (measured: RMSE ratio 2.8–6.4,
-    σ there 16–50× the true σ)."""
+    """On the preset itself, seeds 0–4: β-NLL's test RMSE below plain NLL's by the caption's
+    margin, and plain NLL's worst misses sit where it claims a σ far above the true one.
+
+    Measured on the quiet step (training that ends settled): RMSE ratio 1.70, 1.21, 1.81, 1.53,
+    1.29; plain NLL's σ where it misses worst 18.5, 17.9, 25.8, 32.7, 13.0× the true σ; β-NLL's
+    miss there 0.22–0.59 of plain NLL's. (The former sine preset measured RMSE ratios 2.8–6.4
+    while training ended mid-spike; settled, plain NLL fit that sine as well as β-NLL on three
+    seeds of five.) Bounds: every ratio ≥ CLEARLY_BETTER (so the caption claims it at every
+    seed), mean ≥ 1.3; σ ≥ 5× the truth; β-NLL's miss ≤ 0.75 of plain NLL's."""
     torch.set_num_threads(1)
     config = report.PRESETS[report.BETA_NLL_PRESET]
     assert config.loss == "beta_nll" and config.beta in (0.5, 1.0)
@@ -87,12 +93,13 @@ def test_beta_nll_fits_the_mean_that_plain_nll_calls_noise_at_its_preset() -> No
         seen.append(f"seed {seed}: RMSE {e_nll:.3f} (NLL) vs {e_beta:.3f} (β-NLL), worst tenth: "
                     f"miss {m['nll_miss']:.3f} vs {m['beta_miss']:.3f}, NLL σ "
                     f"{m['nll_std']:.3f} vs true {m['true_std']:.3f}")
-        assert m["nll_std"] >= 3 * m["true_std"], seen[-1]
-        assert m["beta_miss"] <= 0.5 * m["nll_miss"], seen[-1]
+        assert m["nll_std"] >= 5 * m["true_std"], seen[-1]
+        assert m["beta_miss"] <= 0.75 * m["nll_miss"], seen[-1]
+        assert ratios[-1] >= report.CLEARLY_BETTER, seen[-1]
         if seed == 0:
             mse = run_regression(variants[names[0]])
             notice = report.loss_comparison_notice(dict(zip(names, (mse, nll, beta),
                                                             strict=True)))
             assert f"plain NLL's is {e_nll / e_beta:.1f}×" in notice, notice
             assert "it calls its own miss noise" in notice, notice
-    assert min(ratios) >= 1.5 and float(np.mean(ratios)) >= 2.0, "\n".join(seen)
+    assert float(np.mean(ratios)) >= 1.3, "\n".join(seen)

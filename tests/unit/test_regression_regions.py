@@ -287,11 +287,15 @@ def test_undo_without_history_removes_the_last_region_then_the_last_drop():
 # --- what the edits did ------------------------------------------------------------------------
 
 
-def fake_result(epistemic, aleatoric):
+def fake_result(epistemic, aleatoric, x_train=(1.0, 2.0)):
+    """A run on the grid 0, 1, 2, 3, 4 whose mean is 0 and whose training points (at
+    ``x_train``) miss it by ±0.3: the spread of their misses is 0.3."""
     x = np.linspace(0.0, 4.0, 5)  # 0, 1, 2, 3, 4
+    signs = np.resize([1.0, -1.0], len(x_train))
     return types.SimpleNamespace(x_grid=x, epistemic_std=np.asarray(epistemic, float),
                                  aleatoric_std=np.asarray(aleatoric, float),
-                                 true_std=np.full(5, 0.3))
+                                 true_std=np.full(5, 0.3), pred_mean=np.zeros(5),
+                                 x_train=np.asarray(x_train, float), y_train=0.3 * signs)
 
 
 def test_region_summary_averages_sigma_on_the_grid_inside_each_region():
@@ -303,8 +307,12 @@ def test_region_summary_averages_sigma_on_the_grid_inside_each_region():
     assert row["aleatoric_after"] == pytest.approx((0.3 + 0.33) / 2)
     assert row["true_std"] == pytest.approx(0.3)
     assert (row["x0"], row["x1"], row["n"]) == (0.5, 2.5, 20)
+    assert row["points_before"] == 2  # the training points at x = 1 and 2
+    # σ at x = 1, 2: 0.3 and 0.33 against misses of 0.3: √((0.09 + 0.1089)/2) / 0.3
+    assert row["noise_to_misses"] == pytest.approx(np.sqrt((0.09 + 0.1089) / 2) / 0.3)
     text = regions.drag_notice([row], members=5)
     assert "narrowed" in text and "2.5 → 0.75" in text and "stayed within 20%" in text
+    assert "finished learning" not in text and "carried over" not in text
 
 
 def test_the_notice_says_when_the_band_did_not_narrow_and_names_the_preset():
@@ -315,6 +323,9 @@ def test_the_notice_says_when_the_band_did_not_narrow_and_names_the_preset():
     assert "did not clearly narrow" in text and "2.5 → 2.4" in text
     assert regions.NARROW_PRESET in report.PRESETS and regions.NARROW_PRESET in text
     assert "narrowed where" not in text and "estimate there moved" in text
+    # 2.5 is not under 30 % of the aleatoric 0.3, so the band was not "already thin"; the
+    # aleatoric σ went 0.3 → 0.6 against a true 0.3: no closer to it.
+    assert "already thin" not in text and "no closer to the true noise" in text
     assert "no epistemic band" in regions.drag_notice(rows, members=1)
 
 

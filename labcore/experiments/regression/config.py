@@ -89,7 +89,8 @@ class RegressionConfig(Config):
     )
     lr: float = param(
         0.01, label="Learning rate", group="Training", min=0.0001, max=1.0, log=True,
-        help="Adam's step size. Too high and training diverges; the page then says so.",
+        help="Adam's largest step size: it falls along half a cosine to nearly 0 at the last "
+        "step, so training ends settled. Too high and training diverges; the page then says so.",
     )
     batch_size: int = param(
         0, label="Batch size", group="Training", min=0, max=1000, step=10,

@@ -30,6 +30,7 @@ from labcore.experiments.regression.run import (
     _sample_predictions,
     _Scaler,
     _uploaded_problem,
+    variance_knots,
 )
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, Snapshot, evenly_spaced
@@ -117,7 +118,7 @@ def _watcher(config: RegressionConfig, scene: LiveScene, on_frame: OnFrame):
     def watch(scaler: _Scaler, xt: torch.Tensor, yt: torch.Tensor, x_grid: np.ndarray
               ) -> Snapshot:
         grid = scaler.x(x_grid, xt.device)
-        limits = (float(xt.min()), float(xt.max()))
+        limits = variance_knots(xt)
 
         def snapshot(step: int, model: BatchedMLP, train_loss: np.ndarray) -> None:
             # MC dropout: the frame's masks come from a generator of its own, seeded the same

@@ -8,26 +8,34 @@ import numpy as np
 
 from labcore.budget import check_computation
 from labcore.experiments.regression.cost import ADVICE, run_parts
+from labcore.experiments.regression.regions import (
+    MIN_SETTLE_POINTS,
+    UNSETTLED,
+    noise_to_misses,
+)
 from labcore.experiments.regression.run import RegressionConfig, RegressionResult
 from labcore.experiments.regression.sweep import SizeSweepResult
 
 BETA_NLL_PRESET = "β-NLL: plain NLL calls its own misses noise (Seitzer et al. 2022)"
-"""A quiet sine (σ(x) from 0.027 to 0.18): plain NLL leaves parts of the mean unfitted and
-explains the misses with a large σ there; β-NLL with β = 1 fits them (the "MSE vs NLL" view)."""
+"""A quiet step (σ(x) from 0.009 to 0.06): no network fits the jump exactly, and plain NLL
+explains its misses around it with a large σ there and fits the mean less; β-NLL with β = 1
+weighs those points back in and fits them better (the "MSE vs NLL" view). (On a smooth sine
+plain NLL's misses showed only while training ended mid-spike: with training that ends settled
+they appear on some seeds only.)"""
 
 PRESETS: dict[str, RegressionConfig] = {
     "S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)": RegressionConfig(),
     "S2 · Noise growing with |x|": RegressionConfig(
         function="sine", noise_shape="growing", n_points=300, method="none"),
     "S3 · A gap in the data": RegressionConfig(
-        function="sine", gap_width=2.5, n_points=100, steps=2000),
+        function="sine", gap_width=2.5, n_points=200, steps=2000),
     "S3 · Add points inside the gap": RegressionConfig(
-        function="sine", gap_width=2.5, n_points=100, steps=2000, add_where="gap", add_n=50),
+        function="sine", gap_width=2.5, n_points=200, steps=2000, add_where="gap", add_n=50),
     "S4 · MC dropout on a gap": RegressionConfig(
-        function="sine", gap_width=2.5, n_points=100, steps=2000, method="mc_dropout",
+        function="sine", gap_width=2.5, n_points=200, steps=2000, method="mc_dropout",
         dropout=0.1),
     BETA_NLL_PRESET: RegressionConfig(
-        function="sine", noise_shape="bump", noise_scale=0.3, n_points=300, method="none",
+        function="step", noise_shape="bump", noise_scale=0.1, n_points=300, method="none",
         loss="beta_nll", beta=1.0),
     "S12 · Noise on the inputs x": RegressionConfig(
         function="sine", n_points=300, x_noise=0.3, method="none"),
@@ -35,7 +43,7 @@ PRESETS: dict[str, RegressionConfig] = {
         function="sine", noise_shape="growing", n_points=300, method="none",
         quantile_band=True),
     "Bayesian yardstick: a Gaussian process beside the ensemble": RegressionConfig(
-        function="sine", gap_width=2.5, n_points=100, steps=2000, gp_reference=True),
+        function="sine", gap_width=2.5, n_points=200, steps=2000, gp_reference=True),
 }
 CQR_PRESET = "CQR adapts to noise growing with |x|"
 GP_PRESET = "Bayesian yardstick: a Gaussian process beside the ensemble"
@@ -201,6 +209,10 @@ def bands_notice(result: RegressionResult, config: RegressionConfig) -> str:
         aleatoric = ("the aleatoric band is the noise σ(x) the network learned from y where "
                      "there is data; beyond the data, where no point shows the noise, it stays "
                      "at the level it learned at the data's edge.")
+        gap = result.gap
+        if gap is not None and not np.any((result.x_train > gap[0]) & (result.x_train < gap[1])):
+            aleatoric = aleatoric[:-1] + (", and across the empty gap each network goes "
+                                          "from the level at one edge to that at the other.")
     else:
         aleatoric = ("the aleatoric band has one width everywhere: MSE learns no σ(x), so σ "
                      "comes from held-out residuals.")
@@ -226,12 +238,72 @@ def bands_notice(result: RegressionResult, config: RegressionConfig) -> str:
             f"{_num(inside)} among the points, {numbers}.")
 
 
+OFF = 2.0
+"""The learned aleatoric σ is "off" the truth when its mean among the points is more than this
+many times the true mean σ there, or less than its inverse; the σ(x) caption then says why."""
+
+
+def noise_diagnosis(result: RegressionResult, config: RegressionConfig) -> str:
+    """Why the learned aleatoric σ is off, read from the run ("" when nothing is to be said).
+
+    At the training points the learned σ relates to the truth through the points' misses
+    |y − μ|: σ/true σ ≈ (σ / misses) · (misses / true σ). A settled Gaussian NLL makes the
+    first factor about 1 (:func:`~labcore.experiments.regression.regions.noise_to_misses`);
+    the second is about 1 when the curve follows f(x) without chasing the noise.
+
+    - Not settled (any data, the truth unknown too): with at least
+      :data:`~labcore.experiments.regression.regions.MIN_SETTLE_POINTS` points, σ is more than
+      :data:`~labcore.experiments.regression.regions.UNSETTLED` times their misses: more steps.
+    - Where the truth is known and the mean σ among the points is more than :data:`OFF` times
+      the true one, or less than its inverse, the larger factor is named: σ above its misses
+      (not settled: more steps), misses above the noise (the curve misses f(x): the networks
+      call their own misfit noise) or misses below the noise (the curve chases the points: the
+      networks fit part of the noise itself: more points).
+    """
+    if not config.heteroscedastic:
+        return ""
+    settle = noise_to_misses(result)
+    n_points = result.x_train.size
+    more_steps = (" the networks have not finished learning the noise — use more training "
+                  f"steps than {config.steps:,}.")
+    if settle > UNSETTLED and n_points >= MIN_SETTLE_POINTS:
+        return (f" The learned σ is {settle:.1f}× the spread of the training points' misses:"
+                + more_steps)
+    if result.true_std is None:
+        return ""
+    inside = _regions(result)[0]
+    ratio = float(np.mean(result.aleatoric_std[inside]) / np.mean(result.true_std[inside]))
+    if 1 / OFF <= ratio <= OFF:
+        return ""
+    x = result.x_train
+    misses = float(np.sqrt(np.mean((result.y_train - np.interp(x, result.x_grid,
+                                                                 result.pred_mean)) ** 2)))
+    noise = float(np.sqrt(np.mean(np.interp(x, result.x_grid, result.true_std) ** 2)))
+    spread = misses / noise
+    head = (f" It is {ratio:.2g}× the true noise; at the {n_points:,} training points σ is "
+            f"{settle:.2g}× the spread of their misses, and the misses are {spread:.2g}× their "
+            "true noise:")
+    if ratio > OFF and settle >= spread:
+        return head + more_steps
+    if ratio > OFF:
+        miss = float(np.mean(np.abs(result.pred_mean - result.true_mean)[inside]))
+        return (head + f" the fitted curve misses f(x) by {_num(miss)} on average there, and "
+                "the networks call their own misfit noise, so the band shows how far the curve "
+                "is from f(x), not only the noise in y — more points or more training steps pin "
+                "the curve down where it can follow f(x).")
+    if spread <= settle:
+        return (head + " the curve passes closer to the points than their noise allows — the "
+                "networks fit part of the noise itself; add points.")
+    return head + more_steps
+
+
 def sigma_notice(result: RegressionResult, config: RegressionConfig) -> str:
-    """The caption under σ(x): how far the learned aleatoric σ is from the truth in the data."""
+    """The caption under σ(x): how far the learned aleatoric σ is from the truth in the data,
+    and why when it is far off (:func:`noise_diagnosis`)."""
     if result.true_std is None:
         return ("Notice: the truth of your data is unknown, so only the learned σ(x) are drawn: "
                 "aleatoric (the noise the network sees in y) and epistemic (the spread between "
-                "the networks).")
+                "the networks)." + noise_diagnosis(result, config))
     b = band_summary(result)
     n = f"{result.x_train.size:,} training points"
     inside = _regions(result)[0]
@@ -240,7 +312,7 @@ def sigma_notice(result: RegressionResult, config: RegressionConfig) -> str:
     kind = "learned aleatoric σ(x)" if config.heteroscedastic else "MSE's one σ"
     return (f"Notice: among the points the {kind} is {error:.0%} off the true σ(x) on "
             f"average ({n}); its mean there is {_num(b['aleatoric_inside'])} against a true "
-            f"{_num(b['true_inside'])}.")
+            f"{_num(b['true_inside'])}." + noise_diagnosis(result, config))
 
 
 def more_data_notice(summary: dict[str, float], where: str) -> str:

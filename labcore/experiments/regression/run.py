@@ -38,7 +38,12 @@ from labcore.experiments.regression.quantile import (
     predict_quantiles,
 )
 from labcore.experiments.regression.regions import data_range as edited_range
-from labcore.experiments.regression.regions import keep_points, region_points
+from labcore.experiments.regression.regions import (
+    keep_points,
+    parse_regions,
+    region_points,
+    region_stream,
+)
 from labcore.losses import beta_nll, gaussian_nll, mse
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, Snapshot, TrainConfig, TrainingDiverged, train
@@ -49,6 +54,9 @@ TEST_POINTS = 1000
 LEVEL = 0.95  # the central-interval level of the coverage metrics and the conformal band
 EVAL_EVERY = 25
 PATIENCE = 20  # evaluations without a better validation loss before a member stops
+LR_SCHEDULE = "cosine"
+ADAM_BETA2 = 0.99
+RESTORE_BEST = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,32 +174,98 @@ def _heads(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     return mean, bounded_log_var(out[..., 1])
 
 
-def _loss_fn(config: RegressionConfig):
+VARIANCE_PRIOR = 100.0
+"""Strength of the L2 penalty on the variance head's output weights: each member's mean loss
+gets ``VARIANCE_PRIOR / n · Σ w²`` for n training points (a fixed Gaussian prior on those
+weights against the sum of n points' losses, so it matters less the more points there are).
+
+A noise level is a second moment: it takes several points to measure, while one point is
+enough to pin the mean. Without the penalty the variance head can dip at a single point that
+the mean passes through, and the Gaussian NLL rewards that without bound (σ → 0 there; 0.3 →
+0.01 at the edge of the gap preset's data), so the band collapses where the data are sparse.
+The penalty keeps σ(x) smooth, so it pools the squared misses of neighbouring points; the mean
+head is not penalised. Separate, stronger regularisation of the variance than of the mean is
+the recipe of Sluijterman et al. (2023), "Optimal training of mean variance estimation neural
+networks"."""
+
+
+def _loss_fn(config: RegressionConfig, n_train: int | None = None):
+    """The loss per member; with ``n_train`` the heteroscedastic losses add the variance
+    penalty (:data:`VARIANCE_PRIOR`), without it they are the plain loss (the validation loss:
+    how well the model predicts held-out points, nothing else)."""
+    decay = 0.0 if n_train is None else VARIANCE_PRIOR / n_train
+
     def loss_fn(model: BatchedMLP, batch) -> torch.Tensor:
         mean, log_var = _heads(model(batch[0]))
         if config.loss == "mse":
             return mse(mean, batch[1], reduction="member")
         if config.loss == "beta_nll":
-            return beta_nll(mean, log_var, batch[1], beta=config.beta, reduction="member")
-        return gaussian_nll(mean, log_var, batch[1], reduction="member")
+            loss = beta_nll(mean, log_var, batch[1], beta=config.beta, reduction="member")
+        else:
+            loss = gaussian_nll(mean, log_var, batch[1], reduction="member")
+        return loss + decay * (model.weights[-1][:, :, 1] ** 2).sum(dim=1)
 
     return loss_fn
 
 
+MAX_KNOTS = 256
+"""The most training inputs the variance is read at (see :func:`variance_knots`)."""
+
+
+def variance_knots(x_train: torch.Tensor, at_most: int = MAX_KNOTS) -> torch.Tensor:
+    """(K, 1) sorted, distinct training inputs at which the variance head is read.
+
+    Every input when there are at most ``at_most``; otherwise the two ends, both edges of the
+    ``at_most // 4`` widest empty intervals (so no gap is bridged over a point it lacks) and
+    evenly spaced ranks for the rest, so that a large set costs no more than ``at_most`` rows.
+
+    >>> variance_knots(torch.tensor([[3.0], [0.0], [1.0], [1.0]]))[:, 0].tolist()
+    [0.0, 1.0, 3.0]
+    >>> x = torch.cat([torch.linspace(0, 1, 50), torch.linspace(5, 6, 50)])[:, None]
+    >>> k = variance_knots(x, at_most=8)[:, 0]
+    >>> len(k) <= 8, float(k[0]), float(k[-1]), 1.0 in k.tolist(), 5.0 in k.tolist()
+    (True, 0.0, 6.0, True, True)
+    """
+    xs = torch.unique(x_train[:, 0])  # sorted
+    k = xs.numel()
+    if k <= at_most:
+        return xs[:, None]
+    widest = torch.topk(xs[1:] - xs[:-1], at_most // 4).indices
+    keep = {0, k - 1, *widest.tolist(), *(widest + 1).tolist()}
+    spare = at_most - len(keep)
+    if spare > 0:
+        keep.update(torch.linspace(0, k - 1, spare).round().long().tolist())
+    return xs[sorted(keep)][:, None]
+
+
+def _interp_rows(x: torch.Tensor, knots: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Each row of ``values`` (S, K), given at ``knots`` (K,), joined by straight lines and
+    read at ``x`` (n,); beyond the first or last knot it keeps that knot's value."""
+    if knots.numel() == 1:
+        return values[:, :1].expand(-1, x.numel())
+    right = torch.searchsorted(knots, x.clamp(knots[0], knots[-1])).clamp(1, knots.numel() - 1)
+    left = right - 1
+    span = knots[right] - knots[left]
+    w = ((x.clamp(knots[0], knots[-1]) - knots[left]) / span).clamp(0.0, 1.0)
+    return values[:, left] * (1 - w) + values[:, right] * w
+
+
 def _sample_predictions(
     model: BatchedMLP, x: torch.Tensor, config: RegressionConfig,
-    data_limits: tuple[float, float],
+    knots: torch.Tensor,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(S, n) standardised means and variances (None for MSE models) of S members or passes.
 
-    The variance is read at x clipped to ``data_limits`` (the training inputs' range): beyond
-    the data there are no points to learn the noise from, so each member or pass keeps the
-    noise level it learned at the nearest edge of the data, while its mean extrapolates.
-    Inside the range the clip changes nothing.
+    The variance is what each member or pass learned at the training inputs ``knots``
+    (:func:`variance_knots`), joined by straight lines in log σ² and held at the first and last
+    input beyond them. A noise level is only measured where there are points: beyond the data
+    each member keeps the level it learned at the nearest edge, and across an empty interval (a
+    gap) it goes straight from one edge's level to the other's, while the mean extrapolates in
+    both. Among dense points this is the network's own σ(x) to within the points' spacing.
     """
     n = x.shape[0]
     heteroscedastic = config.heteroscedastic
-    both = torch.cat([x, x.clamp(*data_limits)]) if heteroscedastic else x
+    both = torch.cat([x, knots]) if heteroscedastic else x
     with torch.no_grad():
         if config.method == "mc_dropout":
             rows = both.repeat(config.mc_samples, 1)
@@ -199,7 +273,10 @@ def _sample_predictions(
         else:
             out = model(both, dropout=False)
         mean, _ = _heads(out[:, :n])
-        _, log_var = _heads(out[:, n:]) if heteroscedastic else (None, None)
+        log_var = None
+        if heteroscedastic:
+            _, at_knots = _heads(out[:, n:])
+            log_var = _interp_rows(x[:, 0], knots[:, 0], at_knots)
     var = None if log_var is None else torch.exp(log_var).cpu().numpy().astype(float)
     return mean.cpu().numpy().astype(float), var
 
@@ -243,6 +320,32 @@ class _Problem:
     gap: tuple[float, float] | None
 
 
+def _added_validation(config: RegressionConfig, val: tuple[np.ndarray, np.ndarray]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The validation set with held-out points where points were added: half as many as each
+    region (or "Add points") adds, at least 1, drawn the same way from their own streams.
+
+    The validation points choose each network's weights (:func:`_restore_best`), so they must
+    come from where the training points do: without them a region dragged in beyond the data
+    would have no say in when its fit is best.
+    """
+    args = (config.function, config.noise_shape, config.noise_scale)
+    xs, ys = [val[0]], [val[1]]
+    draws = []
+    if config.add_where != "nowhere" and config.add_n > 0:
+        draws.append((config.add_n, "added validation",
+                      config.gap if config.add_where == "gap" else X_RANGE))
+    regions = parse_regions(config.add_regions)
+    draws += [(r.n, f"validation {region_stream(regions, i)}", (r.x0, r.x1))
+              for i, r in enumerate(regions)]
+    for n, stream, region in draws:
+        extra = make_regression(*args, max(1, n // 2), config.seed, stream,
+                                x_noise=config.x_noise, region=region)
+        xs.append(extra.x)
+        ys.append(extra.y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 def _generated_problem(config: RegressionConfig) -> _Problem:
     common = dict(gap=config.gap, x_noise=config.x_noise)
     args = (config.function, config.noise_shape, config.noise_scale)
@@ -264,7 +367,7 @@ def _generated_problem(config: RegressionConfig) -> _Problem:
     x_grid = np.linspace(*GRID_RANGE, GRID_POINTS)
     return _Problem(
         train=keep_points(train_set.x, train_set.y, config.drop_points),
-        val=(val_set.x, val_set.y),
+        val=_added_validation(config, (val_set.x, val_set.y)),
         cal=(cal_set.x, cal_set.y), test=(test_set.x, test_set.y), added=added, x_grid=x_grid,
         true_mean=true_mean(config.function, x_grid),
         true_std=true_std(config.function, config.noise_shape, config.noise_scale, x_grid),
@@ -336,6 +439,30 @@ def run_regression_upload(
     return _fit(run.config, problem, progress)
 
 
+def _restore_best(config: RegressionConfig, problem: _Problem) -> bool:
+    """Whether the validation points may hand a network back its best weights.
+
+    For a Gaussian-NLL model: trained to the end on few points, it fits some of the noise
+    itself and then claims a σ far too small (on the default's 20 points a validation NLL of
+    1.5–145 nats per point at step 500 against −0.85 to −0.14 at its best, steps 25–125).
+    Not on a user's data without early stopping, whose validation split is also the conformal
+    calibration set (it would no longer be exact).
+    """
+    return (RESTORE_BEST and config.loss == "gaussian_nll"
+            and (problem.cal is not None or config.early_stopping))
+
+
+def _restore_margin(n_val: int) -> float:
+    """How much worse than its best the last validation NLL may be and still be kept: twice
+    its standard error for a calibrated Gaussian, where each point's NLL ½·log 2πσ² + z²/2 has
+    standard deviation sd(z²)/2 = √2/2, so the mean over n points has √(1/(2n)).
+
+    >>> round(_restore_margin(50), 3)  # 2·√(1/100)
+    0.2
+    """
+    return 2.0 * math.sqrt(1.0 / (2.0 * n_val))
+
+
 Watch = Callable[["_Scaler", torch.Tensor, torch.Tensor, np.ndarray], Snapshot]
 """``watch(scaler, x_train, y_train, x_grid) -> snapshot``: builds the training loop's snapshot
 hook once the data are standardised (a live view, :mod:`labcore.experiments.regression.live`)."""
@@ -366,12 +493,14 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None,
     train_config = TrainConfig(
         steps=config.steps, lr=config.lr, batch_size=config.batch_size or None,
         eval_every=EVAL_EVERY, patience=PATIENCE if config.early_stopping else None,
-        seed=config.seed,
+        seed=config.seed, lr_schedule=LR_SCHEDULE, adam_beta2=ADAM_BETA2,
+        restore_best=_restore_best(config, problem), restore_margin=_restore_margin(yv.numel()),
     )
     what = {"ensemble": f"{members} networks", "mc_dropout": "dropout network"}
     main_end = 0.95 * members / (members + 1) if config.quantile_band else 0.95
     history = train(
-        model, _loss_fn(config), (xt, yt), train_config, val_data=(xv, yv),
+        model, _loss_fn(config, xt.shape[0]), (xt, yt), train_config, val_data=(xv, yv),
+        val_loss_fn=_loss_fn(config),
         progress=progress, progress_range=(0.0, main_end),
         label=f"Training {what.get(config.method, 'one network')}",
         snapshot=None if watch is None else watch(scaler, xt, yt, problem.x_grid),
@@ -379,7 +508,7 @@ def _fit(config: RegressionConfig, problem: _Problem, progress: Progress | None,
     )
 
     _check_fit(model, xt, yt, config)
-    limits = (float(xt.min()), float(xt.max()))
+    limits = variance_knots(xt)
     # Aleatoric variance of an MSE model: one σ² per member from held-out residuals.
     val_means, val_vars = _sample_predictions(model, xv, config, limits)
     if val_vars is None:
