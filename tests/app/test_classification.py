@@ -137,7 +137,7 @@ def test_a_bad_link_value_is_reported_and_the_default_used() -> None:
 
 
 def test_reject_and_noise_views() -> None:
-    at = open_page({"steps": "100"})  # a short training keeps the sweep quick
+    at = open_page({"steps": "100"})  # a short main training (the sweep trains its own)
     show(at, "reject")
     assert not at.exception and not at.error
     assert chart_keys(at) == [f"{KEY}.coverage_fig"]

@@ -7,14 +7,20 @@ with fixed seeds and checks the claim its caption makes, recomputing the number 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from labcore.experiments.classification import flips, report
+from labcore.experiments.classification import flips, notices, report
 from labcore.experiments.classification.run import ClassificationConfig, run_classification
+from labcore.experiments.classification.sweep import run_noise_sweep
 
 SEEDS = (0, 1, 2, 3, 4)
+SWEEP_SEEDS = SEEDS[:int(os.environ.get("LAB_SWEEP_SEEDS", "1"))]
+"""Seeds of the noise-sweep claims: seed 0 (the page's) by default; LAB_SWEEP_SEEDS=5 checks
+seeds 0–4 (each sweep trains 27 networks: about 8 s of CPU, 40 s for the five here)."""
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +38,11 @@ def _accuracies(result) -> tuple[float, float]:
 
 @pytest.mark.science
 def test_tta_helps_at_the_default(default_runs):
-    # Measured over seeds 0–4: view 0 0.790 0.746 0.725 0.703 0.781, with TTA (V = 32)
-    # 0.803 0.764 0.766 0.746 0.827: gain +3.2 points on average, +1.3 at the worst seed.
-    # Bounds: mean gain ≥ 1.5 points, and every seed gains.
+    # Measured over seeds 0–4: view 0 0.787 0.744 0.738 0.703 0.781, with TTA (V = 32)
+    # 0.803 0.768 0.766 0.746 0.827: gain +3.2 points on average, +1.7 at the worst seed.
+    # Bounds: mean gain ≥ 1.5 points, and every seed gains, by at least the half point
+    # (TTA_MARGIN) from which the caption says "raises" (it does on each of these seeds; on
+    # seeds 6 and 9 the gain is +0.2 and −0.4 and the caption says "changes little").
     assert report.PRESETS[report.TTA_HELPS] == ClassificationConfig()
     gains = []
     for r in default_runs:
@@ -42,6 +50,7 @@ def test_tta_helps_at_the_default(default_runs):
         assert before == pytest.approx(r.metrics["accuracy"])
         assert after == pytest.approx(r.metrics["tta_accuracy"])
         gains.append(after - before)
+        assert "raises test accuracy" in report.tta_notice(r, ClassificationConfig())
     assert np.mean(gains) >= 0.015, f"mean TTA gain {100 * np.mean(gains):+.2f} points"
     assert min(gains) > 0, f"TTA gains per seed {np.round(100 * np.array(gains), 2)} points"
     notice = report.tta_notice(default_runs[0], ClassificationConfig())
@@ -65,16 +74,22 @@ def test_tta_hurts_with_strong_views_the_model_never_saw():
 
 @pytest.mark.science
 def test_uanll_certainty_flags_flipped_labels_at_its_preset():
-    # 40 % symmetric noise, no augmented copies, 1500 steps, seed 0. AUROC of certainty for
-    # kept (positive) vs flipped training labels: measured 0.870 (seeds 1, 2: 0.863, 0.849).
-    # Bound: ≥ 0.8, checked against scikit-learn's AUROC.
-    r = run_classification(report.PRESETS[report.CERTAINTY_FLAGS])
-    independent = roc_auc_score(~r.flipped, r.train.certainty)
-    assert independent == pytest.approx(r.metrics["flip_auroc_certainty"], abs=1e-9)
-    assert independent >= 0.8, f"certainty AUROC {independent:.3f}"
-    assert flips.certainty_flags(r)
-    notice = flips.flip_notice(r, "certainty")
-    assert f"flags them here (AUROC {independent:.3f}" in notice, notice
+    # 30 % symmetric noise, no augmented copies, 1500 steps. AUROC of certainty for kept
+    # (positive) vs flipped training labels, seeds 0–4: measured 0.880, 0.889, 0.889, 0.912,
+    # 0.841 (seeds 5–9: 0.868–0.917). At 40 % noise (the preset before) 0.880, 0.860, 0.880,
+    # 0.795, 0.823: seed 3 fell below the caption's 0.8. Bound: ≥ 0.82 on every seed, checked
+    # against scikit-learn's AUROC; the caption says "flags them" with the seed's own number.
+    config = report.PRESETS[report.CERTAINTY_FLAGS]
+    aucs = []
+    for seed in SEEDS:
+        r = run_classification(config.replace(seed=seed))
+        independent = roc_auc_score(~r.flipped, r.train.certainty)
+        assert independent == pytest.approx(r.metrics["flip_auroc_certainty"], abs=1e-9)
+        aucs.append(independent)
+        assert flips.certainty_flags(r), f"seed {seed}: certainty AUROC {independent:.3f}"
+        notice = flips.flip_notice(r, "certainty")
+        assert f"flags them here (AUROC {independent:.3f}" in notice, notice
+    assert min(aucs) >= flips.CERTAINTY_FLAGS_AUROC + 0.02, f"AUROCs {np.round(aucs, 3)}"
 
 
 @pytest.mark.science
@@ -87,3 +102,61 @@ def test_the_default_caption_sends_certainty_to_its_preset(default_runs):
     notice = flips.flip_notice(r, "given_label")
     assert f"does not flag them here (AUROC {auc:.3f}" in notice
     assert report.CERTAINTY_FLAGS in notice
+
+
+@pytest.fixture(scope="module")
+def default_sweeps():
+    """The "Label-noise sweep" view at the page's default, on :data:`SWEEP_SEEDS`."""
+    return [run_noise_sweep(ClassificationConfig(seed=s)) for s in SWEEP_SEEDS]
+
+
+@pytest.mark.science
+def test_uanll_holds_up_better_than_cross_entropy_in_the_noise_sweep(default_sweeps):
+    # The lecture's Table I: at 40 % asymmetric noise UANLL keeps a higher clean-test accuracy
+    # than cross-entropy. With the page's own network (one layer of 512, 400 steps) the sweep
+    # measured −2.0, −0.2, −2.6, +2.0, +1.5 points on seeds 0–4; with the sweep's own network
+    # (SWEEP_TRAINING, mean of 3 runs) +2.4, +9.9, +10.0, +4.4, +9.6 (seeds 5–9: +5.3 to
+    # +10.8). Bounds: every seed ≥ UANLL_LEAD (1 point), which the caption needs to say
+    # "holds up better", and over seeds 0–4 the mean ≥ 4 points.
+    leads = np.array([sweep.test_accuracy[2, -1] - sweep.test_accuracy[0, -1]
+                      for sweep in default_sweeps])
+    assert leads.min() >= 0.01, f"UANLL − CE at 40 %: {np.round(100 * leads, 1)} points"
+    if len(leads) == len(SEEDS):
+        assert leads.mean() >= 0.04, f"UANLL − CE at 40 %: {np.round(100 * leads, 1)} points"
+    assert notices.UANLL_LEAD <= 0.01  # the caption's bound is no stricter than this test's
+    for sweep in default_sweeps:
+        assert sweep.losses == ("ce", "brier", "uanll") and sweep.rates[-1] == 0.4
+        # Each accuracy is the mean of its runs (numpy over the per-run accuracies).
+        assert np.allclose(sweep.test_accuracy, sweep.test_accuracy_runs.mean(axis=2))
+        ce, uanll = sweep.test_accuracy[0, -1], sweep.test_accuracy[2, -1]
+        notice = notices.noise_sweep_notice(sweep)
+        assert (f"UANLL {uanll:.1%}, cross-entropy {ce:.1%} (each the mean of 3 runs): "
+                f"{100 * (uanll - ce):+.1f} points for UANLL: UANLL holds up better") in notice
+
+
+@pytest.mark.science
+def test_uanll_label_aware_score_finds_flipped_labels_better_than_cross_entropy(default_sweeps):
+    # AUROC for telling kept (positive) from flipped training labels at 40 % noise, by a score
+    # that reads the label: UANLL's weighted residual against cross-entropy's p(given label).
+    # Measured (mean of 3 runs) 0.893 vs 0.849, 0.896 vs 0.828, 0.931 vs 0.825, 0.902 vs
+    # 0.836, 0.921 vs 0.817 on seeds 0–4. With the page's own network UANLL's p(given label)
+    # lost to cross-entropy's on seeds 0 and 2 (0.855 vs 0.882, 0.842 vs 0.859). Bound: ahead
+    # by ≥ 0.02 on every seed.
+    for seed, sweep in zip(SWEEP_SEEDS, default_sweeps, strict=True):
+        uanll = sweep.flip_auroc_weighted_residual[2, -1]
+        ce = sweep.flip_auroc_given_label[0, -1]
+        assert uanll >= ce + 0.02, f"seed {seed}: UANLL residual {uanll:.3f}, CE {ce:.3f}"
+        assert sweep.flip_auroc_given_label[2, -1] > ce, f"seed {seed}"
+
+
+def test_the_sweep_trains_its_own_network_and_says_which():
+    # The sweep's network does not follow the sidebar's, and the caption is built from it.
+    from labcore.experiments.classification.sweep import SWEEP_TRAINING
+
+    page = ClassificationConfig(hidden=64, n_layers=1, steps=100, train_copies=0)
+    caption = notices.sweep_network_caption(page)
+    assert caption == notices.sweep_network_caption(ClassificationConfig())
+    assert (f"{SWEEP_TRAINING['n_layers']} hidden layers of {SWEEP_TRAINING['hidden']} units, "
+            f"trained for {SWEEP_TRAINING['steps']} Adam steps of "
+            f"{SWEEP_TRAINING['batch_size']} inputs") in caption
+    assert "each trained 3 times" in caption

@@ -159,7 +159,7 @@ def test_one_class_is_refused_with_what_was_got(two_blobs):
 def test_the_noise_sweep_runs_on_the_users_data(two_blobs):
     _, data, _ = two_blobs
     sweep = run_noise_sweep_upload(UploadedClassification(FAST, data), rates=(0.0, 0.4),
-                                   losses=("ce",))
-    assert sweep.test_accuracy.shape == (1, 2)
+                                   losses=("ce",), runs=1)
+    assert sweep.test_accuracy.shape == (1, 2) and sweep.test_accuracy_runs.shape == (1, 2, 1)
     assert sweep.test_accuracy[0, 0] > 0.9  # clean labels on separated blobs
     assert np.isnan(sweep.flip_auroc[0, 0]) and not np.isnan(sweep.flip_auroc[0, 1])

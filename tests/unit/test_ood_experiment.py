@@ -136,8 +136,10 @@ def test_detection_ensemble_mutual_information_flags_uniform_noise():
             assert result.auroc[i, j] == pytest.approx(roc_auc_score(y, np.r_[s_in, s_out]))
             # FPR at 95 % TPR counts the OOD scores at or above the stored threshold.
             assert result.fpr95[i, j] == pytest.approx(np.mean(s_out >= result.threshold95[d]))
-    # The fooling images fool the network they were made for: ≥ 99 % on the plain network.
+    # The fooling images fool the network they were made for: ≥ 99 % on the plain network,
+    # with room (the attack aims at 99.9 %: measured lowest 0.99901).
     assert result.fooling_confidence["plain"].min() >= 0.99
+    assert result.fooling_confidence["plain"].min() >= 0.998
     assert result.fooling_agrees["plain"].all()
     # Inverted digits are 1 − the in-distribution test digits.
     assert np.allclose(result.examples["inverted"], 1.0 - result.examples["in"])
@@ -184,6 +186,35 @@ def test_the_shift_notice_states_its_numbers_and_names_the_preset_when_the_trend
                                            [0.02, 0.02, 0.03, 0.03, 0.04, 0.04]), "blur")
     assert flat.startswith("Notice: under blur") and "does not fall" in flat
     assert report.SHIFT_PRESET in flat
+
+
+def test_the_shift_notice_gives_the_ensembles_numbers_without_a_verdict():
+    from labcore.experiments.ood import report
+    from labcore.experiments.ood.shift import ShiftResult
+    n_c = len(CORRUPTIONS)
+    plain = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    ensemble = [0.92, 0.85, 0.75, 0.66, 0.55, 0.46]  # 6 points above the plain network at 5
+    acc = np.array([plain, ensemble])[:, None, :].repeat(n_c, axis=1)
+    ece = np.array([[0.02, 0.05, 0.1, 0.2, 0.3, 0.4],
+                    [0.01, 0.03, 0.06, 0.1, 0.2, 0.25]])[:, None, :].repeat(n_c, axis=1)
+    zeros = np.zeros((n_c, 6))
+    result = ShiftResult(methods=("plain", "ensemble"), corruptions=CORRUPTIONS,
+                         severities=np.arange(6), accuracy=acc, ece=ece, nll=acc,
+                         confidence=np.full_like(acc, 0.9), temperature=float("nan"),
+                         example_images=np.zeros((n_c, 6, 8, 8)), example_label=0,
+                         example_pred=zeros, example_confidence=zeros, n_test=10)
+    text = report.shift_notice(result)
+    assert text.endswith(" The deep ensemble has accuracy 46.0% and ECE 0.250 at severity 5 "
+                         "(+6.0 points of accuracy against the plain network).")
+    # Without an ensemble, or with the ensemble as the first method, no such sentence.
+    assert "deep ensemble" not in report.shift_notice(_fake_shift(plain, ece[0, 0].tolist()))
+
+
+def test_the_fooling_method_text_states_the_aim_and_the_claim():
+    from labcore.experiments.ood import report
+    text = report.fooling_method_text()
+    assert "x ← clip(x + 0.02·sign(∇ₓ log p), 0, 1)" in text  # make_fooling_images' step
+    assert "≥ 99.9% (past the 99% of Nguyen et al. 2015" in text
 
 
 def test_the_detection_and_fooling_notices_read_their_numbers():

@@ -27,15 +27,17 @@ Split = Literal["test", "train"]
 
 TTA_HELPS = "S7 · The lecture's TTA table: UANLL, 40 % asymmetric noise — TTA helps"
 TTA_HURTS = "S7 · TTA hurts: strong views the model never saw in training"
-CERTAINTY_FLAGS = "S5 · UANLL's certainty flags flipped labels: 40 % symmetric noise"
+CERTAINTY_FLAGS = "S5 · UANLL's certainty flags flipped labels: 30 % symmetric noise"
 _DEEP = {"hidden": 128, "n_layers": 2, "train_copies": 3, "n_views": 8}
 """Two hidden layers of 128 and 3 augmented copies: the presets that do not show TTA."""
 
 PRESETS: dict[str, ClassificationConfig] = {
     TTA_HELPS: ClassificationConfig(),
     TTA_HURTS: ClassificationConfig(train_copies=0, aug_strength=1.5),
+    # 30 % rather than 40 %: certainty's AUROC 0.84–0.92 on seeds 0–9 (at 40 % 0.66–0.88,
+    # below the caption's 0.8 on seeds 3, 5 and 6).
     CERTAINTY_FLAGS: ClassificationConfig(
-        noise_kind="symmetric", steps=1500, **(_DEEP | {"train_copies": 0})),
+        label_noise=0.3, noise_kind="symmetric", steps=1500, **(_DEEP | {"train_copies": 0})),
     "S5 · UANLL on clean digits": ClassificationConfig(label_noise=0.0, **_DEEP),
     "S5 · UANLL on two moons, with an ensemble (decision map)": ClassificationConfig(
         dataset="moons", label_noise=0.1, method="ensemble", aug_strength=2.0, t_ce=0.85,
