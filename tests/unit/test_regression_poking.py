@@ -152,17 +152,18 @@ BEYOND = "-5.61:-4.4:20"
 
 @pytest.mark.science
 def test_dragging_points_in_beyond_the_data_keeps_the_noise_at_the_truth_on_the_default():
-    # Before the fix the learned σ over the data range was 7.5, 7.7, 8.1, 3.8 and 10.9 times the
-    # true σ = 3 (seeds 0–4) and the caption called that "measuring the noise better". Now
-    # 0.94, 1.64, 1.11, 0.93, 0.88 (one member of seed 1 is handed back its weights from step
-    # 200–300 by the validation points); bound: FACTOR either way and settled (σ at most twice
-    # the points' misses: 1.0–2.0 measured... see sigma_over_misses).
+    # Before the fix the learned σ among the points was 7.5, 7.7, 8.1, 3.8 and 10.9 times the
+    # true σ = 3 (seeds 0–4), 3.3–6.9 times the spread of the points' own misses (training
+    # stopped mid-spike), and the caption called that "measuring the noise better". Now 0.94,
+    # 1.64, 1.11, 0.93, 0.88 times the truth and 1.16, 1.97, 1.40, 1.36, 1.23 times the misses
+    # (three members of seed 1 are handed back their weights from steps 200–300 by the
+    # validation points). Bounds: FACTOR either way, and σ at most 2.5 times the misses.
     for seed in SEEDS:
         config = RegressionConfig(seed=seed)
         before, after = run_regression(config), run_regression(config.replace(add_regions=BEYOND))
         ratio = aleatoric_over_truth(after)
         assert 1 / FACTOR <= ratio <= FACTOR, f"seed {seed}: σ / true σ = {ratio:.2f}"
-        assert sigma_over_misses(after) <= 2.0, f"seed {seed}: {sigma_over_misses(after):.2f}"
+        assert sigma_over_misses(after) <= 2.5, f"seed {seed}: {sigma_over_misses(after):.2f}"
         rows = regions.region_summary(before, after, BEYOND)
         check_drag_notice(before, after, BEYOND, regions.drag_notice(rows, 5))
         check_sigma_notice(after, config, report.sigma_notice(after, config))
@@ -174,8 +175,9 @@ def test_dragging_points_in_beyond_the_data_keeps_the_noise_at_the_truth_on_the_
 @pytest.mark.science
 def test_filling_the_gap_shrinks_the_epistemic_band_and_leaves_the_aleatoric_at_the_noise():
     # "S3 · A gap in the data" → "S3 · Add points inside the gap", seeds 0–4, means over the
-    # gap. Before the fix the aleatoric σ moved 0.255 → 0.207 on average, 0.14–1.13 of the
-    # epistemic change per seed (0.26 → 0.20 in the issue). Now: aleatoric 0.252 → 0.248,
+    # gap. Before the fix the aleatoric σ moved 0.260 → 0.204, 0.326 → 0.265, 0.064 → 0.266,
+    # 0.189 → 0.235, 0.173 → 0.262: 0.33, 0.23, 1.04, 0.14, 1.06 of the epistemic change
+    # (its "before" was the variance head extrapolated into the empty gap). Now: 0.252 → 0.248,
     # 0.317 → 0.295, 0.282 → 0.279, 0.281 → 0.249, 0.300 → 0.288 (true 0.3); epistemic
     # 0.360 → 0.045, 0.136 → 0.023, 0.173 → 0.019, 0.212 → 0.032, 0.278 → 0.029; the aleatoric
     # change is 0.01–0.19 of the epistemic one. Bounds: at most 0.25 of it, and the aleatoric σ
