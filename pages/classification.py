@@ -313,9 +313,10 @@ elif view == "map":
                     "split the uncertainty into aleatoric and epistemic maps.")
 
 elif view == "noise":
-    st.markdown(f"**Scene S6.** The same network trained on labels with "
-                f"{', '.join(f'{r:.0%}' for r in SWEEP_RATES)} {config.noise_kind} noise, once "
-                "per loss; validation and test labels are clean.")
+    st.markdown(f"**Scene S6.** One network trained on labels with "
+                f"{', '.join(f'{r:.0%}' for r in SWEEP_RATES)} {config.noise_kind} noise, with "
+                "each loss; validation and test labels are clean.")
+    st.caption(notices.sweep_network_caption(config))
     with guard():
         if uploaded is None:
             sweep = run_cached(run_noise_sweep, sweep_config(config), label="Noise sweep")

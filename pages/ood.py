@@ -163,9 +163,7 @@ def maths() -> None:
                 "equal-width confidence bins (top label); NLL = −mean log p(true class), in "
                 "nats. Temperature scaling divides the logits by one T fitted by minimising the "
                 "NLL on clean validation digits (Guo et al. 2017).")
-    st.markdown("**Fooling images** start as uniform noise and climb the gradient of the "
-                "target class's log-probability, x ← clip(x + 0.02·sign(∇ₓ log p), 0, 1), "
-                "until the plain network gives that class ≥ 99 %.")
+    st.markdown(report.fooling_method_text())
     st.markdown("References: Ovadia et al. 2019; Hendrycks & Dietterich 2019; Hendrycks & "
                 "Gimpel 2017; Liu et al. 2020; Lakshminarayanan et al. 2017; Gal & Ghahramani "
                 "2016; Nguyen et al. 2015; Hein et al. 2019.")
