@@ -141,7 +141,10 @@ def train_live() -> RegressionResult | None:
         pacer = RedrawPacer()
 
         def on_frame(frame: LiveFrame) -> None:
-            recorded.append(frame)
+            if recorded and recorded[-1].step == frame.step:
+                recorded[-1] = frame  # the weights the networks keep, where training ended
+            else:
+                recorded.append(frame)
             st.session_state[LIVE_FRAMES] = (ident, keep_frames(recorded))
             pacer.wait()
             counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
