@@ -5,7 +5,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from labcore.experiments.regression import intervals, regions, report
+from labcore.experiments.regression import chart_edits, intervals, regions, report
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
 from labcore.experiments.regression.run import (
@@ -207,7 +207,7 @@ def apply_edit(edited: tuple[str, str] | None) -> None:
 
 def on_drag(mode: str) -> None:
     """A selection on the chart: a drag adds a region, a click or box drops points."""
-    apply_edit(regions.apply_selection(
+    apply_edit(chart_edits.apply_selection(
         config.add_regions, config.drop_points, st.session_state.get(f"{KEY}.bands_fig"),
         st.session_state.get(f"{KEY}.drag_n", regions.DEFAULT_PER_DRAG),
         regions.generated_inputs(config), mode=mode))
@@ -220,10 +220,10 @@ def edit_range(action: str) -> None:
     x0, x1 = state[f"{KEY}.range_from"], state[f"{KEY}.range_to"]
     try:
         if action == "add":
-            edited = (regions.add_range(config.add_regions, x0, x1, state[f"{KEY}.range_n"]),
+            edited = (chart_edits.add_range(config.add_regions, x0, x1, state[f"{KEY}.range_n"]),
                       config.drop_points)
         else:
-            edited = regions.remove_range(config.add_regions, config.drop_points,
+            edited = chart_edits.remove_range(config.add_regions, config.drop_points,
                                           regions.generated_inputs(config), x0, x1)
     except ValueError as exc:
         state[RANGE_ERROR] = str(exc)
@@ -241,7 +241,7 @@ def undo_drag() -> None:
     current = (config.add_regions, config.drop_points)
     while history and history[-1] == current:
         history.pop()
-    previous = history.pop() if history else regions.undo_edit(*current)
+    previous = history.pop() if history else chart_edits.undo_edit(*current)
     set_edits(previous, remember=False)
 
 

@@ -16,7 +16,7 @@ import torch
 
 from labcore.config import FieldError
 from labcore.data.regression import make_regression, true_mean, true_std
-from labcore.experiments.regression import regions, report
+from labcore.experiments.regression import chart_edits, regions, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.regions import Region
 from labcore.experiments.regression.run import run_regression
@@ -168,22 +168,22 @@ GENERATED = np.array([-3.0, -1.25, 0.5, 2.0])
 def test_a_box_drag_adds_its_rounded_x_extent_as_a_region():
     drag = event(box=[{"xref": "x", "yref": "y", "x": [1.2345, -0.5049], "y": [-9, 9]}],
                  points=[{"x": 0.5, "y": 1.0, "legendgroup": "data"}])  # inside: not dropped
-    assert regions.apply_selection("", "", drag, 25, GENERATED, mode="add") == \
+    assert chart_edits.apply_selection("", "", drag, 25, GENERATED, mode="add") == \
         ("-0.5:1.23:25", "")
-    assert regions.apply_selection("1:2:5", "3", drag, 25, GENERATED, mode="add") == \
+    assert chart_edits.apply_selection("1:2:5", "3", drag, 25, GENERATED, mode="add") == \
         ("1:2:5,-0.5:1.23:25", "3")
 
 
 def test_a_lasso_drag_adds_the_x_extent_of_its_vertices_clipped_to_the_chart():
     drag = event(lasso=[{"xref": "x", "yref": "y", "x": [5.0, 7.5, 6.2, 4.25], "y": [0, 1, 2, 3]}])
-    assert regions.apply_selection("", "", drag, 10, GENERATED, mode="add") == ("4.25:6:10", "")
+    assert chart_edits.apply_selection("", "", drag, 10, GENERATED, mode="add") == ("4.25:6:10", "")
 
 
 def test_clicked_training_points_are_dropped_by_their_index_in_the_draw():
     click = event(points=[{"x": 2.0, "y": 8.1, "legendgroup": "data", "curve_number": 8},
                           {"x": -1.25, "y": 0.2, "legendgroup": "data"},
                           {"x": 2.0, "y": 3.3, "legendgroup": "mean"}])
-    assert regions.apply_selection("1:2:5", "0", click, 20, GENERATED, mode="remove") == \
+    assert chart_edits.apply_selection("1:2:5", "0", click, 20, GENERATED, mode="remove") == \
         ("1:2:5", "0,1,3")
 
 
@@ -192,13 +192,13 @@ def test_clicks_on_added_points_curves_or_dropped_points_change_nothing():
     line = event(points=[{"x": 0.5, "y": 0.0, "legendgroup": "mean"}])
     again = event(points=[{"x": 0.5, "y": 0.0, "legendgroup": "data"}])
     for selection in (added, line, event(), None):
-        assert regions.apply_selection("", "", selection, 20, GENERATED, mode="remove") is None
-    assert regions.apply_selection("", "2", again, 20, GENERATED, mode="remove") is None
+        assert chart_edits.apply_selection("", "", selection, 20, GENERATED, mode="remove") is None
+    assert chart_edits.apply_selection("", "2", again, 20, GENERATED, mode="remove") is None
 
 
 def test_a_zero_width_drag_adds_nothing():
     thin = event(box=[{"x": [0.501, 0.503], "y": [0, 1]}])  # both ends round to 0.5
-    assert regions.apply_selection("", "", thin, 20, GENERATED, mode="add") is None
+    assert chart_edits.apply_selection("", "", thin, 20, GENERATED, mode="add") is None
 
 
 CLICK = event(points=[{"x": -1.25, "y": 0.2, "legendgroup": "data"}])
@@ -211,30 +211,30 @@ BOX = event(box=[{"xref": "x", "yref": "y", "x": [-1.5, 1.0], "y": [-9, 9]}],
 
 @pytest.mark.parametrize("mode", ["add", "look"])
 def test_a_click_edits_nothing_unless_the_chart_removes_points(mode):
-    assert regions.apply_selection("1:2:5", "0", CLICK, 20, GENERATED, mode=mode) is None
-    assert regions.apply_selection("", "", CLICK, 20, GENERATED, mode="remove") == ("", "1")
+    assert chart_edits.apply_selection("1:2:5", "0", CLICK, 20, GENERATED, mode=mode) is None
+    assert chart_edits.apply_selection("", "", CLICK, 20, GENERATED, mode="remove") == ("", "1")
 
 
 def test_in_look_mode_a_box_edits_nothing():
-    assert regions.apply_selection("1:2:5", "0", BOX, 20, GENERATED, mode="look") is None
+    assert chart_edits.apply_selection("1:2:5", "0", BOX, 20, GENERATED, mode="look") is None
 
 
 def test_a_box_in_remove_mode_drops_the_generated_points_inside_and_adds_no_region():
     # GENERATED = [−3, −1.25, 0.5, 2]: the box over x in [−1.5, 1] holds indices 1 and 2
     # (Streamlit lists them in the event's points); the added point and the curve are ignored.
-    assert regions.apply_selection("1:2:5", "3", BOX, 20, GENERATED, mode="remove") == \
+    assert chart_edits.apply_selection("1:2:5", "3", BOX, 20, GENERATED, mode="remove") == \
         ("1:2:5", "1,2,3")
-    assert regions.apply_selection("", "1,2", BOX, 20, GENERATED, mode="remove") is None
+    assert chart_edits.apply_selection("", "1,2", BOX, 20, GENERATED, mode="remove") is None
 
 
 # --- the keyboard's ranges ----------------------------------------------------------------------
 
 
 def test_add_range_appends_a_region_with_its_ends_rounded_to_two_decimals():
-    assert regions.add_range("", -0.5, 0.5, 15) == "-0.5:0.5:15"
-    assert regions.add_range("1:2:5", -1.234, 2.346, 3) == "1:2:5,-1.23:2.35:3"
-    assert regions.add_range("", -6, 6, 1) == "-6:6:1"  # the whole chart, ends included
-    assert regions.parse_regions(regions.add_range("", -0.5, 0.5, 15)) == \
+    assert chart_edits.add_range("", -0.5, 0.5, 15) == "-0.5:0.5:15"
+    assert chart_edits.add_range("1:2:5", -1.234, 2.346, 3) == "1:2:5,-1.23:2.35:3"
+    assert chart_edits.add_range("", -6, 6, 1) == "-6:6:1"  # the whole chart, ends included
+    assert regions.parse_regions(chart_edits.add_range("", -0.5, 0.5, 15)) == \
         (Region(-0.5, 0.5, 15),)
 
 
@@ -247,19 +247,19 @@ def test_add_range_appends_a_region_with_its_ends_rounded_to_two_decimals():
 ])
 def test_a_bad_range_is_refused_saying_what_it_got(x0, x1, message):
     with pytest.raises(ValueError, match=message):
-        regions.add_range("", x0, x1, 5)
+        chart_edits.add_range("", x0, x1, 5)
     with pytest.raises(ValueError, match=message):
-        regions.remove_range("", "", GENERATED, x0, x1)
+        chart_edits.remove_range("", "", GENERATED, x0, x1)
 
 
 def test_remove_range_drops_the_generated_points_inside_both_ends_included():
     # GENERATED = [−3, −1.25, 0.5, 2]: [−1.25, 0.5] holds indices 1 and 2.
-    assert regions.remove_range("1:2:5", "", GENERATED, -1.25, 0.5) == ("1:2:5", "1,2")
-    assert regions.remove_range("", "3", GENERATED, -6, 0) == ("", "0,1,3")  # −3, −1.25
+    assert chart_edits.remove_range("1:2:5", "", GENERATED, -1.25, 0.5) == ("1:2:5", "1,2")
+    assert chart_edits.remove_range("", "3", GENERATED, -6, 0) == ("", "0,1,3")  # −3, −1.25
     # Added points are not generated ones: a range over the region 1:2 alone drops nothing…
-    assert regions.remove_range("1:2:5", "", GENERATED, 1.0, 1.9) is None
+    assert chart_edits.remove_range("1:2:5", "", GENERATED, 1.0, 1.9) is None
     # …nor does a range whose points are all dropped already.
-    assert regions.remove_range("", "1,2", GENERATED, -2, 1) is None
+    assert chart_edits.remove_range("", "1,2", GENERATED, -2, 1) is None
 
 
 def test_removing_can_ask_for_too_few_points_and_the_config_refuses_it():
@@ -268,7 +268,7 @@ def test_removing_can_ask_for_too_few_points_and_the_config_refuses_it():
     config = RegressionConfig()
     generated = regions.generated_inputs(config)
     assert generated.size == 20
-    _, drops = regions.remove_range("", "", generated, -6, 6)
+    _, drops = chart_edits.remove_range("", "", generated, -6, 6)
     assert drops == ",".join(str(i) for i in range(20))
     with pytest.raises(FieldError, match=r"At least 5 generated .*Got 20 of 20 dropped\.") as err:
         RegressionConfig(drop_points=drops)
@@ -279,9 +279,9 @@ def test_removing_can_ask_for_too_few_points_and_the_config_refuses_it():
 
 
 def test_undo_without_history_removes_the_last_region_then_the_last_drop():
-    assert regions.undo_edit("1:2:5,-3:-2:10", "4") == ("1:2:5", "4")
-    assert regions.undo_edit("", "4,9") == ("", "4")
-    assert regions.undo_edit("", "") == ("", "")
+    assert chart_edits.undo_edit("1:2:5,-3:-2:10", "4") == ("1:2:5", "4")
+    assert chart_edits.undo_edit("", "4,9") == ("", "4")
+    assert chart_edits.undo_edit("", "") == ("", "")
 
 
 # --- what the edits did ------------------------------------------------------------------------
