@@ -113,3 +113,27 @@ def test_the_reference_checker_sees_a_stale_name():
     assert not _resolves("labcore.experiments.calibration_sweep")
     assert _DOTTED.findall("see :func:`labcore.device.configure_threads`.") == [
         "labcore.device.configure_threads"]
+
+
+def _app_sources() -> list[Path]:
+    """Every module of the app and the engine: what a student's ``streamlit run app.py`` runs."""
+    return [ROOT / "app.py", *_python_files("pages"), *_python_files("labui"),
+            *_python_files("labcore")]
+
+
+def test_the_app_and_the_engine_never_import_the_launcher():
+    # labserve starts and measures the app from outside (the class server, the benchmarks); the
+    # image ships without it, so an import of it from the app would fail only in production.
+    offenders = [p.relative_to(ROOT) for p in _app_sources() if "labserve" in _imported_roots(p)]
+    assert offenders == []
+
+
+def test_the_launcher_checker_sees_an_import_of_labserve(tmp_path):
+    # Guards the test above against passing vacuously: labui/run.py as it was before the results
+    # cache moved into labui (it imported labserve.shared_cache).
+    old = tmp_path / "run.py"
+    old.write_text("import streamlit as st\n"
+                   "from labserve.shared_cache import from_environment, result_key\n",
+                   encoding="utf-8")
+    assert "labserve" in _imported_roots(old)
+    assert ROOT / "labui" / "run.py" in _app_sources()
