@@ -6,6 +6,7 @@ Numpy in, numpy or float out. See :mod:`labcore.calibration.classification`,
 
 from labcore.calibration.calibrators import CALIBRATORS, fit_calibrator
 from labcore.calibration.classification import (
+    N_BINS,
     BinStrategy,
     ReliabilityBins,
     brier_score,
@@ -46,6 +47,7 @@ from labcore.calibration.temperature import (
 
 __all__ = [
     "CALIBRATORS",
+    "N_BINS",
     "BinStrategy",
     "Reduction",
     "ReliabilityBins",

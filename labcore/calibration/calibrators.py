@@ -44,6 +44,7 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
 from labcore.calibration.classification import (
+    N_BINS,
     _check_labels,
     _uniform_bin_index,
 )
@@ -284,7 +285,7 @@ def _check_reg(reg: float) -> None:
         raise ValueError(f"reg must be a finite number ≥ 0. Got {reg!r}.")
 
 
-def fit_histogram_binning(logits: np.ndarray, labels: np.ndarray, n_bins: int = 15
+def fit_histogram_binning(logits: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS
                           ) -> HistogramBinning:
     """Per class k, equal-width (lower, upper] bins of p_k; each bin's frequency of label k.
 
@@ -366,7 +367,7 @@ def _fit_inputs(logits: object, labels: object) -> tuple[np.ndarray, np.ndarray]
 
 
 def fit_calibrator(name: str, val_logits: np.ndarray, val_labels: np.ndarray, *,
-                   n_bins: int = 15, seed: int = 0) -> Calibrator:
+                   n_bins: int = N_BINS, seed: int = 0) -> Calibrator:
     """Fit one calibrator (a key of :data:`CALIBRATORS`) on validation logits and labels.
 
     Vector and matrix scaling use the default penalty :data:`AFFINE_REG` toward the raw model.

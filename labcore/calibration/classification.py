@@ -29,6 +29,10 @@ from labcore.checks import float_array
 
 BinStrategy = Literal["uniform", "quantile"]
 
+N_BINS = 15
+"""Bins of a reliability diagram and its ECE unless a caller chooses: 15 equal-width bins, as
+in Guo et al. 2017, and every figure and table of the lab that does not say otherwise."""
+
 _PROB_TOLERANCE = 1e-6  # slack for float32 rounding when checking that values lie in [0, 1]
 _SUM_TOLERANCE = 1e-3  # how far a row of probabilities may sum away from 1
 _NLL_FLOOR = 1e-12  # probabilities are clipped here before the log
@@ -151,7 +155,7 @@ def _quantile_bin_index(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np
 def reliability_bins(
     confidences: np.ndarray,
     correct: np.ndarray,
-    n_bins: int = 15,
+    n_bins: int = N_BINS,
     strategy: BinStrategy = "uniform",
 ) -> ReliabilityBins:
     """Group predictions by confidence and compare each group's accuracy with its confidence.
@@ -225,7 +229,7 @@ def _top_label_bins(
 
 
 def expected_calibration_error(
-    probs: np.ndarray, labels: np.ndarray, n_bins: int = 15, strategy: BinStrategy = "uniform"
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS, strategy: BinStrategy = "uniform"
 ) -> float:
     """Top-label expected calibration error, ECE = Σ_b n_b/N · |acc_b − conf_b|.
 
@@ -260,7 +264,7 @@ def expected_calibration_error(
 
 
 def maximum_calibration_error(
-    probs: np.ndarray, labels: np.ndarray, n_bins: int = 15, strategy: BinStrategy = "uniform"
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS, strategy: BinStrategy = "uniform"
 ) -> float:
     """Top-label maximum calibration error, MCE = max_b |acc_b − conf_b| over non-empty bins.
 
@@ -272,7 +276,7 @@ def maximum_calibration_error(
     return _top_label_bins(probs, labels, n_bins, strategy).mce
 
 
-def classwise_ece(probs: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> float:
+def classwise_ece(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS) -> float:
     """Class-wise ECE: the mean over classes of each class's one-vs-rest ECE.
 
         classwise-ECE = (1/K) Σ_k Σ_b n_{k,b}/N · |acc_{k,b} − conf_{k,b}|

@@ -18,6 +18,7 @@ from labcore.calibration.calibrators import (
     fit_calibrator,
 )
 from labcore.calibration.classification import (
+    N_BINS,
     BinStrategy,
     ReliabilityBins,
     _check_labels,
@@ -169,7 +170,7 @@ def _check_split(val_logits: object, val_labels: object, test_logits: object,
 
 def shootout(val_logits: np.ndarray, val_labels: np.ndarray, test_logits: np.ndarray,
              test_labels: np.ndarray, *, cal_size: int | None = None,
-             names: Sequence[str] = tuple(CALIBRATORS), n_bins: int = 15,
+             names: Sequence[str] = tuple(CALIBRATORS), n_bins: int = N_BINS,
              strategy: BinStrategy = "uniform", seed: int = 0) -> Shootout:
     """Fit every calibrator on the same calibration subset; score each on the test set.
 
@@ -235,7 +236,7 @@ DEFAULT_SIZES = (20, 50, 100, 200)
 
 def size_curve(val_logits: np.ndarray, val_labels: np.ndarray, test_logits: np.ndarray,
                test_labels: np.ndarray, *, sizes: Sequence[int] = DEFAULT_SIZES,
-               names: Sequence[str] = tuple(CALIBRATORS), n_bins: int = 15,
+               names: Sequence[str] = tuple(CALIBRATORS), n_bins: int = N_BINS,
                strategy: BinStrategy = "uniform", repeats: int = 3, seed: int = 0) -> SizeCurve:
     """Test ECE and NLL per calibrator as the calibration set grows (which overfit when small).
 

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from labcore.calibration.classification import (
+    N_BINS,
     BinStrategy,
     _check_labels,
     expected_calibration_error,
@@ -156,7 +157,7 @@ def fit_temperature_ece(
     logits: np.ndarray,
     labels: np.ndarray,
     grid: np.ndarray | None = None,
-    n_bins: int = 15,
+    n_bins: int = N_BINS,
     strategy: BinStrategy = "uniform",
 ) -> float:
     """Temperature on a grid with the smallest top-label ECE of softmax(logits/T).

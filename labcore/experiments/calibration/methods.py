@@ -70,7 +70,7 @@ class CalibratorView:
 
 
 def calibrator_view(run: CalibrationRun, kind: ModelKind, cal_size: int | None = None,
-                    n_bins: int = 15, seed: int = 0,
+                    n_bins: int = cal.N_BINS, seed: int = 0,
                     strategy: cal.BinStrategy = "uniform") -> CalibratorView:
     """Fit every calibrator on ``cal_size`` validation points of one model; score on test.
 
@@ -92,7 +92,7 @@ def calibrator_view(run: CalibrationRun, kind: ModelKind, cal_size: int | None =
     return CalibratorView(model_name=model.name, kind=kind, shootout=result)
 
 
-def size_view(run: CalibrationRun, kind: ModelKind, n_bins: int = 15, seed: int = 0,
+def size_view(run: CalibrationRun, kind: ModelKind, n_bins: int = cal.N_BINS, seed: int = 0,
               strategy: cal.BinStrategy = "uniform", repeats: int = 3) -> SizeCurve:
     """Test ECE and NLL of every calibrator against the calibration-set size (20 … all).
 

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from labcore.budget import check_computation
+from labcore.calibration import N_BINS
 from labcore.experiments.calibration.cost import ADVICE, sweep_parts
 from labcore.experiments.calibration.run import (
     CalibrationConfig,
@@ -37,7 +38,7 @@ SWEEP_VALUES: dict[str, tuple[float, ...]] = {
     "hidden": (16, 32, 64, 128, 256, 512),
 }
 SWEEP_SYMBOLS = {"smoothing": "ε", "steps": "steps", "hidden": "hidden units"}
-SWEEP_BINS = 15  # sweeps score with the page's default ECE: top-label, 15 equal-width bins
+SWEEP_BINS = N_BINS  # sweeps score with the page's default ECE: top-label, equal-width bins
 
 
 @dataclasses.dataclass(frozen=True)
