@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from labcore import calibration as cal
+from labcore import fields
 from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import ClassificationData, DatasetName, load_digits_split, make_toy
@@ -63,42 +64,23 @@ class CalibrationConfig(Config):
         "other training images join the test set. Few images and no regularisation make "
         "plain CE over-confident.",
     )
-    n_points: int = param(
-        1500, label="Points (2-D toys)", group="Data", min=300, max=3000, step=100,
-        help="Size of a 2-D toy before its 60/20/20 split into train, validation and test.",
-    )
-    toy_noise: float = param(
-        0.3, label="Class overlap (2-D toys)", group="Data", min=0.0, max=1.0, step=0.05,
-        help="Jitter added to the toy's points; more overlap means more unavoidable mistakes.",
-    )
-    smoothing: float = param(
-        0.01, label="Label smoothing ε", group="Model", min=0.0, max=0.3, step=0.01,
-        help="The smoothed model trains on targets 1 − ε for the true class and ε/(K − 1) for "
-        "each other class; the plain model uses ε = 0. PyTorch's label_smoothing=α puts α/K "
-        "on each other class: the same targets at ε = α(K − 1)/K.",
-    )
-    hidden: int = param(
-        128, label="Hidden units", group="Model", min=16, max=512, step=16,
-        help="Units in each hidden layer; wider networks tend to be more over-confident.",
-    )
-    n_layers: int = param(2, label="Hidden layers", group="Model", min=1, max=4,
-                          help="Depth of each network.")
-    steps: int = param(
-        400, label="Training steps", group="Training", min=50, max=3000, step=50,
-        help="Adam steps on mini-batches of 128; training longer makes plain CE more sure.",
-    )
-    lr: float = param(
-        0.003, label="Learning rate", group="Training", min=0.0001, max=0.03, log=True,
-        help="Adam's step size. Too high and training diverges; the page then says so.",
-    )
-    seed: int = param(
-        0, label="Seed", group="Training", min=0, max=9999,
-        help="The same seed and settings give the same split, networks and result.",
-    )
-    n_bins: int = param(
-        15, label="ECE bins", group="Scoring", min=5, max=30,
-        help="Number of confidence bins of the reliability diagrams and the ECE.",
-    )
+    n_points: int = fields.toy_points(1500, min=300, max=3000)
+    toy_noise: float = fields.class_overlap(
+        0.3, help="Jitter added to the toy's points; more overlap means more unavoidable mistakes.")
+    smoothing: float = fields.label_smoothing(
+        0.01, help="The smoothed model trains on targets 1 − ε for the true class and ε/(K − 1) "
+        "for each other class; the plain model uses ε = 0. PyTorch's label_smoothing=α puts α/K "
+        "on each other class: the same targets at ε = α(K − 1)/K.")
+    hidden: int = fields.hidden_units(
+        128, min=16, max=512, step=16, group="Model",
+        help="Units in each hidden layer; wider networks tend to be more over-confident.")
+    n_layers: int = fields.hidden_layers(2, group="Model")
+    steps: int = fields.training_steps(
+        400, min=50, max=3000, step=50,
+        help="Adam steps on mini-batches of 128; training longer makes plain CE more sure.")
+    lr: float = fields.learning_rate(0.003, max=0.03)
+    seed: int = fields.seed()
+    n_bins: int = fields.ece_bins(cal.N_BINS)
     strategy: cal.BinStrategy = param(
         "uniform", label="Binning", group="Scoring",
         help="Equal-width bins split [0, 1] evenly; equal-mass bins hold the same number of "

@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from labcore import fields
 from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import DatasetName
@@ -32,14 +33,8 @@ class ClassificationConfig(Config):
         "digits", label="Dataset", group="Data", choices=DATASET_CHOICES,
         help="scikit-learn's bundled 8×8 handwritten digits, or a 2-D toy you can see whole.",
     )
-    n_points: int = param(
-        600, label="Points (2-D toys)", group="Data", min=100, max=2000, step=100,
-        help="Points in a 2-D toy before the 60/20/20 train/validation/test split.",
-    )
-    toy_noise: float = param(
-        0.2, label="Class overlap (2-D toys)", group="Data", min=0.0, max=1.0, step=0.05,
-        help="How much the classes of a 2-D toy overlap (jitter added to the points).",
-    )
+    n_points: int = fields.toy_points(600, min=100, max=2000)
+    toy_noise: float = fields.class_overlap(0.2)
     label_noise: float = param(
         0.4, label="Label noise rate", group="Data", min=0.0, max=0.5, step=0.05,
         help="Share of each affected class whose training label is flipped. Validation and "
@@ -60,49 +55,19 @@ class ClassificationConfig(Config):
         help="UANLL also predicts s = log σ² per sample, which gives each prediction a "
         "certainty 1/(1+σ²).",
     )
-    smoothing: float = param(
-        0.0, label="Label smoothing ε", group="Model", min=0.0, max=0.3, step=0.01,
-        help="Targets become 1−ε on the labelled class and ε/(N−1) on each other class. "
-        "PyTorch's label_smoothing=α puts α/N on each other class: the same targets at "
-        "ε = α(N−1)/N.",
-    )
-    method: Literal["none", "ensemble", "mc_dropout"] = param(
-        "none", label="Epistemic method", group="Model",
-        choices={"none": "None (one network)", "ensemble": "Deep ensemble",
-                 "mc_dropout": "MC dropout"},
+    smoothing: float = fields.label_smoothing(0.0)
+    method: Literal["none", "ensemble", "mc_dropout"] = fields.epistemic_method(
+        "none", ("none", "ensemble", "mc_dropout"),
         help="Several networks (ensemble) or dropout kept on at test time add how unsure the "
-        "model itself is (mutual information).",
-    )
-    members: int = param(
-        5, label="Ensemble members M", group="Model", min=2, max=10,
-        help="Networks in the deep ensemble, trained together in one batched pass.",
-    )
-    dropout: float = param(
-        0.1, label="Dropout rate", group="Model", min=0.05, max=0.5, step=0.05,
-        help="Probability of dropping a hidden unit (MC dropout only).",
-    )
-    mc_samples: int = param(
-        20, label="MC samples T", group="Model", min=5, max=100, step=5,
-        help="Forward passes with dropout on at test time (MC dropout only).",
-    )
-    hidden: int = param(
-        512, label="Hidden units", group="Training", min=16, max=512, step=16,
-        help="Units in each hidden layer of the MLP.",
-    )
-    n_layers: int = param(1, label="Hidden layers", group="Training", min=1, max=4,
-                          help="Depth of each network.")
-    steps: int = param(
-        400, label="Training steps", group="Training", min=50, max=3000, step=50,
-        help="Adam steps, one mini-batch each.",
-    )
-    lr: float = param(
-        0.003, label="Learning rate", group="Training", min=0.0001, max=0.1, log=True,
-        help="Adam's step size. Too high and training diverges; the page then says so.",
-    )
-    batch_size: int = param(
-        128, label="Batch size", group="Training", min=0, max=1024, step=32,
-        help="Samples per step; 0 uses the whole training set in every step.",
-    )
+        "model itself is (mutual information).")
+    members: int = fields.ensemble_members()
+    dropout: float = fields.dropout_rate(0.1)
+    mc_samples: int = fields.mc_samples(20, max=100)
+    hidden: int = fields.hidden_units(512, min=16, max=512, step=16)
+    n_layers: int = fields.hidden_layers(1)
+    steps: int = fields.training_steps(400, min=50, max=3000, step=50)
+    lr: float = fields.learning_rate(0.003, max=0.1)
+    batch_size: int = fields.batch_size(128, max=1024, step=32)
     n_views: int = param(
         32, label="Views per sample V", group="Test-time augmentation", min=1, max=32,
         help="View 0 is the input itself; the others are shifted, rotated and noised "
@@ -129,10 +94,7 @@ class ClassificationConfig(Config):
         "0.5–1 for 2 classes). The default 0.95 lies inside the digits' band, at the certainty "
         "of a 50/50 split between two digits, 1/(1+0.5/N) = 0.952 for N = 10.",
     )
-    seed: int = param(
-        0, label="Seed", group="Training", min=0, max=9999,
-        help="The same seed and settings give the same data, model and result.",
-    )
+    seed: int = fields.seed()
 
     @classmethod
     def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from labcore import fields
 from labcore.config import Config, param
 from labcore.models.train import Progress
 
@@ -98,9 +99,7 @@ class MLEConfig(Config):
         group="Data",
     )
     # Same seed, same sample.
-    seed: int = param(
-        0, label="Seed", help="Same seed, same sample.", min=0, max=2**31 - 1, group="Data"
-    )
+    seed: int = fields.seed(max=2**31 - 1, group="Data", help="Same seed, same sample.")
 
     @classmethod
     def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:

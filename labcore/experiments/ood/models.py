@@ -17,7 +17,8 @@ from typing import Literal
 
 import numpy as np
 
-from labcore.config import Config, param
+from labcore import fields
+from labcore.config import Config
 from labcore.data.classification import ClassificationData
 from labcore.models.classifier import (
     ClassifierOutput,
@@ -43,25 +44,20 @@ class ModelSettings(Config):
     Each experiment's config checks its own time as a whole (:mod:`.cost`): the models it
     trains and everything it predicts."""
 
-    members: int = param(
-        5, label="Ensemble members M", group="Models", min=2, max=10,
-        help="Networks in the deep ensemble, trained together in one batched pass.")
-    dropout: float = param(
-        0.2, label="Dropout rate", group="Models", min=0.05, max=0.5, step=0.05,
+    members: int = fields.ensemble_members(group="Models")
+    dropout: float = fields.dropout_rate(
+        0.2, group="Models",
         help="Probability of dropping a hidden unit, in training and (MC dropout) at test time.")
-    mc_samples: int = param(
-        20, label="MC samples T", group="Models", min=5, max=100, step=5,
+    mc_samples: int = fields.mc_samples(
+        20, max=100, group="Models",
         help="Forward passes with dropout on at test time; their softmax outputs are averaged.")
-    hidden: int = param(
-        128, label="Hidden units", group="Training", min=16, max=256, step=16,
+    hidden: int = fields.hidden_units(
+        128, min=16, max=256, step=16,
         help="Units in each of the two hidden layers of every network.")
-    steps: int = param(
-        400, label="Training steps", group="Training", min=100, max=2000, step=100,
+    steps: int = fields.training_steps(
+        400, min=100, max=2000, step=100,
         help="Adam steps of 128 training images (or points) each.")
-    seed: int = param(
-        0, label="Seed", group="Training", min=0, max=9999,
-        help="The same seed and settings give the same data, models and result.")
-
+    seed: int = fields.seed()
 
 
 def model_spec(name: ModelName, config: ModelSettings) -> ClassifierSpec:

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from labcore import fields
 from labcore.budget import check_computation
 from labcore.config import Config, param
 from labcore.data.classification import ClassificationData, load_digits_split, make_toy
@@ -120,12 +121,9 @@ class ToyData(Config):
         choices={"moons": "Two moons", "circles": "Circles", "blobs": "Three blobs",
                  "spirals": "Three spirals"},
         help="The 2-D problem the networks learn; the heatmaps reach well beyond its points.")
-    toy_noise: float = param(
-        0.2, label="Toy noise", group="Experiment", min=0.0, max=1.0, step=0.05,
-        help="How much the toy's classes overlap (the jitter added to each point).")
-    n_points: int = param(
-        600, label="Toy points", group="Experiment", min=100, max=2000, step=100,
-        help="Points drawn before the 60/20/20 train/validation/test split.")
+    toy_noise: float = fields.class_overlap(0.2, label="Toy noise", group="Experiment")
+    n_points: int = fields.toy_points(600, min=100, max=2000, label="Toy points",
+                                      group="Experiment")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from labcore import fields
 from labcore.budget import check_computation
 from labcore.calibration.conformal_sets import min_calibration_points
 from labcore.config import Config, param
@@ -57,45 +58,21 @@ class RegressionConfig(Config):
         0.5, label="β (β-NLL only)", group="Model", min=0.0, max=1.0, step=0.1,
         help="0 is the plain Gaussian NLL; 1 gives the mean the same gradient as MSE.",
     )
-    method: Literal["none", "mc_dropout", "ensemble"] = param(
-        "ensemble", label="Epistemic method", group="Model",
-        help="How the model expresses what it does not know: not at all, by keeping dropout on "
-        "at test time (MC dropout), or by training several networks (deep ensemble).",
-        choices={"none": "None (one network)", "mc_dropout": "MC dropout",
-                 "ensemble": "Deep ensemble"},
-    )
-    members: int = param(
-        5, label="Ensemble members M", group="Model", min=2, max=10,
-        help="Networks in the deep ensemble, trained together in one batched pass.",
-    )
-    dropout: float = param(
-        0.1, label="Dropout rate", group="Model", min=0.05, max=0.5, step=0.05,
-        help="Probability of dropping a hidden unit (MC dropout only).",
-    )
-    mc_samples: int = param(
-        50, label="MC samples T", group="Model", min=5, max=200, step=5,
-        help="Forward passes with dropout on at test time (MC dropout only).",
-    )
-    hidden: int = param(
-        64, label="Hidden units", group="Training", min=8, max=256, step=8,
-        help="Units in each hidden layer.",
-    )
-    n_layers: int = param(
-        2, label="Hidden layers", group="Training", min=1, max=4, help="Depth of each network."
-    )
-    steps: int = param(
-        500, label="Training steps", group="Training", min=100, max=5000, step=100,
-        help="Adam steps (full batch unless a batch size is set).",
-    )
-    lr: float = param(
-        0.01, label="Learning rate", group="Training", min=0.0001, max=1.0, log=True,
+    method: Literal["none", "mc_dropout", "ensemble"] = fields.epistemic_method(
+        "ensemble", ("none", "mc_dropout", "ensemble"))
+    members: int = fields.ensemble_members()
+    dropout: float = fields.dropout_rate(0.1)
+    mc_samples: int = fields.mc_samples(50, max=200)
+    hidden: int = fields.hidden_units(64, min=8, max=256, step=8)
+    n_layers: int = fields.hidden_layers(2)
+    steps: int = fields.training_steps(
+        500, min=100, max=5000, step=100,
+        help="Adam steps (full batch unless a batch size is set).")
+    lr: float = fields.learning_rate(
+        0.01, max=1.0,
         help="Adam's largest step size: it falls along half a cosine to nearly 0 at the last "
-        "step, so training ends settled. Too high and training diverges; the page then says so.",
-    )
-    batch_size: int = param(
-        0, label="Batch size", group="Training", min=0, max=1000, step=10,
-        help="Samples per step; 0 uses every training point in every step (full batch).",
-    )
+        "step, so training ends settled. Too high and training diverges; the page then says so.")
+    batch_size: int = fields.batch_size(0, max=1000, step=10)
     early_stopping: bool = param(
         False, label="Early stopping", group="Training",
         help="Keep each network's weights from its best validation loss; stop when it stalls.",
@@ -135,10 +112,7 @@ class RegressionConfig(Config):
         help="Fit a Gaussian process (RBF + white noise, scikit-learn) on the same points and "
         "draw its epistemic band dashed: the Bayesian yardstick.",
     )
-    seed: int = param(
-        0, label="Seed", group="Training", min=0, max=9999,
-        help="The same seed and settings give the same data and the same result.",
-    )
+    seed: int = fields.seed()
 
     @classmethod
     def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
