@@ -137,3 +137,57 @@ def test_the_launcher_checker_sees_an_import_of_labserve(tmp_path):
                    encoding="utf-8")
     assert "labserve" in _imported_roots(old)
     assert ROOT / "labui" / "run.py" in _app_sources()
+
+
+SHARED_SETTINGS = ("hidden", "n_layers", "steps", "lr", "members", "dropout", "mc_samples",
+                   "seed", "n_bins")
+"""Settings several labs have: each is declared with a factory of labcore.fields, so the labs
+show one label for it (issue #24: they were once declared five times)."""
+
+
+def _experiment_configs() -> list[type]:
+    """Every Config subclass defined in a module of labcore.experiments."""
+    import pkgutil
+
+    import labcore.experiments
+    from labcore.config import Config
+
+    found: dict[str, type] = {}
+    for module in pkgutil.walk_packages(labcore.experiments.__path__, "labcore.experiments."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if (isinstance(value, type) and issubclass(value, Config)
+                    and value.__module__.startswith("labcore.experiments.")):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return [found[name] for name in sorted(found)]
+
+
+def _hand_declared(cls: type) -> list[str]:
+    """``Class.field`` for each shared setting of ``cls`` not made by labcore.fields."""
+    import dataclasses
+
+    from labcore.fields import SHARED
+
+    return [f"{cls.__qualname__}.{f.name}" for f in dataclasses.fields(cls)
+            if f.name in SHARED_SETTINGS and SHARED not in f.metadata]
+
+
+def test_no_lab_declares_a_shared_setting_by_hand():
+    configs = _experiment_configs()
+    assert [c for cls in configs for c in _hand_declared(cls)] == []
+    # Not vacuous: the five labs' configs are among those checked.
+    names = {cls.__qualname__ for cls in configs}
+    assert {"ClassificationConfig", "RegressionConfig", "CalibrationConfig", "ModelSettings",
+            "MLEConfig"} <= names
+
+
+def test_the_shared_setting_checker_sees_a_hand_declared_seed():
+    import dataclasses
+
+    from labcore.config import Config, param
+
+    @dataclasses.dataclass(frozen=True)
+    class Old(Config):
+        seed: int = param(0, label="Seed", help="Same seed, same result.", min=0, max=9999)
+
+    assert _hand_declared(Old) == [
+        "test_the_shared_setting_checker_sees_a_hand_declared_seed.<locals>.Old.seed"]
