@@ -24,7 +24,6 @@ COPY app.py ./
 COPY pages/ pages/
 COPY labcore/ labcore/
 COPY labui/ labui/
-COPY labserve/ labserve/
 
 RUN useradd --create-home --uid 1000 lab
 USER lab

@@ -8,7 +8,6 @@ Shared by the tests (``tests/e2e``, ``tests/load``, ``tests/cluster``) and the b
 - :mod:`labserve.protocol`: one Streamlit session over its websocket, as the browser app
   speaks it, timing each script run without rendering anything.
 - :mod:`labserve.classroom`: N sessions at once, as browsers or as protocol clients.
-- :mod:`labserve.shared_cache`: the results cache the replicas of a class share in Redis.
 - :mod:`labserve.cluster`: a class server on one machine — Redis, N replicas and nginx
   (sticky by cookie) — as :func:`~labserve.cluster.running_cluster`; ``python -m labserve``
   (:mod:`labserve.__main__`) runs it until Ctrl-C.

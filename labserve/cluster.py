@@ -12,7 +12,7 @@ and the benchmarks use :func:`running_cluster`::
 What runs, all on 127.0.0.1 except nginx's listening address, in one temporary directory:
 
 - ``redis-server`` from a generated config: a password, ``maxmemory`` with ``allkeys-lru``,
-  no persistence. It is the class's results cache (:mod:`labserve.shared_cache`).
+  no persistence. It is the class's results cache (:mod:`labui.cache.redis_store`).
 - N × ``streamlit run app.py`` on free ports, each with one torch thread, the Redis URL, a
   cache secret and a cookie secret generated once per launch (the same for all), and its
   cache misses logged (``LAB_LOG_LEVEL=INFO``). XSRF and CORS protection stay on.

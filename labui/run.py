@@ -1,13 +1,13 @@
 """Run one labcore experiment per config, cached across reruns, sessions and replicas.
 
-Two levels: ``st.cache_data`` in this process, and — when the operator set ``LAB_CACHE_URL``
-for a classroom of several replicas — the Redis cache of :mod:`labserve.shared_cache`, where a
-config is trained once for the whole class. Without ``LAB_CACHE_URL`` only the first exists.
+The results cache (:mod:`labui.cache`) keeps each result in this process and — when the
+operator set ``LAB_CACHE_URL`` for a classroom of several replicas — in the class's Redis,
+where a config is trained once for the whole class. Without ``LAB_CACHE_URL`` only the first
+exists.
 
-The process's cache is bounded twice: at most :data:`MAX_CACHED_RESULTS` results
-(``st.cache_data``'s ``max_entries``) and at most :data:`MAX_CACHED_BYTES` of them, counted by
-:func:`result_nbytes` and evicted least recently used first. Redis bounds its own memory
-(``maxmemory``, see :mod:`labserve.cluster`).
+The process's cache is bounded twice: at most :data:`MAX_CACHED_RESULTS` results and at most
+:data:`MAX_CACHED_BYTES` of their pickles, least recently used evicted first. Redis bounds its
+own memory (``maxmemory``, set by whoever starts it).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import ctypes
 import dataclasses
 import logging
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -25,7 +23,7 @@ import numpy as np
 import streamlit as st
 
 from labcore.config import Config
-from labserve.shared_cache import from_environment, result_key
+from labui.cache import ResultsCache, from_environment, result_key
 from labui.progress import ProgressCallback, progress_reporter
 
 R = TypeVar("R")
@@ -33,7 +31,7 @@ logger = logging.getLogger(__name__)  # configured by labui.shell (LAB_LOG_LEVEL
 
 MAX_CACHED_RESULTS = 64
 MAX_CACHED_BYTES = 128 * 2**20
-"""The most bytes of results one process keeps (128 MB; see :func:`result_nbytes`). One default
+"""The most bytes of results one process keeps (128 MB of pickles). One default
 Classification result (digits, 32 views of every image) is about 15 MB, so 64 of them took
 about 0.94 GB; this bound keeps 8 of those, or all 64 of smaller ones (a default Regression
 result is about 0.1 MB). A result larger than the bound is kept alone. Measured with
@@ -47,29 +45,42 @@ SHARED_RUN_MESSAGE = ("Training — everyone who asks for these settings now get
                       "result.")
 
 
-@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=SHARED_RUN_MESSAGE, show_time=True)
+@st.cache_resource(show_spinner=False)
+def _results() -> ResultsCache:
+    """This process's results cache, made from the environment on first use (one per
+    process; ``st.cache_resource.clear()`` forgets it with everything else)."""
+    return from_environment(max_entries=MAX_CACHED_RESULTS, max_bytes=MAX_CACHED_BYTES)
+
+
 def _cached_call(
     fn_name: str,
     config: Config,
-    _fn: Callable[[Any, ProgressCallback], Any],
-    _progress: ProgressCallback,
+    fn: Callable[[Any, ProgressCallback], Any],
+    progress: ProgressCallback,
 ) -> Any:
-    """``_fn(config, _progress)``, cached on ``(fn_name, config)``; underscored args unhashed."""
+    """``fn(config, progress)``, cached on ``(fn_name, config)``."""
+    cache = _results()
+    key = result_key(fn_name, config)
+    found, value = cache.get(key)
+    if found:
+        return value
+    computed = []
 
     def compute() -> Any:
         logger.info("computing %s", fn_name)  # a training; the classroom tests count them
-        return _fn(config, _progress)
-
-    shared = from_environment()
-    if shared is None:
-        return compute()
+        computed.append(True)
+        return fn(config, progress)
 
     def waiting(others: int, seconds: float) -> None:
         also = f"; {others - 1} others asked for it too" if others > 1 else ""
-        _progress(min(0.95, seconds / 30.0),
-                  f"Someone in the class is training this already{also} ({seconds:.0f} s)")
+        progress(min(0.95, seconds / 30.0),
+                 f"Someone in the class is training this already{also} ({seconds:.0f} s)")
 
-    return shared.get_or_compute(result_key(fn_name, config), compute, on_wait=waiting)
+    with st.spinner(SHARED_RUN_MESSAGE, show_time=True):
+        value = cache.get_or_compute(key, compute, on_wait=waiting)
+    if computed:
+        _release_freed_memory()
+    return value
 
 
 def _qualified_name(obj: Any) -> str:
@@ -79,7 +90,7 @@ def _qualified_name(obj: Any) -> str:
 def run_cached(
     fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = ""
 ) -> R:
-    """``fn(config, progress)`` through ``st.cache_data``, with a progress bar while it runs.
+    """``fn(config, progress)`` through the results cache, with a progress bar while it runs.
 
     The cache key is the qualified names of ``fn`` and of the config's class, plus the
     config's field values (configs are frozen). A hit returns a copy of the stored result
@@ -96,15 +107,13 @@ def run_cached(
     """
     name = f"{_qualified_name(fn)}({_qualified_name(type(config))})"
     with progress_reporter(label) as progress:
-        result = _cached_call(name, config, fn, progress)
-    _account(name, config, result)
-    return result
+        return _cached_call(name, config, fn, progress)
 
 
 def result_nbytes(value: Any) -> int:
     """The bytes a cached result holds: its numpy arrays' data, walked through dataclasses,
     mappings, lists and tuples (each object counted once), plus ``sys.getsizeof`` of
-    anything else — what its pickle in ``st.cache_data`` takes, to within a few hundred bytes
+    anything else — what its pickle in the results cache takes, to within a few hundred bytes
     per field.
 
     >>> import dataclasses
@@ -141,43 +150,14 @@ def result_nbytes(value: Any) -> int:
     return total
 
 
-# Least recently used first: cache key → (fn_name, config, bytes). The same order as
-# st.cache_data's own LRU (every hit and miss passes through run_cached).
-_entries: OrderedDict[str, tuple[str, Any, int]] = OrderedDict()
-_entries_lock = threading.Lock()
-
-
 def cached_bytes() -> int:
-    """The bytes of the results this process keeps now (as :func:`result_nbytes` counts)."""
-    with _entries_lock:
-        return sum(size for _, _, size in _entries.values())
+    """The bytes of the results this process keeps now (their pickles)."""
+    return _results().local.nbytes
 
 
 def cached_count() -> int:
     """How many results this process keeps now."""
-    with _entries_lock:
-        return len(_entries)
-
-
-def _account(name: str, config: Config, result: Any) -> None:
-    """Mark ``name(config)`` as just used; evict the least recently used results while more
-    than :data:`MAX_CACHED_RESULTS` or :data:`MAX_CACHED_BYTES` are kept (never the newest)."""
-    key = result_key(name, config)
-    evicted = []
-    with _entries_lock:
-        if key in _entries:
-            _entries.move_to_end(key)
-            return
-        _entries[key] = (name, config, result_nbytes(result))
-        total = sum(size for _, _, size in _entries.values())
-        while len(_entries) > 1 and (len(_entries) > MAX_CACHED_RESULTS
-                                     or total > MAX_CACHED_BYTES):
-            _, (old_name, old_config, size) = _entries.popitem(last=False)
-            total -= size
-            evicted.append((old_name, old_config))
-    for old_name, old_config in evicted:
-        _cached_call.clear(old_name, old_config, None, None)  # underscored args: not the key
-    _release_freed_memory()
+    return len(_results().local)
 
 
 def _release_freed_memory() -> None:
@@ -204,7 +184,6 @@ _LIBC = _glibc()
 
 
 def clear_caches() -> None:
-    """Forget every cached result (for tests, and after changing labcore code)."""
-    _cached_call.clear()
-    with _entries_lock:
-        _entries.clear()
+    """Forget every result this process keeps (for tests, and after changing labcore code);
+    the next run makes the cache again from the environment and the bounds above."""
+    _results.clear()
