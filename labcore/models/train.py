@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from labcore.errors import SettingError
+
 Progress = Callable[[float, str], None]
 LossFn = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 Snapshot = Callable[[int, nn.Module, np.ndarray], None]
@@ -46,7 +48,7 @@ def evenly_spaced(items: Sequence[T], at_most: int) -> list[T]:
     return [items[i] for i in picks]
 
 
-class TrainingDiverged(ValueError):
+class TrainingDiverged(SettingError):
     """The loss became NaN or infinite, or exploded; the message says what to change."""
 
 
