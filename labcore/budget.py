@@ -27,6 +27,8 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
+from labcore.errors import SettingError
+
 SECONDS_LIMIT = 20.0
 
 STEP_OVERHEAD_S = 1.9e-4
@@ -159,10 +161,10 @@ def check_training_time(seconds: float, advice: str, what: str = "These settings
     """Refuse a computation whose estimated time exceeds :data:`SECONDS_LIMIT`.
 
     Raises:
-        ValueError: "<what> would train for about N s …; <advice>. Got about N s."
+        SettingError: "<what> would train for about N s …; <advice>. Got about N s."
     """
     if seconds > SECONDS_LIMIT:
-        raise ValueError(
+        raise SettingError(
             f"{what} would train for about {seconds:.0f} s, longer than the "
             f"{SECONDS_LIMIT:.0f} s one run may take on a shared classroom server; {advice}. "
             f"Got about {seconds:.0f} s."
@@ -183,7 +185,7 @@ def check_computation(parts: Iterable[Part], advice: str, what: str = "These set
         The estimate in seconds.
 
     Raises:
-        ValueError: "<what> would train for about N s …; <advice>. Got about N s."
+        SettingError: "<what> would train for about N s …; <advice>. Got about N s."
     """
     seconds = computation_seconds(parts)
     check_training_time(seconds, advice, what)

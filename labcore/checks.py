@@ -1,7 +1,8 @@
 """Input checks shared by the metric functions: one place says what a bad array is.
 
-Every check raises ``ValueError("<name> must be …. Got <value>.")`` so that a page can show it
-as it is.
+Every check raises ``ValueError("<name> must be …. Got <value>.")``. The arrays checked here are
+the lab's own (model outputs, scores), made from inputs already checked as
+:class:`~labcore.errors.SettingError`: a failure is the lab's bug, and a page reports it as one.
 
 Example:
     >>> float_array([1, 2], "scores", ndim=1)

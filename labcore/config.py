@@ -26,6 +26,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Self, get_args, get_origin
 
+from labcore.errors import SettingError
+
 
 @dataclasses.dataclass(frozen=True)
 class Spec:
@@ -128,19 +130,17 @@ def _clip(text: str, quote: Any, limit: int) -> str:
     return f"{quote(head)}… ({len(text):,} characters)"
 
 
-class FieldError(ValueError):
+class FieldError(SettingError):
     """A config value that breaks its field's rule; ``field`` names the field at fault.
 
-    Pages show the message; URL readers use ``field`` to drop just that parameter.
+    A :class:`~labcore.errors.SettingError`: the user's to fix. Pages show the message; URL
+    readers use ``field`` to drop just that parameter.
 
     Example:
-        >>> FieldError("Points (n) must be between 5 and 100. Got 3.", field="n").field
-        'n'
+        >>> error = FieldError("Points (n) must be between 5 and 100. Got 3.", field="n")
+        >>> error.field, isinstance(error, SettingError), isinstance(error, ValueError)
+        ('n', True, True)
     """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class Config:

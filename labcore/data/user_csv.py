@@ -1,8 +1,8 @@
 """A user's own CSV file: read it, pick columns, and say exactly what is wrong when it is bad.
 
-Every failure is a ``ValueError`` whose message says what to change ("… Got X."). The parsed
-data carry a content digest, so cached results are keyed on the data itself and one session's
-upload never answers another session's question.
+Every failure is a :class:`~labcore.errors.FileError` (a ``ValueError``) whose message says what
+to change ("… Got X."). The parsed data carry a content digest, so cached results are keyed on
+the data itself and one session's upload never answers another session's question.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from labcore.config import echo
+from labcore.errors import FileError
 
 MAX_MB = 5
 MAX_BYTES = MAX_MB * 1_000_000
@@ -99,7 +100,7 @@ def check_size(n_bytes: int, name: str = "the file") -> None:
     """Refuse a file over :data:`MAX_BYTES` before anything reads it.
 
     Raises:
-        ValueError: the file is larger than the limit (the message gives both sizes).
+        FileError: the file is larger than the limit (the message gives both sizes).
 
     Example:
         >>> try:
@@ -114,7 +115,7 @@ def check_size(n_bytes: int, name: str = "the file") -> None:
         size = megabytes(n_bytes)
         # Just over the limit reads "5.0 MB": then the bytes say by how much.
         got = size if size != f"{MAX_MB}.0 MB" else f"{n_bytes:,} bytes"
-        raise ValueError(
+        raise FileError(
             f"The lab reads CSV files up to {MAX_MB} MB and trains on at most {MAX_ROWS:,} rows. "
             f"Got {name}, which is {got}."
         )
@@ -141,13 +142,13 @@ def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
     parsed.
 
     Raises:
-        ValueError: empty, too large, too wide, not text, or not a table with a header and
+        FileError: empty, too large, too wide, not text, or not a table with a header and
             rows.
     """
     check_size(len(raw), name)
     name = _file_name(name)
     if len(raw) == 0:
-        raise ValueError(
+        raise FileError(
             f"The file is empty: upload a CSV with a header row. Got {name} (0 bytes)."
         )
     text = _decode(raw, name)
@@ -160,19 +161,19 @@ def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False)
     except pd.errors.ParserWarning:
-        raise ValueError(
+        raise FileError(
             "Every row must have as many values as the header has columns. Got a row with "
             f"more values than the header of {name}."
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv_error(), UnicodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(
+        raise FileError(
             f"The file is not a readable CSV table ({echo(first, 120, quote=False)}). "
             f"Got {name}."
         ) from None
     _check_width(frame.shape[1], name)
     if frame.shape[1] < 2:
-        raise ValueError(
+        raise FileError(
             "The file needs at least two columns separated by commas (for example x,y). "
             f"Got {frame.shape[1]} column: {names(frame.columns)}."
         )
@@ -190,7 +191,7 @@ def _header_width(header: str, sep: str) -> int:
 
 def _check_width(n_columns: int, name: str) -> None:
     if n_columns > MAX_COLUMNS:
-        raise ValueError(
+        raise FileError(
             f"The lab reads CSV files with at most {MAX_COLUMNS:,} columns: keep the columns "
             f"to train on. Got {name}, with {n_columns:,} columns."
         )
@@ -211,12 +212,12 @@ def _decode(raw: bytes, name: str) -> str:
         except UnicodeDecodeError:
             continue
     else:
-        raise ValueError(
+        raise FileError(
             f"The file must be text encoded as UTF-8 (save it as 'CSV UTF-8'). Got {name}, "
             "which contains bytes that are not UTF-8."
         )
     if "\x00" in text:
-        raise ValueError(f"The file must be a text CSV, not a binary file. Got {name}.")
+        raise FileError(f"The file must be a text CSV, not a binary file. Got {name}.")
     return text
 
 
@@ -225,7 +226,7 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     bad = values.isna() & frame[column].notna()
     if bad.any():
         example = str(frame[column][bad].iloc[0])
-        raise ValueError(
+        raise FileError(
             f"Column {echo(column)} must hold numbers only. Got {int(bad.sum())} values that "
             f"are not numbers, for example {echo(example)}."
         )
@@ -249,17 +250,17 @@ def prepare(
         drop_invalid: drop rows with NaN/inf instead of refusing them.
 
     Raises:
-        ValueError: a column is missing or not numeric, NaN/inf rows (unless dropped), too few
+        FileError: a column is missing or not numeric, NaN/inf rows (unless dropped), too few
             or too many rows, fewer than two classes or more than ten.
     """
     missing = [c for c in [*inputs, target] if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise FileError(
             f"Column {echo(missing[0])} is not in the file; pick one of "
             f"{names(frame.columns)}. Got {names(missing)}."
         )
     if len(set([*inputs, target])) != len(inputs) + 1:
-        raise ValueError(
+        raise FileError(
             f"Pick different columns for inputs and target. Got {names([*inputs, target])}."
         )
     x = np.stack([_numeric(frame, c) for c in inputs], axis=1)
@@ -272,7 +273,7 @@ def prepare(
     ok = np.isfinite(x).all(axis=1) & label_ok
     n_bad = int((~ok).sum())
     if n_bad and not drop_invalid:
-        raise ValueError(
+        raise FileError(
             f"{n_bad} row(s) have missing (NaN) or infinite values; turn on "
             f"'{DROP_INVALID_LABEL}' in the sidebar to train without them. Got {n_bad} of "
             f"{len(frame)} rows."
@@ -280,35 +281,35 @@ def prepare(
     x = x[ok]
     n = x.shape[0]
     if n < MIN_ROWS:
-        raise ValueError(f"The data need at least {MIN_ROWS} usable rows. Got {n}.")
+        raise FileError(f"The data need at least {MIN_ROWS} usable rows. Got {n}.")
     if n > MAX_ROWS:
-        raise ValueError(
+        raise FileError(
             f"The data may have at most {MAX_ROWS:,} rows (a cap that keeps the server fast for "
             f"everyone); keep a sample of the rows. Got {n}."
         )
     if np.abs(x).max() > 1e12:
-        raise ValueError(f"Input values must be below 1e12 in size. Got {np.abs(x).max():.3g}.")
+        raise FileError(f"Input values must be below 1e12 in size. Got {np.abs(x).max():.3g}.")
     class_names: tuple[str, ...] = ()
     if task == "regression":
         y = np.asarray(y_raw[ok], dtype=float)
         if np.abs(y).max() > 1e12:
-            raise ValueError(
+            raise FileError(
                 f"Target values must be below 1e12 in size. Got {np.abs(y).max():.3g}."
             )
         if np.ptp(y) == 0:
-            raise ValueError(
+            raise FileError(
                 f"The target column {echo(target)} must vary. Got the constant {y[0]:g}."
             )
     else:
         labels = y_raw[ok].to_numpy(dtype=str)
         classes, y = np.unique(labels, return_inverse=True)
         if classes.size < 2:
-            raise ValueError(
+            raise FileError(
                 f"Classification needs at least two classes in {echo(target)}. "
                 f"Got only {echo(str(classes[0]))}."
             )
         if classes.size > MAX_CLASSES:
-            raise ValueError(
+            raise FileError(
                 f"The label column {echo(target)} may hold at most {MAX_CLASSES} classes. "
                 f"Got {classes.size}."
             )

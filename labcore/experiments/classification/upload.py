@@ -17,6 +17,7 @@ from labcore.data.classification import ClassificationData
 from labcore.data.splits import shuffled_split, stratified_split
 from labcore.data.user_csv import MAX_CLASSES, UserData
 from labcore.device import rng_for
+from labcore.errors import FileError
 from labcore.experiments.classification import cost
 from labcore.experiments.classification.run import (
     ClassificationConfig,
@@ -55,12 +56,14 @@ def check_upload(data: UserData) -> int:
     """K of a user's data, after checking that the classifier can train on them.
 
     Raises:
-        ValueError: not exactly two input columns, labels that are not class indices
+        FileError: not exactly two input columns, labels that are not class indices
             0..K−1, or fewer than 2 or more than MAX_CLASSES classes.
+        ValueError: labels that are not one whole number per row
+            (:func:`~labcore.data.user_csv.prepare` makes them so; else it is the lab's bug).
     """
     if data.x.ndim != 2 or data.x.shape[1] != 2:
         n_inputs = data.x.shape[1] if data.x.ndim == 2 else data.x.ndim
-        raise ValueError(
+        raise FileError(
             f"Classification uses two input columns (x1, x2). Got {n_inputs}: "
             f"{data.columns[:-1]}."
         )
@@ -74,12 +77,12 @@ def check_upload(data: UserData) -> int:
     present = np.unique(y)
     if not 2 <= k <= MAX_CLASSES or present.size < 2:
         names = data.class_names or tuple(str(c) for c in present)
-        raise ValueError(
+        raise FileError(
             f"Classification needs between 2 and {MAX_CLASSES} classes, each with at least "
             f"one row. Got {present.size}: {list(names)}."
         )
     if present.min() < 0 or present.max() >= k:
-        raise ValueError(f"Class indices must lie in 0..{k - 1}. Got {present.tolist()}.")
+        raise FileError(f"Class indices must lie in 0..{k - 1}. Got {present.tolist()}.")
     return k
 
 
@@ -110,7 +113,7 @@ def uploaded_data(data: UserData, seed: int) -> ClassificationData:
     constant column is only centred).
 
     Raises:
-        ValueError: see :func:`check_upload`.
+        FileError: see :func:`check_upload`.
     """
     k = check_upload(data)
     y = np.asarray(data.y, dtype=np.int64)
@@ -145,8 +148,9 @@ def run_classification_upload(
     decision map covers the data ± MAP_MARGIN of their range.
 
     Raises:
-        ValueError: not two input columns, fewer than 2 or more than 10 classes, or training
-            diverged (the message says what to change).
+        SettingError: not two input columns, fewer than 2 or more than 10 classes (a
+            FileError), too long a training, or training diverged (the message says what to
+            change).
     """
     data = uploaded_data(run.data, run.config.seed)
     check_computation(cost.run_parts(run.config, data), cost.ADVICE)  # on the file's size

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from labcore.data.regression import GRID_RANGE
+from labcore.errors import SettingError
 from labcore.experiments.regression.regions import (
     X_DECIMALS,
     Region,
@@ -144,10 +145,10 @@ def _with_drops(add_regions: str, drop_points: str,
 def _checked_range(x0: float, x1: float) -> tuple[float, float]:
     lo, hi = GRID_RANGE
     if not (math.isfinite(x0) and math.isfinite(x1)) or x0 >= x1:
-        raise ValueError(f"'From x' must be below 'To x'. Got from {x0:g} to {x1:g}.")
+        raise SettingError(f"'From x' must be below 'To x'. Got from {x0:g} to {x1:g}.")
     if x0 < lo or x1 > hi:
-        raise ValueError(f"Both ends must lie inside the plotted range [{lo:g}, {hi:g}]. "
-                         f"Got from {x0:g} to {x1:g}.")
+        raise SettingError(f"Both ends must lie inside the plotted range [{lo:g}, {hi:g}]. "
+                           f"Got from {x0:g} to {x1:g}.")
     return round(x0, X_DECIMALS), round(x1, X_DECIMALS)
 
 
@@ -155,7 +156,7 @@ def add_range(add_regions: str, x0: float, x1: float, n: int) -> str:
     """The regions after adding ``n`` points over ``[x0, x1]`` (the keyboard's way to drag).
 
     Raises:
-        ValueError: when the range is empty, reversed or off the chart.
+        SettingError: when the range is empty, reversed or off the chart.
 
     >>> add_range("1:2:5", -0.5, 0.5, 15)
     '1:2:5,-0.5:0.5:15'
