@@ -1,8 +1,9 @@
 r"""A page's current scene as a short Python script that reproduces it with ``labcore``.
 
-:data:`SCRIPTS` names, for every page, the config class, the run function and the page's
-headline metric as a Python expression of ``config`` and ``result``. :func:`scene_script` writes
-the config out field by field (only the fields that differ from the defaults, as ``repr``), runs
+:data:`SCRIPTS` is every lab's descriptor (:data:`labcore.experiments.LABS`): its config
+class, its run function and its headline metric as a Python expression of ``config`` and
+``result``. :func:`scene_script` writes the config out field by field (only the fields that
+differ from the defaults, as ``repr``), runs
 the experiment and prints the headline — so a student can take the scene into a notebook. Before
 it trains, the script sets torch up as the server does (:func:`labcore.device.configure_threads`:
 one thread per operation unless ``LAB_TORCH_THREADS`` says otherwise) and prints the device line
@@ -30,72 +31,19 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from typing import Any, NamedTuple
 
 from labcore.config import Config
+from labcore.experiments import LAB_BY_KEY
+from labcore.experiments.lab import Lab
 
-
-class Script(NamedTuple):
-    """How one page's scene is reproduced.
-
-    Attributes:
-        title: the page and what it shows, for the script's docstring.
-        config: the config class, ``"module:Name"``.
-        run: the run function, ``"module:name"``, called as ``run(config)``.
-        headline: a Python expression of ``config`` and ``result`` giving the text to print.
-        uses: further names the headline needs, ``"module:name"`` each.
-    """
-
-    title: str
-    config: str
-    run: str
-    headline: str
-    uses: tuple[str, ...] = ()
-
-
-SCRIPTS: dict[str, Script] = {
-    "home": Script(
-        "Home page's scene (the maximum-likelihood recipe)",
-        "labcore.experiments.home.run:MLEConfig", "labcore.experiments.home.run:run_mle",
-        'f"maximum-likelihood {result.recipe.param_symbol} = {result.closed_form:.4f} '
-        '(data drawn with {result.true_param:.4f})"'),
-    "regression": Script(
-        "Regression lab's scene",
-        "labcore.experiments.regression:RegressionConfig",
-        "labcore.experiments.regression:run_regression",
-        'f"test NLL {result.metrics[\'nll\']:.4f} nats, '
-        '95 % interval coverage {result.metrics[\'coverage_95\']:.4f}"'),
-    "classification": Script(
-        "Classification lab's scene",
-        "labcore.experiments.classification:ClassificationConfig",
-        "labcore.experiments.classification:run_classification",
-        'f"test accuracy {result.metrics[\'accuracy\']:.4f}"'),
-    "calibration": Script(
-        "Calibration lab's scene",
-        "labcore.experiments.calibration:CalibrationConfig",
-        "labcore.experiments.calibration:run_calibration",
-        'f"plain CE test ECE {rescore(result, \'plain\', 1.0, config.n_bins, config.strategy)'
-        '.ece:.4f} -> {rescore(result, \'plain\', result.plain.temperature, config.n_bins, '
-        'config.strategy).ece:.4f} after temperature scaling (T = {result.plain.temperature:.4f})"',
-        ("labcore.experiments.calibration.run:rescore",)),
-    "ood": Script(
-        "OOD lab's detection scene",
-        "labcore.experiments.ood.run:OODConfig", "labcore.experiments.ood.run:run_ood",
-        '"best detector of held-out digits: {} (AUROC {:.4f})".format('
-        '*best_detector(result, \'held_out\'))',
-        ("labcore.experiments.ood.report:best_detector",)),
-}
+SCRIPTS: dict[str, Lab] = LAB_BY_KEY
+"""Page → its lab's descriptor: the config class, the run function and the headline a script
+prints (:class:`labcore.experiments.lab.Lab`)."""
 
 
 SETUP = ("labcore.device:configure_threads", "labcore.device:describe_device")
 """What every script calls before it trains: torch's threads as the server sets them
 (:func:`labcore.device.configure_threads`), and the device line the sidebar shows."""
-
-
-def _load(path: str) -> Any:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def _project(cls: type[Config], config: Config) -> Config:
@@ -110,7 +58,7 @@ def _project(cls: type[Config], config: Config) -> Config:
     return cls(**{n: getattr(config, n) for n in names})
 
 
-def _spec(page: str) -> Script:
+def _spec(page: str) -> Lab:
     if page not in SCRIPTS:
         raise ValueError(f"Page must be one of {', '.join(SCRIPTS)}. Got {page!r}.")
     return SCRIPTS[page]
@@ -165,11 +113,11 @@ def scene_script(page: str, config: Config) -> str:
         ValueError: an unknown page, or a config without the fields the page's run needs.
     """
     spec = _spec(page)
-    cls = _load(spec.config)
+    cls = spec.config_class()
     config = _project(cls, config)
     run_name = spec.run.partition(":")[2]
     return (
-        f'"""Reproduce the {spec.title} with labcore.\n\n'
+        f'"""Reproduce the {spec.scene} with labcore.\n\n'
         "Run it from the Uncertainty Lab folder (or with that folder on PYTHONPATH):\n"
         f"    python {page}_scene.py\n"
         'The same config and seed give the same result on the same device."""\n\n'

@@ -1,4 +1,5 @@
-"""The lab's pages, listed once: the navigation in ``app.py`` and the links on Home read this.
+"""The lab's pages, read from the labs' descriptors (:data:`labcore.experiments.LABS`): the
+navigation in ``app.py`` and the links on Home read this.
 
 Streamlit's own sidebar navigation is switched off (``client.showSidebarNavigation = false`` in
 ``.streamlit/config.toml``): until some session of a fresh server has run ``st.navigation``,
@@ -10,45 +11,13 @@ sees in the sidebar is always the lab's page titles.
 
 from __future__ import annotations
 
-import dataclasses
-
 import streamlit as st
 
+from labcore import experiments
 
-@dataclasses.dataclass(frozen=True)
-class PageInfo:
-    """One page of the lab.
-
-    Attributes:
-        path: the page script, relative to the repository root.
-        title: the name shown in the navigation and on links.
-        icon: a Material icon (``":material/…:"``).
-        blurb: one sentence on what a visitor can do there.
-    """
-
-    path: str
-    title: str
-    icon: str
-    blurb: str
-
-
-HOME = PageInfo("pages/home.py", "Home", ":material/home:",
-                "The maximum-likelihood recipe: every loss in the lab comes from one idea.")
-LABS = (
-    PageInfo("pages/regression.py", "Regression", ":material/show_chart:",
-             "MSE vs Gaussian NLL, aleatoric vs epistemic uncertainty, MC dropout and "
-             "ensembles."),
-    PageInfo("pages/classification.py", "Classification", ":material/category:",
-             "Label noise, a certainty head (UANLL), test-time augmentation, rejecting unsure "
-             "cases."),
-    PageInfo("pages/calibration.py", "Calibration", ":material/tune:",
-             "Do 80 %-confident predictions come true 80 % of the time? Reliability diagrams, "
-             "ECE."),
-    PageInfo("pages/ood.py", "Out of distribution", ":material/explore_off:",
-             "Inputs unlike the training data: accuracy falls, but does the confidence fall "
-             "too?"),
-)
-PAGES = (HOME, *LABS)
+PAGES = experiments.LABS
+"""Every page, Home first, in the navigation's order."""
+HOME, LABS = PAGES[0], PAGES[1:]
 
 
 NAV_KEY = "lab_nav"  # the sidebar list's container: CSS class ``st-key-lab_nav``
@@ -56,7 +25,7 @@ NAV_KEY = "lab_nav"  # the sidebar list's container: CSS class ``st-key-lab_nav`
 
 def navigation_pages() -> list[st.Page]:
     """One ``st.Page`` per entry of :data:`PAGES`; Home is the default."""
-    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME) for p in PAGES]
+    return [st.Page(p.page, title=p.title, icon=p.icon, default=p is HOME) for p in PAGES]
 
 
 def sidebar_links(pages: list[st.Page]) -> None:

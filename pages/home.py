@@ -98,5 +98,5 @@ with formulas:
 st.header("Where next")
 for column, info in zip(st.columns(len(LABS)), LABS, strict=True):
     with column:
-        st.page_link(info.path, label=info.title, icon=info.icon)
+        st.page_link(info.page, label=info.title, icon=info.icon)
         st.caption(info.blurb)

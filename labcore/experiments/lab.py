@@ -1,0 +1,103 @@
+"""What every lab package says about itself, once: :class:`Lab`.
+
+Each package under :mod:`labcore.experiments` exports one ``LAB``; :data:`labcore.experiments.LABS`
+lists them in the order the navigation shows. The navigation (``labui.nav``), the page's
+"Download the script" button (:mod:`labcore.script`) and the preset pickers read it, so adding a
+lab means writing its package and its page, not editing parallel lists.
+
+A descriptor names its config class, run function and presets as ``"module:name"`` strings and
+loads them on first use: the navigation reads every lab's title on the first page load, and
+importing five engines (torch, scikit-learn) for that would keep the Home page waiting.
+
+Every lab package has the same shape:
+
+- ``config.py`` — the settings (one frozen :class:`~labcore.config.Config`, fields with limits);
+- ``run.py`` — the experiment: config in, result (numpy arrays and numbers) out;
+- ``report.py`` — what the page says about a result: its rows, notices and presets;
+- ``cost.py`` — the computation a config asks for, checked against the budget;
+- ``live.py`` and ``sweep.py`` where the lab trains live or sweeps a setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+
+def load(path: str) -> Any:
+    """The object a ``"module:name"`` string names.
+
+    Example:
+        >>> load("labcore.experiments.lab:load") is load
+        True
+    """
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lab:
+    """One lab: its page, its settings, its experiment and how a script reproduces it.
+
+    Attributes:
+        key: the lab's short name: its page ``pages/<key>.py``, its session and widget keys,
+            its script's name.
+        title: the name in the navigation and on links.
+        icon: a Material icon for the navigation (``":material/…:"``).
+        blurb: one sentence on what a visitor can do there.
+        config: the config class of the page's main run, ``"module:Name"``.
+        run: its run function, ``"module:name"``, called as ``run(config)``.
+        headline: a Python expression of ``config`` and ``result``: the text a script prints.
+        scene: what the script reproduces, for its docstring.
+        uses: further names the headline needs, ``"module:name"`` each.
+        presets: the lab's named scenes, ``"module:NAME"`` of a mapping name → config, or
+            ``""`` where the lab has none.
+    """
+
+    key: str
+    title: str
+    icon: str
+    blurb: str
+    config: str
+    run: str
+    headline: str
+    scene: str
+    uses: tuple[str, ...] = ()
+    presets: str = ""
+
+    @property
+    def page(self) -> str:
+        """The page script, relative to the repository root."""
+        return f"pages/{self.key}.py"
+
+    def config_class(self) -> type:
+        """The config class (imported on first use)."""
+        return load(self.config)
+
+    def run_function(self) -> Any:
+        """The run function (imported on first use)."""
+        return load(self.run)
+
+    def preset_configs(self) -> Mapping[str, Any]:
+        """Preset name → config; empty where the lab has no presets."""
+        return load(self.presets) if self.presets else {}
+
+
+def lazy_exports(package: str, names: Mapping[str, str]) -> Any:
+    """A module ``__getattr__`` (PEP 562) that imports ``names`` (name → module) on first use,
+    so a lab package can re-export its config and run function and still import light.
+
+    Example:
+        >>> getattr_ = lazy_exports("demo", {"load": "labcore.experiments.lab"})
+        >>> getattr_("load") is load
+        True
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in names:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(names[name]), name)
+
+    return __getattr__
