@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -190,6 +190,180 @@ def _divergence_message(step: int, value: float, lr: float) -> str:
     )
 
 
+def batch_indices(n: int, batch_size: int, seed: int,
+                  device: torch.device | str = "cpu") -> Iterator[torch.Tensor]:
+    """Endless mini-batches of ``batch_size`` row indices out of ``n``, reshuffled every epoch.
+
+    Each epoch is one permutation drawn from a generator seeded with ``seed`` (not torch's
+    global one), cut into ``n // batch_size`` batches; the ``n % batch_size`` rows left over
+    wait for a later epoch's draw. So every row comes at most once per epoch, and exactly once
+    when ``batch_size`` divides ``n``.
+
+    >>> batches = batch_indices(6, 2, seed=0)
+    >>> epoch = [next(batches).tolist() for _ in range(3)]
+    >>> sorted(i for batch in epoch for i in batch)
+    [0, 1, 2, 3, 4, 5]
+    """
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=generator).to(device)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+def batches(data: Sequence[torch.Tensor], batch_size: int | None,
+            seed: int) -> Iterator[Sequence[torch.Tensor]]:
+    """Endless training batches: ``data`` itself every step when full-batch (``batch_size``
+    None or at least the number of rows), else the rows of :func:`batch_indices`."""
+    n = data[0].shape[0]
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield data
+    for idx in batch_indices(n, batch_size, seed, data[0].device):
+        yield [t[idx] for t in data]
+
+
+class LossLog:
+    """The (M,) training loss of every step, checked for divergence since the last check."""
+
+    def __init__(self) -> None:
+        self._losses: list[torch.Tensor] = []
+        self._checked = 0
+
+    def __len__(self) -> int:
+        return len(self._losses)
+
+    def append(self, loss: torch.Tensor) -> None:
+        """Record one step's (M,) loss (detached; stays on its device until read)."""
+        self._losses.append(loss.detach())
+
+    def numpy(self) -> np.ndarray:
+        """(steps, M) every loss so far."""
+        return torch.stack(self._losses).cpu().numpy()
+
+    def check(self, step: int, lr: float) -> None:
+        """Raise :class:`TrainingDiverged` if a loss since the last check is NaN or infinite,
+        or their mean has exploded (:data:`BLOW_UP`) above the first step's loss.
+
+        Reading the losses waits for the device, so the loop checks only every few steps.
+        """
+        recent = torch.stack(self._losses[self._checked :])
+        if not torch.isfinite(recent).all():
+            flat = recent.cpu().numpy()
+            bad_row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
+            value = float(flat[bad_row][~np.isfinite(flat[bad_row])][0])
+            raise TrainingDiverged(_divergence_message(self._checked + bad_row + 1, value, lr))
+        first = self._losses[0].float()
+        recent_mean = recent.float().mean(dim=0)
+        exploded = recent_mean > first + BLOW_UP * (first.abs() + 1)
+        if bool(exploded.any()):
+            raise TrainingDiverged(_divergence_message(step, float(recent_mean[exploded][0]), lr))
+        self._checked = len(self._losses)
+
+
+def _trainable(model: nn.Module) -> list[nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _per_member(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(M,) ``mask`` shaped to broadcast over a parameter ``like`` (M, ...)."""
+    return mask.view(-1, *([1] * (like.dim() - 1)))
+
+
+class EarlyStopping:
+    """Each member's best validation loss so far, the step and the weights it had then, and
+    how many evaluations ago that was; the members' own early stopping and their weights'
+    restoring, in one object.
+
+    A member stops when ``patience`` evaluations in a row have not beaten its best; later
+    improvements (while others train on) no longer count for it. Training stops when every
+    member has stopped. :meth:`restore` then gives a stopped member its best weights, and one
+    that trained to the end too if its last validation loss is worse than its best by more
+    than ``margin`` (``patience`` None: only restoring, no stopping).
+
+    Example (one member, patience 2; the losses 3, 2, 2.5, 2.1 at steps 10 to 40):
+        >>> model = nn.Linear(1, 1)
+        >>> stopping = EarlyStopping(patience=2)
+        >>> [stopping.update(s, torch.tensor([v]), model) for s, v in
+        ...  [(10, 3.0), (20, 2.0), (30, 2.5), (40, 2.1)]]
+        [False, False, False, True]
+        >>> stopping.best_step.tolist(), stopping.best_val.tolist()
+        ([20.0], [2.0])
+    """
+
+    def __init__(self, patience: int | None, margin: float = 0.0) -> None:
+        if patience is not None and patience < 1:
+            raise ValueError(f"patience must be at least 1 or None. Got {patience}.")
+        self.patience = patience
+        self.margin = margin
+        self.best_val: torch.Tensor | None = None  # (M,)
+        self.best_step: torch.Tensor | None = None  # (M,), of the validation loss's dtype
+        self.since_best: torch.Tensor | None = None  # (M,) evaluations since the best
+        self.stopped: torch.Tensor | None = None  # (M,) bool
+        self.last_val: torch.Tensor | None = None
+        self.last_step = 0
+        self._weights: list[torch.Tensor] = []  # each trainable parameter at the best step
+
+    def update(self, step: int, val_loss: torch.Tensor, model: nn.Module) -> bool:
+        """Take the (M,) validation loss after ``step``; True when every member has stopped."""
+        params = _trainable(model)
+        if self.best_val is None:
+            self.best_val = val_loss.clone()
+            self._weights = [p.detach().clone() for p in params]
+            self.best_step = torch.full_like(val_loss, step)
+            self.since_best = torch.zeros_like(val_loss)
+            self.stopped = torch.zeros_like(val_loss, dtype=torch.bool)
+        else:
+            improved = (val_loss < self.best_val) & ~self.stopped
+            self.best_val = torch.where(improved, val_loss, self.best_val)
+            self.best_step = torch.where(improved, torch.full_like(val_loss, step),
+                                         self.best_step)
+            self.since_best = torch.where(improved, torch.zeros_like(val_loss),
+                                          self.since_best + 1)
+            for saved, p in zip(self._weights, params, strict=True):
+                saved.copy_(torch.where(_per_member(improved, p), p.detach(), saved))
+        self.last_val, self.last_step = val_loss, step
+        if self.patience is None:
+            return False
+        self.stopped = self.stopped | (self.since_best >= self.patience)
+        return bool(self.stopped.all())
+
+    def restore(self, model: nn.Module) -> bool:
+        """Give back best weights to the members that stopped or ended worse than their best
+        by more than ``margin``; the others keep their last ones, and :attr:`best_step` then
+        says the last step for them. Returns whether any member's weights changed."""
+        if self.best_val is None:
+            return False
+        restore = self.stopped | (self.last_val > self.best_val + self.margin)
+        self.best_step = torch.where(restore, self.best_step,
+                                     torch.full_like(self.best_step, self.last_step))
+        with torch.no_grad():
+            for saved, p in zip(self._weights, _trainable(model), strict=True):
+                p.copy_(torch.where(_per_member(restore, p), saved, p))
+        return bool(restore.any())
+
+
+def _look(snapshot: Snapshot, step: int, model: nn.Module, log: LossLog) -> None:
+    """Call ``snapshot`` in eval mode without gradients, then return to training mode."""
+    model.eval()
+    with torch.no_grad():
+        snapshot(step, model, log.numpy())
+    model.train()
+
+
+def _validate(model: nn.Module, val_loss_fn: LossFn, val_data: Sequence[torch.Tensor],
+              step: int, lr: float) -> torch.Tensor:
+    """The (M,) validation loss, without dropout or gradients; raises if not finite."""
+    model.eval()
+    with torch.no_grad():
+        val = val_loss_fn(model, val_data).detach()
+    model.train()
+    if not torch.isfinite(val).all():
+        bad = float(val[~torch.isfinite(val)][0])
+        raise TrainingDiverged(_divergence_message(step, bad, lr))
+    return val
+
+
 def train(
     model: nn.Module,
     loss_fn: LossFn,
@@ -205,6 +379,10 @@ def train(
     snapshot_every: int | None = None,
 ) -> TrainHistory:
     """Train ``model`` in place and return its history.
+
+    Every step: one Adam step on one batch (:func:`batches`). Every ``config.eval_every``
+    steps and after the last: the divergence check (:meth:`LossLog.check`), the validation
+    loss and early stopping (:class:`EarlyStopping`), and a progress report.
 
     Args:
         model: parameters with a leading member dimension M (a plain model is M = 1 when its
@@ -233,130 +411,59 @@ def train(
     if any(t.shape[0] != n for t in data):
         shapes = [tuple(t.shape) for t in data]
         raise ValueError(f"data tensors must share their first dimension. Got {shapes}.")
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = make_adam(params, config.lr, config.weight_decay, config.adam_beta2)
+    optimiser = make_adam(_trainable(model), config.lr, config.weight_decay, config.adam_beta2)
     val_loss_fn = val_loss_fn or loss_fn
-    device = data[0].device
-    batch_gen = torch.Generator().manual_seed(config.seed)
-
-    losses: list[torch.Tensor] = []
+    stopping = None
+    if val_data is not None and (config.patience is not None or config.restore_best):
+        margin = config.restore_margin if config.patience is None else 0.0
+        stopping = EarlyStopping(config.patience, margin)
+    log = LossLog()
     eval_steps: list[int] = []
     val_losses: list[np.ndarray] = []
-    best_val: torch.Tensor | None = None
-    best_params: list[torch.Tensor] | None = None
-    best_step: torch.Tensor | None = None
-    since_best: torch.Tensor | None = None
-    stopped: torch.Tensor | None = None
-    checked = 0
-    order: torch.Tensor | None = None
-    cursor = n
     lo, hi = progress_range
+    look_every = snapshot_every or config.eval_every
 
     model.train()
-    for step in range(1, config.steps + 1):
+    for step, batch in zip(range(1, config.steps + 1),
+                           batches(data, config.batch_size, config.seed), strict=False):
         if config.lr_schedule != "constant":
             for group in optimiser.param_groups:
                 group["lr"] = step_lr(config, step)
-        if config.batch_size is None or config.batch_size >= n:
-            batch = data
-        else:
-            if cursor + config.batch_size > n:
-                order = torch.randperm(n, generator=batch_gen).to(device)
-                cursor = 0
-            idx = order[cursor : cursor + config.batch_size]
-            cursor += config.batch_size
-            batch = [t[idx] for t in data]
         loss_members = loss_fn(model, batch)
         optimiser.zero_grad(set_to_none=True)
         loss_members.sum().backward()
         optimiser.step()
-        losses.append(loss_members.detach())
+        log.append(loss_members)
 
+        stop = False
         if step % config.eval_every == 0 or step == config.steps:
-            recent = torch.stack(losses[checked:])
-            if not torch.isfinite(recent).all():
-                flat = recent.cpu().numpy()
-                bad_row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
-                value = float(flat[bad_row][~np.isfinite(flat[bad_row])][0])
-                raise TrainingDiverged(_divergence_message(checked + bad_row + 1, value, config.lr))
-            first = losses[0].float()
-            recent_mean = recent.float().mean(dim=0)
-            exploded = recent_mean > first + BLOW_UP * (first.abs() + 1)
-            if bool(exploded.any()):
-                value = float(recent_mean[exploded][0])
-                raise TrainingDiverged(_divergence_message(step, value, config.lr))
-            checked = len(losses)
-            stop = False
+            log.check(step, config.lr)
             if val_data is not None:
-                model.eval()
-                with torch.no_grad():
-                    val = val_loss_fn(model, val_data).detach()
-                model.train()
-                if not torch.isfinite(val).all():
-                    bad = float(val[~torch.isfinite(val)][0])
-                    raise TrainingDiverged(_divergence_message(step, bad, config.lr))
+                val = _validate(model, val_loss_fn, val_data, step, config.lr)
                 eval_steps.append(step)
                 val_losses.append(val.cpu().numpy())
-                if config.patience is not None or config.restore_best:
-                    if best_val is None:
-                        best_val = val.clone()
-                        best_params = [p.detach().clone() for p in params]
-                        best_step = torch.full_like(val, step)
-                        since_best = torch.zeros_like(val)
-                        stopped = torch.zeros_like(val, dtype=torch.bool)
-                    else:
-                        # A member out of patience has stopped: later improvements (while
-                        # the others train on) must not replace the weights it kept.
-                        improved = (val < best_val) & ~stopped
-                        best_val = torch.where(improved, val, best_val)
-                        best_step = torch.where(improved, torch.full_like(val, step), best_step)
-                        since_best = torch.where(improved, torch.zeros_like(val), since_best + 1)
-                        for saved, p in zip(best_params, params, strict=True):
-                            mask = improved.view(-1, *([1] * (p.dim() - 1)))
-                            saved.copy_(torch.where(mask, p.detach(), saved))
-                    if config.patience is not None:
-                        stopped = stopped | (since_best >= config.patience)
-                        stop = bool(stopped.all())
+                if stopping is not None:
+                    stop = stopping.update(step, val, model)
             if progress is not None:
-                frac = lo + (hi - lo) * step / config.steps
-                progress(frac, f"{label}: step {step} of {config.steps}")
-        else:
-            stop = False
-        if snapshot is not None and (step % (snapshot_every or config.eval_every) == 0
-                                     or step == config.steps or stop):
-            model.eval()
-            with torch.no_grad():
-                snapshot(step, model, torch.stack(losses).cpu().numpy())
-            model.train()
+                progress(lo + (hi - lo) * step / config.steps,
+                         f"{label}: step {step} of {config.steps}")
+        if snapshot is not None and (step % look_every == 0 or step == config.steps or stop):
+            _look(snapshot, step, model, log)
         if stop:
             break
 
-    if best_params is not None:
-        # A stopped member keeps its best weights; one that trained to the end keeps its last
-        # ones unless they are worse on the validation data by more than the margin.
-        last_val = torch.as_tensor(val_losses[-1], dtype=best_val.dtype, device=best_val.device)
-        margin = config.restore_margin if config.patience is None else 0.0
-        restore = stopped | (last_val > best_val + margin)
-        best_step = torch.where(restore, best_step, torch.full_like(best_step, len(losses)))
-        with torch.no_grad():
-            for saved, p in zip(best_params, params, strict=True):
-                mask = restore.view(-1, *([1] * (p.dim() - 1)))
-                p.copy_(torch.where(mask, saved, p))
-        if snapshot is not None and bool(restore.any()):  # a live view ends on the kept weights
-            model.eval()
-            with torch.no_grad():
-                snapshot(len(losses), model, torch.stack(losses).cpu().numpy())
+    # A live view ends on the weights the model keeps.
+    if stopping is not None and stopping.restore(model) and snapshot is not None:
+        _look(snapshot, len(log), model, log)
     model.eval()
-    train_loss = torch.stack(losses).cpu().numpy()
+    train_loss = log.numpy()
     m = train_loss.shape[1] if train_loss.ndim == 2 else 1
+    kept = stopping.best_step if stopping is not None else None
     return TrainHistory(
-        train_loss=train_loss.reshape(len(losses), m),
+        train_loss=train_loss.reshape(len(log), m),
         eval_steps=np.asarray(eval_steps, dtype=int),
         val_loss=np.asarray(val_losses, dtype=float).reshape(len(val_losses), m),
-        best_step=(
-            best_step.cpu().numpy().astype(int)
-            if best_step is not None
-            else np.full(m, len(losses), dtype=int)
-        ),
-        steps_run=len(losses),
+        best_step=(kept.cpu().numpy().astype(int) if kept is not None
+                   else np.full(m, len(log), dtype=int)),
+        steps_run=len(log),
     )
