@@ -195,9 +195,9 @@ def batch_indices(n: int, batch_size: int, seed: int,
     """Endless mini-batches of ``batch_size`` row indices out of ``n``, reshuffled every epoch.
 
     Each epoch is one permutation drawn from a generator seeded with ``seed`` (not torch's
-    global one), cut into ``n // batch_size`` batches; the ``n % batch_size`` rows left over
-    wait for a later epoch's draw. So every row comes at most once per epoch, and exactly once
-    when ``batch_size`` divides ``n``.
+    global one), cut into ``n // batch_size`` batches; the ``n % batch_size`` rows at its end
+    sit this epoch out (the next one draws a fresh permutation). So every row comes at most
+    once per epoch, and exactly once when ``batch_size`` divides ``n``.
 
     >>> batches = batch_indices(6, 2, seed=0)
     >>> epoch = [next(batches).tolist() for _ in range(3)]
