@@ -1,0 +1,130 @@
+"""Every lab page has one shape: settings → one cached run → the chosen view.
+
+A page builds its :class:`LabPage` (the lab, the config the form gives, the main result, the
+user's data) with :func:`settings` and :func:`run_cached`, then hands it to :func:`show_view`,
+which draws the "View" picker and calls the view's function. A view is a plain function of the
+page context: it reads ``page.config``, ``page.result``… and never a module global, so each
+view can be read, and tested, on its own.
+
+Example (the shape of ``pages/calibration.py``)::
+
+    LAB = calibration.LAB
+    page_header("Calibration: …", "Two networks learn the same classes …")
+    config = settings(LAB, CalibrationConfig, picker=True)
+    with guard():
+        page = LabPage(LAB, config, run_cached(run_calibration, training_config(config)))
+    page_sidebar(page)
+    show_view(page, {"four": ("Four models", four_models), …})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import streamlit as st
+
+from labcore.config import Config
+from labcore.experiments.lab import Lab
+from labui.downloads import download_script
+from labui.errors import guard
+from labui.presets import preset_picker
+from labui.shell import page_setup
+from labui.state import hidden_fields, init_form_state, sync_url
+from labui.teacher import teacher_link
+from labui.views import choice
+from labui.widgets import config_form
+
+
+@dataclasses.dataclass
+class LabPage:
+    """What every view of a lab page reads.
+
+    Attributes:
+        lab: the lab's descriptor (its key prefixes every widget and session key).
+        config: the settings the form gives.
+        result: the page's main run, or None where each view runs its own.
+        uploaded: the user's data where the page takes a file, else None.
+    """
+
+    lab: Lab
+    config: Any
+    result: Any = None
+    uploaded: Any = None
+
+    @property
+    def key(self) -> str:
+        """The lab's key: ``"regression"``, ``"calibration"`` …"""
+        return self.lab.key
+
+    def state_key(self, name: str) -> str:
+        """A session-state or widget key of this page: ``"<lab>.<name>"``."""
+        return f"{self.lab.key}.{name}"
+
+
+View = Callable[[LabPage], None]
+"""A view: draws one part of a page from its context."""
+
+
+def page_header(title: str, caption: str = "") -> Any:
+    """Set the page up and draw its title; returns the slot of the caption under it (a page
+    whose caption depends on its data fills the slot later)."""
+    page_setup()
+    st.title(title)
+    slot = st.empty()
+    if caption:
+        slot.caption(caption)
+    return slot
+
+
+def settings(lab: Lab, cls: type[Config] | None = None, *, picker: bool = False,
+             hidden: Collection[str] = (), rules: type[Config] | None = None,
+             container: Any = None) -> Any:
+    """The sidebar form of ``lab`` (its config class, or ``cls``), its URL and presets.
+
+    Args:
+        lab: the lab; its presets start the form and, with ``picker``, fill the "Preset" box.
+        cls: the form's config class where it is wider than the script's (the OOD page's).
+        picker: draw the preset picker above the form.
+        hidden: fields not to show, besides those the link hides (``?hide=``).
+        rules: the config class whose rules (inactive fields) the form follows, if not ``cls``.
+        container: where the form goes (the sidebar by default).
+
+    Returns:
+        The validated config; on a setting the user must change the page says so and stops.
+    """
+    cls = cls or lab.config_class()
+    presets = lab.preset_configs()
+    init_form_state(cls, key=lab.key, presets=presets or None)
+    if picker:
+        preset_picker(presets, key=lab.key)
+    with guard():
+        config = config_form(cls, key=lab.key, hidden=hidden_fields() | set(hidden),
+                             rules=rules, container=container)
+        sync_url(config)
+    return config
+
+
+def page_sidebar(page: LabPage, *, script: bool = True) -> None:
+    """The teacher's link and (for generated data) the script download, in the sidebar."""
+    teacher_link(page.config, key=page.key)
+    if script and page.uploaded is None:
+        with st.sidebar:
+            download_script(page.key, page.config)
+
+
+def show_view(page: LabPage, views: Mapping[str, tuple[str, View]], *,
+              default: str | None = None) -> str:
+    """The "View" picker (kept in ``?view=``) and the chosen view, drawn; returns its key."""
+    view = choose_view(page, {name: label for name, (label, _) in views.items()},
+                       default=default)
+    views[view][1](page)
+    return view
+
+
+def choose_view(page: LabPage | Lab, labels: Mapping[str, str], *,
+                default: str | None = None) -> str:
+    """Just the "View" picker: for a page that needs the view before its settings (OOD)."""
+    return choice("View", list(labels), key=f"{page.key}.view", param="view",
+                  format_func=labels.get, default=default)
