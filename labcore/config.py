@@ -151,7 +151,15 @@ class Config:
     """
 
     def __post_init__(self) -> None:
-        self.check()
+        """Run :meth:`check`. Its rules are about the user's settings, so a plain ``ValueError``
+        from a subclass's rule across fields is raised as a :class:`~labcore.errors.SettingError`
+        with the same message."""
+        try:
+            self.check()
+        except SettingError:
+            raise
+        except ValueError as exc:
+            raise SettingError(str(exc)) from exc
 
     def check(self) -> None:
         """Raise :class:`FieldError` ("<label> (<name>) must be … Got <value>.") on a bad field."""

@@ -1,8 +1,10 @@
 """One way to show errors on a page: what went wrong, what to change, and no tracebacks.
 
-A page wraps its work in :func:`guard`. A ``ValueError`` (a config rule the user broke) is shown
-with its message and a hint; any other exception is shown as a short generic message while the
-traceback goes to the server log. Either way the page then stops cleanly.
+A page wraps its work in :func:`guard`. A :class:`~labcore.errors.SettingError` (a rule the user
+broke, with a setting or a file) is shown with its message and what to do next; any other
+exception — a plain ``ValueError`` included — is the lab's own bug: the page shows one sentence
+with a short report id, and the server log keeps the id with the traceback. Either way the page
+then stops cleanly.
 
 Messages are rendered as Markdown by ``st.error``; text that may come from a user (a URL value
 quoted in a message, a file's column names, a class label) goes through :func:`escape_markdown`
@@ -14,9 +16,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import uuid
 from collections.abc import Iterator
 
 import streamlit as st
+
+from labcore.errors import FileError, SettingError
 
 logger = logging.getLogger(__name__)
 
@@ -79,28 +84,51 @@ def _clip(text: str) -> str:
     return f"{text[:MAX_SHOWN]}… ({len(text):,} characters)"
 
 
-def show_error(exc: BaseException, hint: str = VALUE_HINT) -> None:
+def show_error(exc: BaseException, hint: str | None = None) -> None:
     """Show ``exc`` with ``st.error``.
 
-    A ``ValueError`` shows its own message (configs write them as "<what> must be <rule>.
-    Got <value>.") and ``hint``, what to do next. Anything else shows "Something went wrong:
-    <type>: <message>." and logs the traceback to the server log; the traceback is never shown.
+    A :class:`~labcore.errors.SettingError` shows its own message (written as "<what> must be
+    <rule>. Got <value>.") and ``hint``, what to do next. Anything else is reported as the lab's
+    bug (:func:`report_bug`): one sentence with a report id on the page, the traceback in the
+    server log; the traceback is never shown.
 
     Args:
         exc: the exception to show.
-        hint: the line after a ``ValueError``'s message: :data:`VALUE_HINT` for a setting,
-            :data:`FILE_HINT` (or a more precise line) for an uploaded file.
+        hint: the line after a setting's message; None picks :data:`FILE_HINT` for a
+            :class:`~labcore.errors.FileError` and :data:`VALUE_HINT` otherwise. Upload
+            widgets pass a more precise line.
     """
-    if isinstance(exc, ValueError):
-        st.error(f"{escape_markdown(_clip(str(exc)))}\n\n{hint}")
+    if not isinstance(exc, SettingError):
+        report_bug(exc)
         return
-    logger.error("Page failed with %s", type(exc).__name__, exc_info=exc)
-    message = _clip(str(exc).strip()).rstrip(".")
-    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    st.error(
-        f"Something went wrong: {escape_markdown(detail)}. The details are in the server log; "
-        "try other settings or reload the page."
-    )
+    if hint is None:
+        hint = FILE_HINT if isinstance(exc, FileError) else VALUE_HINT
+    st.error(f"{escape_markdown(_clip(str(exc)))}\n\n{hint}")
+
+
+def bug_message(report_id: str) -> str:
+    """What a page says about the lab's own failure: no details, an id to pass on.
+
+    Example:
+        >>> bug_message("1a2b3c4d").startswith("Something went wrong in the lab (report 1a2b3c4d).")
+        True
+    """
+    return (f"Something went wrong in the lab (report {report_id}). It is not your mistake: "
+            "reload the page or try other settings; if it happens again, tell your teacher the "
+            "id.")
+
+
+def report_bug(exc: BaseException) -> str:
+    """Log ``exc`` with its traceback under a new report id, show :func:`bug_message`.
+
+    Returns:
+        The report id: 8 hexadecimal characters, also in the log line.
+    """
+    report_id = uuid.uuid4().hex[:8]
+    logger.error("Report %s: the page failed with %s", report_id, type(exc).__name__,
+                 exc_info=exc)
+    st.error(bug_message(report_id))
+    return report_id
 
 
 @contextlib.contextmanager

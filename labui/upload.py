@@ -22,7 +22,7 @@ from labcore.data.user_csv import (
     prepare,
     read_csv_bytes,
 )
-from labui.errors import FILE_HINT, escape_markdown, show_error
+from labui.errors import escape_markdown, show_error
 from labui.presets import preset_picker
 
 SIZE_HINT = f"Upload a smaller file: a sample of at most {MAX_ROWS:,} rows is enough."
@@ -38,9 +38,13 @@ def _default(columns: list[str], wanted: str, fallback: int) -> int:
     return min(fallback, len(columns) - 1)
 
 
-def _refused(exc: ValueError, hint: str, container: DeltaGenerator) -> None:
+def _refused(exc: ValueError, container: DeltaGenerator, hint: str | None = None) -> None:
     """The file cannot be used: why and what to do in the main area (``st.error``), and a line
-    under the uploader pointing there (on a phone the open sidebar covers the main area)."""
+    under the uploader pointing there (on a phone the open sidebar covers the main area).
+
+    A :class:`~labcore.errors.FileError` shows its message and ``hint`` (by default
+    :data:`~labui.errors.FILE_HINT`); a plain ``ValueError`` is the lab's bug, reported with
+    an id by :func:`~labui.errors.show_error`."""
     show_error(exc, hint=hint)
     container.caption(f":red[{REFUSED}]")
 
@@ -79,11 +83,11 @@ def csv_upload(
     try:  # the size first: a file over the limit is never read
         check_size(upload.size, name=upload.name)
     except ValueError as exc:
-        return _refused(exc, SIZE_HINT, container)
+        return _refused(exc, container, SIZE_HINT)
     try:
         frame = read_csv_bytes(upload.getvalue(), name=upload.name)
     except ValueError as exc:
-        return _refused(exc, FILE_HINT, container)
+        return _refused(exc, container)
     columns = list(frame.columns)
     # An expander's label is Markdown: the file's name is shown as text.
     with st.expander(f"Preview of {escape_markdown(upload.name)} ({len(frame)} rows)",
@@ -98,7 +102,7 @@ def csv_upload(
     try:
         data = prepare(frame, picked[:-1], picked[-1], task, drop_invalid=drop)
     except ValueError as exc:
-        return _refused(exc, COLUMNS_HINT, container)
+        return _refused(exc, container, COLUMNS_HINT)
     if data.n_dropped:
         st.caption(f"Dropped {data.n_dropped} row(s) with missing or infinite values.")
     return data

@@ -1,8 +1,8 @@
 """A test page for labui: the page flow of every real page, on the fake experiment.
 
-The test sets ``st.session_state["fail"]`` to ``"value"`` or ``"runtime"`` to make the page
-raise inside :func:`labui.guard`. The page stores its config in ``st.session_state["config"]``
-for the test to read.
+The test sets ``st.session_state["fail"]`` to ``"value"`` (a setting the user broke) or
+``"runtime"`` (the lab's bug) to make the page raise inside :func:`labui.guard`. The page
+stores its config in ``st.session_state["config"]`` for the test to read.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ if HERE not in sys.path:
 from fake_experiment import PRESETS, FakeConfig, run_fake  # noqa: E402
 
 import labui  # noqa: E402
+from labcore.errors import SettingError  # noqa: E402
 from labui.teacher import teacher_link  # noqa: E402
 
 KEY = "fx"
@@ -34,7 +35,7 @@ with labui.guard():
     st.session_state["config"] = config
     failure = st.session_state.get("fail")
     if failure == "value":
-        raise ValueError("Widgets (w) must be <b>fun</b>. Got 3.")
+        raise SettingError("Widgets (w) must be <b>fun</b>. Got 3.")
     if failure == "runtime":
         raise RuntimeError("boom")
     result = labui.run_cached(run_fake, config)

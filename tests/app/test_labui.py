@@ -277,7 +277,7 @@ def test_run_cached_computes_once_per_config() -> None:
     assert at.metric[0].value == f"{0.01 * 12:.4f}"  # mean of 0.01 · (0 … 24)
 
 
-def test_guard_shows_a_value_error_with_the_hint() -> None:
+def test_guard_shows_a_setting_error_with_the_hint() -> None:
     at = AppTest.from_file(PAGE, default_timeout=30)
     at.session_state["fail"] = "value"
     at.run()
@@ -289,10 +289,11 @@ def test_guard_shows_a_value_error_with_the_hint() -> None:
 
 
 def _file_error_page() -> None:
-    from labui.errors import FILE_HINT, show_error
+    from labcore.errors import FileError
+    from labui.errors import show_error
 
-    show_error(ValueError("Column 'y' must hold numbers only. Got 1 values that are not "
-                          "numbers, for example '*many*'."), hint=FILE_HINT)
+    show_error(FileError("Column 'y' must hold numbers only. Got 1 values that are not "
+                         "numbers, for example '*many*'."))
 
 
 def test_a_file_error_ends_with_what_to_do_with_the_file_not_a_setting() -> None:
@@ -312,8 +313,8 @@ def test_guard_shows_other_errors_without_a_traceback(caplog: pytest.LogCaptureF
         at.run()
     assert not at.exception
     message = at.error[0].value
-    assert message.startswith("Something went wrong: RuntimeError: boom.")
-    assert "Traceback" not in message
+    assert message.startswith("Something went wrong in the lab (report ")
+    assert "Traceback" not in message and "boom" not in message
     assert any(r.exc_info and r.exc_info[0] is RuntimeError for r in caplog.records)
     assert not at.metric
 
