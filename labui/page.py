@@ -78,9 +78,20 @@ def page_header(title: str, caption: str = "") -> Any:
     return slot
 
 
+def start_settings(lab: Lab, cls: type[Config] | None = None, *, picker: bool = False) -> None:
+    """Load the form's settings from the URL or a preset (and draw the preset picker): what
+    :func:`settings` does first, for a page that reads the settings before its form (the
+    data-source picker of a page that takes a file)."""
+    cls = cls or lab.config_class()
+    presets = lab.preset_configs()
+    init_form_state(cls, key=lab.key, presets=presets or None)
+    if picker:
+        preset_picker(presets, key=lab.key)
+
+
 def settings(lab: Lab, cls: type[Config] | None = None, *, picker: bool = False,
              hidden: Collection[str] = (), rules: type[Config] | None = None,
-             container: Any = None) -> Any:
+             container: Any = None, started: bool = False) -> Any:
     """The sidebar form of ``lab`` (its config class, or ``cls``), its URL and presets.
 
     Args:
@@ -90,15 +101,14 @@ def settings(lab: Lab, cls: type[Config] | None = None, *, picker: bool = False,
         hidden: fields not to show, besides those the link hides (``?hide=``).
         rules: the config class whose rules (inactive fields) the form follows, if not ``cls``.
         container: where the form goes (the sidebar by default).
+        started: :func:`start_settings` has already run on this page.
 
     Returns:
         The validated config; on a setting the user must change the page says so and stops.
     """
     cls = cls or lab.config_class()
-    presets = lab.preset_configs()
-    init_form_state(cls, key=lab.key, presets=presets or None)
-    if picker:
-        preset_picker(presets, key=lab.key)
+    if not started:
+        start_settings(lab, cls, picker=picker)
     with guard():
         config = config_form(cls, key=lab.key, hidden=hidden_fields() | set(hidden),
                              rules=rules, container=container)

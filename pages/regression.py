@@ -1,10 +1,12 @@
 """Regression lab: predictive bands, aleatoric vs epistemic uncertainty (scenes S2–S4, S12)."""
 
+import dataclasses
 import functools
 
 import pandas as pd
 import streamlit as st
 
+from labcore.experiments import regression
 from labcore.experiments.regression import chart_edits, intervals, regions, report
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
@@ -18,73 +20,32 @@ from labcore.experiments.regression.run import (
 from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
 from labcore.plots import live as live_plots
 from labcore.plots import regression as plots
-from labui import (
-    config_form,
-    download_csv,
-    download_figure_html,
-    download_pair,
-    download_script,
-    guard,
-    hidden_fields,
-    init_form_state,
-    notice,
-    run_cached,
-    sync_url,
-)
+from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.errors import escape_markdown
 from labui.figures import show_figure
 from labui.live import RedrawPacer, draw_live, live_font_scale
-from labui.shell import lazy_expander, page_setup
-from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
+from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
+from labui.shell import lazy_expander
+from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.upload import data_source
 from labui.views import choice, flag, multi_choice, number
 
-KEY = "regression"
+LAB = regression.LAB
+KEY = LAB.key
 DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
                "add_where", "add_n", "add_regions", "drop_points"}
-VIEWS = {
-    "bands": "Bands", "mse_vs_nll": "MSE vs NLL", "more_data": "Would more data help?",
-    "calibration": "Calibration & training",
-}
 BAND_NAMES = {
     "total": "Total", "aleatoric": "Aleatoric", "epistemic": "Epistemic",
     "truth": "Truth", "conformal": "Conformal", "members": "Members",
     "quantile": "Quantile / CQR", "gp": "Gaussian process",
 }
 
-page_setup()
-st.title("Regression: how sure is the curve?")
-intro = st.empty()
-
-init_form_state(RegressionConfig, key=KEY, presets=report.PRESETS)
-uploaded = data_source(key=KEY, presets=report.PRESETS, task="regression", inputs=("x",),
-                       target="y", generated_label="Generated (the truth is known)")
-source = "data whose truth we know" if uploaded is None else "your data"
-intro.caption(
-    f"A network learns y from x on {source}. It predicts a mean and, depending on the loss, "
-    "how noisy y is (aleatoric) — an ensemble or MC dropout adds how unsure the model itself "
-    "is (epistemic)."
-)
-hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
-with guard():
-    config = config_form(RegressionConfig, key=KEY, hidden=hidden)
-    sync_url(config)
-    if uploaded is None:
-        result = run_cached(run_regression, config)
-    else:
-        result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
-                            label="Your data")
-teacher_link(config, key=KEY)
-if uploaded is None:
-    with st.sidebar:
-        download_script("regression", config)
-
-
-def run_variant(variant: RegressionConfig, label: str):
+def run_variant(page: LabPage, variant: RegressionConfig, label: str):
     """The same data with other model settings (cached like the main run)."""
-    if uploaded is None:
+    if page.uploaded is None:
         return run_cached(run_regression, variant, label=label)
-    return run_cached(run_regression_upload, UploadedRegression(variant, uploaded), label=label)
+    return run_cached(run_regression_upload, UploadedRegression(variant, page.uploaded),
+                      label=label)
 
 
 LIVE_FRAMES = f"{KEY}.live_frames"
@@ -118,7 +79,7 @@ class LiveCharts:
                   "The training loss at every step so far.")
 
 
-def train_live() -> RegressionResult | None:
+def train_live(page: LabPage) -> RegressionResult | None:
     """"Train live": an uncached run that redraws the bands and the loss every few steps.
 
     The charts are redrawn in place (never taken down between frames). The frames (at most
@@ -132,6 +93,7 @@ def train_live() -> RegressionResult | None:
                 help="Stop the training at its next redraw; the frames so far stay.")
     counter, slider_slot, band_slot, loss_slot = st.empty(), st.empty(), st.empty(), st.empty()
     charts = LiveCharts(band_slot, loss_slot)
+    config, uploaded = page.config, page.uploaded
     ident = (config, uploaded is None)
     finished = None
     if pressed:
@@ -172,8 +134,9 @@ DRAG_HISTORY = f"{KEY}.drag_history"
 EDIT_FIELDS = ("add_regions", "drop_points")
 
 
-def set_edits(fields: tuple[str, str], *, remember: bool = True) -> None:
-    """Put the edit fields in the form (a callback: runs before the form's widgets exist)."""
+def set_edits(config: RegressionConfig, fields: tuple[str, str], *, remember: bool = True) -> None:
+    """Put the edit fields in the form (a callback: runs before the form's widgets exist);
+    ``config`` is the page's config when the edit was made (for Undo's history)."""
     if remember:
         history = st.session_state.setdefault(DRAG_HISTORY, [])
         history.append((config.add_regions, config.drop_points))
@@ -192,7 +155,7 @@ CHART_HELP = {
 RANGE_ERROR = f"{KEY}.range_error"
 
 
-def apply_edit(edited: tuple[str, str] | None) -> None:
+def apply_edit(config: RegressionConfig, edited: tuple[str, str] | None) -> None:
     """Put an edit in the form if the page can train on it; else say why, keep the data."""
     st.session_state.pop(RANGE_ERROR, None)
     if edited is None:
@@ -202,18 +165,18 @@ def apply_edit(edited: tuple[str, str] | None) -> None:
     except ValueError as exc:
         st.session_state[RANGE_ERROR] = str(exc)
         return
-    set_edits(edited)
+    set_edits(config, edited)
 
 
-def on_drag(mode: str) -> None:
+def on_drag(config: RegressionConfig, mode: str) -> None:
     """A selection on the chart: a drag adds a region, a click or box drops points."""
-    apply_edit(chart_edits.apply_selection(
+    apply_edit(config, chart_edits.apply_selection(
         config.add_regions, config.drop_points, st.session_state.get(f"{KEY}.bands_fig"),
         st.session_state.get(f"{KEY}.drag_n", regions.DEFAULT_PER_DRAG),
         regions.generated_inputs(config), mode=mode))
 
 
-def edit_range(action: str) -> None:
+def edit_range(config: RegressionConfig, action: str) -> None:
     """The keyboard's way to edit: add N points over [from, to], or remove those there."""
     state = st.session_state
     state.pop(RANGE_ERROR, None)
@@ -232,20 +195,20 @@ def edit_range(action: str) -> None:
         state[RANGE_ERROR] = (f"No training point is left to remove between x = {x0:g} and "
                               f"{x1:g}: widen the range.")
         return
-    apply_edit(edited)
+    apply_edit(config, edited)
 
 
-def undo_drag() -> None:
+def undo_drag(config: RegressionConfig) -> None:
     """Back to the edits before the last one (this session's), or remove the last region."""
     history = st.session_state.get(DRAG_HISTORY) or []
     current = (config.add_regions, config.drop_points)
     while history and history[-1] == current:
         history.pop()
     previous = history.pop() if history else chart_edits.undo_edit(*current)
-    set_edits(previous, remember=False)
+    set_edits(config, previous, remember=False)
 
 
-def range_form() -> None:
+def range_form(config: RegressionConfig) -> None:
     """Add or remove points by typing an x range (no pointer needed)."""
     with st.form(f"{KEY}.range_form", border=True):
         st.markdown("**Add points or remove them by x range**")
@@ -254,9 +217,9 @@ def range_form() -> None:
                        step=1, key=f"{KEY}.range_n", help="How many points Add draws.")
         lo.number_input("From x", value=-1.0, step=0.5, key=f"{KEY}.range_from")
         hi.number_input("To x", value=1.0, step=0.5, key=f"{KEY}.range_to")
-        add.form_submit_button("Add", on_click=edit_range, args=("add",),
+        add.form_submit_button("Add", on_click=edit_range, args=(config, "add"),
                                help="Draw that many points from the true process over the range.")
-        remove.form_submit_button("Remove", on_click=edit_range, args=("remove",),
+        remove.form_submit_button("Remove", on_click=edit_range, args=(config, "remove"),
                                   help="Remove every generated training point in the range.")
     if RANGE_ERROR in st.session_state:
         st.error(escape_markdown(st.session_state[RANGE_ERROR]))
@@ -269,17 +232,18 @@ def chart_mode(container) -> str:
                   help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in CHART_MODES))
 
 
-def drag_data(fig, mode: str) -> None:
+def drag_data(page: LabPage, fig, mode: str) -> None:
     """The bands chart as an editor, in the mode the user picked: look (the default: the page
     scrolls over it), add points (drag a box), remove points (click or box); undo, reset, and
     the same edits by typing an x range."""
+    config, result = page.config, page.result
     if mode == "look":
         show_figure(fig, key=f"{KEY}.bands_fig")
     else:
         # "closest": a click selects the point under the pointer (with the figure's "x unified"
         # hover, Plotly selects the first curve at that x, and the click removes nothing).
         fig.update_layout(dragmode="select" if mode == "add" else "pan", hovermode="closest")
-        show_figure(fig, key=f"{KEY}.bands_fig", on_select=functools.partial(on_drag, mode),
+        show_figure(fig, key=f"{KEY}.bands_fig", on_select=functools.partial(on_drag, config, mode),
                     selection_mode=("box", "lasso") if mode == "add" else
                     ("points", "box", "lasso"))
     edited = bool(config.add_regions or config.drop_points)
@@ -291,15 +255,15 @@ def drag_data(fig, mode: str) -> None:
                    kind="number_input", help="How many points a box or lasso drag adds.")
     else:
         per_drag.caption(CHART_HELP[mode])
-    undo.button("Undo", key=f"{KEY}.drag_undo", on_click=undo_drag,
+    undo.button("Undo", key=f"{KEY}.drag_undo", on_click=undo_drag, args=(config,),
                 disabled=not (edited or st.session_state.get(DRAG_HISTORY)),
                 help="Remove the last added region or dropped point.")
-    reset.button("Reset", key=f"{KEY}.drag_reset", on_click=set_edits, args=(("", ""),),
+    reset.button("Reset", key=f"{KEY}.drag_reset", on_click=set_edits, args=(config, ("", "")),
                  disabled=not edited, help="Remove every added region and dropped point.")
     st.caption(regions.count_line(config), help="Choose Add points or Remove points above the "
                "chart to edit the data by pointer, or type a range below. The edits are in "
                "the link, so sharing it shares the data.")
-    range_form()
+    range_form(config)
     if config.add_regions:
         with guard():
             check_before_after(config, config.replace(add_regions=""))
@@ -311,17 +275,21 @@ def drag_data(fig, mode: str) -> None:
         notice(regions.drag_notice([], result.member_means.shape[0]))
 
 
-ADD_QUIZ = Quiz(
-    key=f"{KEY}.quiz.add",
-    question=f"{config.add_n} points are added "
-    f"{'inside the gap' if config.add_where == 'gap' else 'everywhere'}. Where they land, which "
-    "band gets narrower?",
-    options=("Both bands", "Only the epistemic band", "Only the aleatoric band", "Neither"),
-    correct="Only the epistemic band",
-    explanation="New points show the model what the curve does there, but each y is as noisy "
-    "as before, so the aleatoric band stays near the true noise (its estimate there can move a "
-    "little either way).",
-)
+def add_quiz(config: RegressionConfig) -> Quiz:
+    """The question before points added inside the gap or everywhere are shown."""
+    return Quiz(
+        key=f"{KEY}.quiz.add",
+        question=f"{config.add_n} points are added "
+        f"{'inside the gap' if config.add_where == 'gap' else 'everywhere'}. Where they land, "
+        "which band gets narrower?",
+        options=("Both bands", "Only the epistemic band", "Only the aleatoric band", "Neither"),
+        correct="Only the epistemic band",
+        explanation="New points show the model what the curve does there, but each y is as "
+        "noisy as before, so the aleatoric band stays near the true noise (its estimate there "
+        "can move a little either way).",
+    )
+
+
 MSE_QUIZ = Quiz(
     key=f"{KEY}.quiz.mse",
     question="The same networks see the same data, trained once with MSE and once with the "
@@ -331,13 +299,18 @@ MSE_QUIZ = Quiz(
     explanation="It predicts σ(x) for every x, while the MSE model has one σ for all x, "
     "estimated from held-out residuals.",
 )
-adding = config.add_where != "nowhere" and uploaded is None
-quiz_view = "more_data" if adding else "mse_vs_nll"
-view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get,
-              default=quiz_view if quiz_mode() else "bands")
 
-if view == "bands":
-    if adding and not predict_then_reveal(ADD_QUIZ):  # the bands already show the added points
+
+def adding(page: LabPage) -> bool:
+    """Whether the settings add points (inside the gap or everywhere) to generated data."""
+    return page.config.add_where != "nowhere" and page.uploaded is None
+
+
+def bands_view(page: LabPage) -> None:
+    """The bands with their picker, σ(x), the test metrics and the data editor."""
+    config, result = page.config, page.result
+    # The bands already show the added points: the question comes first.
+    if adding(page) and not predict_then_reveal(add_quiz(config)):
         st.stop()
     optional = {"truth": result.true_mean, "quantile": result.quantile, "gp": result.gp}
     bands = [b for b in BAND_NAMES if optional.get(b, True) is not None]
@@ -351,12 +324,12 @@ if view == "bands":
     )
     live = flag("Train live", key=f"{KEY}.live", param="live",
                 help="Watch the bands form while the networks train (a fresh, uncached run).")
-    mode = chart_mode(st) if uploaded is None else "look"
+    mode = chart_mode(st) if page.uploaded is None else "look"
     if live:
-        result = train_live() or result  # trained to the end: the same numbers, drawn below
+        result = train_live(page) or result  # trained to the end: the same numbers, drawn below
     fig = plots.bands_figure(result, show=shown or ())
-    if uploaded is None:
-        drag_data(fig, mode)  # in Add / Remove mode the chart takes drags and clicks
+    if page.uploaded is None:  # in Add / Remove mode the chart takes drags and clicks
+        drag_data(dataclasses.replace(page, result=result), fig, mode)
     else:
         show_figure(fig, key=f"{KEY}.bands_fig")
     notice(report.bands_notice(result, config))
@@ -385,11 +358,14 @@ if view == "bands":
                       "Download the interval table (CSV)", width_fig,
                       "regression_interval_widths.html")
 
-elif view == "mse_vs_nll":
+
+def mse_vs_nll_view(page: LabPage) -> None:
+    """The same networks trained with MSE and with the Gaussian NLL, side by side."""
+    config = page.config
     if not predict_then_reveal(MSE_QUIZ):
         st.stop()
     with guard():
-        runs = {name: run_variant(variant, f"{name.split(':')[0]} model")
+        runs = {name: run_variant(page, variant, f"{name.split(':')[0]} model")
                 for name, variant in report.loss_comparison(config).items()}
     fig = plots.side_by_side_figure(list(runs.values()), list(runs))
     show_figure(fig, key=f"{KEY}.compare_fig")
@@ -398,16 +374,19 @@ elif view == "mse_vs_nll":
         column.metric(f"Test RMSE — {name.split(':')[0]}", f"{run.metrics['rmse']:.3f}")
     download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")
 
-elif view == "more_data" and uploaded is not None:
-    st.info("Adding points and the size sweep need generated data, where new points can be "
-            "drawn from the same process: switch the data source to Generated.")
 
-elif view == "more_data":
+def more_data_view(page: LabPage) -> None:
+    """Before and after adding points, and the sweep over training-set sizes."""
+    config, result = page.config, page.result
+    if page.uploaded is not None:
+        st.info("Adding points and the size sweep need generated data, where new points can be "
+                "drawn from the same process: switch the data source to Generated.")
+        return
     if config.add_where == "nowhere":
         st.info("Choose where to add points under **Add data** in the sidebar (inside the gap "
                 "needs a gap width above 0), then compare before and after here.")
     else:
-        if not predict_then_reveal(ADD_QUIZ):
+        if not predict_then_reveal(add_quiz(config)):
             st.stop()
         with guard():
             check_before_after(config, config.replace(add_where="nowhere"))
@@ -441,7 +420,10 @@ elif view == "more_data":
         st.caption("Retrains the current settings (an ensemble if no method is chosen) at "
                    "n = 20, 50, 100, 200, 500 and 1,000.")
 
-else:
+
+def calibration_view(page: LabPage) -> None:
+    """The calibration of the bands and the training curves."""
+    config, result = page.config, page.result
     left, right = st.columns(2)
     with left:
         show_figure(plots.calibration_figure(result), key=f"{KEY}.calibration_fig")
@@ -451,6 +433,7 @@ else:
         steps = int(result.metrics["steps_run"])
         notice(f"Notice: validation loss flattening or rising is where early stopping "
                f"keeps the weights. Ran {steps} of {config.steps} steps.")
+
 
 def maths() -> None:
     st.markdown("**MSE is a Gaussian NLL with σ fixed.** For y ~ N(h(x), σ²):")
@@ -492,4 +475,32 @@ def maths() -> None:
                 "constant. Training runs on standardised x and y; results are in data units.")
 
 
+VIEWS = {
+    "bands": ("Bands", bands_view),
+    "mse_vs_nll": ("MSE vs NLL", mse_vs_nll_view),
+    "more_data": ("Would more data help?", more_data_view),
+    "calibration": ("Calibration & training", calibration_view),
+}
+
+intro = page_header("Regression: how sure is the curve?")
+start_settings(LAB)
+uploaded = data_source(key=KEY, presets=report.PRESETS, task="regression", inputs=("x",),
+                       target="y", generated_label="Generated (the truth is known)")
+source = "data whose truth we know" if uploaded is None else "your data"
+intro.caption(
+    f"A network learns y from x on {source}. It predicts a mean and, depending on the loss, "
+    "how noisy y is (aleatoric) — an ensemble or MC dropout adds how unsure the model itself "
+    "is (epistemic)."
+)
+config = settings(LAB, hidden=DATA_FIELDS if uploaded is not None else (), started=True)
+with guard():
+    if uploaded is None:
+        result = run_cached(run_regression, config)
+    else:
+        result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
+                            label="Your data")
+page = LabPage(LAB, config, result, uploaded)
+page_sidebar(page)
+quiz_view = "more_data" if adding(page) else "mse_vs_nll"  # the view a quiz link opens on
+show_view(page, VIEWS, default=quiz_view if quiz_mode() else "bands")
 lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")
