@@ -14,7 +14,8 @@ from torch import nn
 
 from labcore.experiments.regression import report
 from labcore.experiments.regression.config import RegressionConfig
-from labcore.experiments.regression.run import _interp_rows, run_regression, variance_knots
+from labcore.experiments.regression.fit import interp_rows, variance_knots
+from labcore.experiments.regression.run import run_regression
 from labcore.models.train import TrainConfig, make_adam, step_lr, train
 
 
@@ -87,7 +88,7 @@ def test_rows_are_joined_by_straight_lines_between_knots_and_held_beyond_them():
     x = torch.tensor([-1.0, 0.5, 2.0, 4.0])
     # Row 0: held at 0 left of the first knot; 0.5 halfway to 1; at x = 2 halfway from 1 to 5;
     # held at 5 beyond the last knot. Row 1 is constant.
-    np.testing.assert_allclose(_interp_rows(x, knots, values).numpy(),
+    np.testing.assert_allclose(interp_rows(x, knots, values).numpy(),
                                [[0.0, 0.5, 3.0, 5.0], [2.0, 2.0, 2.0, 2.0]])
     assert variance_knots(torch.tensor([[2.0], [2.0], [-1.0]]))[:, 0].tolist() == [-1.0, 2.0]
 

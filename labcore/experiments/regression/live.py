@@ -1,6 +1,7 @@
 """Train live: the Regression lab's run, with a look at the bands every few steps.
 
-:func:`run_regression_live` trains exactly what ``run_regression`` trains (the same ``_fit``)
+:func:`run_regression_live` trains exactly what ``run_regression`` trains (the same
+:func:`~labcore.experiments.regression.run.run_problem`)
 and, through the training loop's snapshot hook, hands a small
 :class:`LiveFrame` — the step, the loss curve so far, the predictive mean and the aleatoric and
 epistemic σ on the plotting grid — to ``on_frame`` every ``frame_every`` steps and after the
@@ -20,18 +21,15 @@ import numpy as np
 import torch
 
 from labcore.experiments.regression.config import RegressionConfig
-from labcore.experiments.regression.run import (
-    RegressionResult,
-    UploadedRegression,
-    _fit,
-    _generated_problem,
-    _heads,
-    _Problem,
-    _sample_predictions,
-    _Scaler,
-    _uploaded_problem,
+from labcore.experiments.regression.fit import (
+    Scaler,
+    Watch,
+    heads,
+    sample_predictions,
     variance_knots,
 )
+from labcore.experiments.regression.problem import Problem, generated_problem, uploaded_problem
+from labcore.experiments.regression.run import RegressionResult, UploadedRegression, run_problem
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, Snapshot, evenly_spaced
 from labcore.uncertainty.decomposition import variance_decomposition
@@ -103,7 +101,7 @@ def frame_interval(steps: int) -> int:
     return max(FRAME_EVERY_MIN, math.ceil(steps / MAX_FRAMES))
 
 
-def _scene(problem: _Problem) -> LiveScene:
+def _scene(problem: Problem) -> LiveScene:
     x_add, y_add = problem.added
     return LiveScene(
         x_grid=problem.x_grid, x_train=np.concatenate([problem.train[0], x_add]),
@@ -112,10 +110,10 @@ def _scene(problem: _Problem) -> LiveScene:
         gap=problem.gap)
 
 
-def _watcher(config: RegressionConfig, scene: LiveScene, on_frame: OnFrame):
-    """The ``watch`` of :func:`labcore.experiments.regression.run._fit` that makes frames."""
+def _watcher(config: RegressionConfig, scene: LiveScene, on_frame: OnFrame) -> Watch:
+    """The :data:`~labcore.experiments.regression.fit.Watch` that makes frames."""
 
-    def watch(scaler: _Scaler, xt: torch.Tensor, yt: torch.Tensor, x_grid: np.ndarray
+    def watch(scaler: Scaler, xt: torch.Tensor, yt: torch.Tensor, x_grid: np.ndarray
               ) -> Snapshot:
         grid = scaler.x(x_grid, xt.device)
         limits = variance_knots(xt)
@@ -127,9 +125,9 @@ def _watcher(config: RegressionConfig, scene: LiveScene, on_frame: OnFrame):
             model.dropout_generator = torch.Generator(device=xt.device).manual_seed(
                 config.seed + 2)
             try:
-                means, variances = _sample_predictions(model, grid, config, limits)
+                means, variances = sample_predictions(model, grid, config, limits)
                 if variances is None:  # MSE: one σ² per member from the training residuals
-                    fit, _ = _heads(model(xt, dropout=False))
+                    fit, _ = heads(model(xt, dropout=False))
                     resid = ((fit - yt) ** 2).mean(dim=1).cpu().numpy().astype(float)
                     if config.method == "mc_dropout":  # one network: one σ for every pass
                         resid = np.full(means.shape[0], resid[0])
@@ -170,13 +168,13 @@ def run_regression_live(
         ValueError: a bad config, or training diverged (the message says what to change).
     """
     if isinstance(run, UploadedRegression):
-        config, problem = run.config, _uploaded_problem(run.data, run.config.seed)
+        config, problem = run.config, uploaded_problem(run.data, run.config.seed)
     else:
-        config, problem = run, _generated_problem(run)
+        config, problem = run, generated_problem(run)
     every = frame_interval(config.steps) if frame_every is None else frame_every
     if every < 1:
         raise ValueError(f"frame_every must be at least 1 or None. Got {every}.")
-    return _fit(config, problem, progress, watch=_watcher(config, _scene(problem), on_frame),
+    return run_problem(config, problem, progress, watch=_watcher(config, _scene(problem), on_frame),
                 watch_every=every)
 
 
