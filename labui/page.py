@@ -116,12 +116,15 @@ def settings(lab: Lab, cls: type[Config] | None = None, *, picker: bool = False,
     return config
 
 
-def page_sidebar(page: LabPage, *, script: bool = True) -> None:
-    """The teacher's link and (for generated data) the script download, in the sidebar."""
+def page_sidebar(page: LabPage, *, script: Config | None = None) -> None:
+    """The teacher's link and (for generated data) the script download, in the sidebar.
+
+    ``script`` is the config the script runs where it is not the form's (the Classification
+    page's training config, its thresholds at their defaults)."""
     teacher_link(page.config, key=page.key)
-    if script and page.uploaded is None:
+    if page.uploaded is None:
         with st.sidebar:
-            download_script(page.key, page.config)
+            download_script(page.key, script or page.config)
 
 
 def show_view(page: LabPage, views: Mapping[str, tuple[str, View]], *,

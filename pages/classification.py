@@ -5,6 +5,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from labcore.experiments import classification
 from labcore.experiments.classification import flips, notices, report
 from labcore.experiments.classification.live import (
     keep_frames,
@@ -29,32 +30,20 @@ from labcore.experiments.classification.upload import (
 from labcore.models.classifier import S_MAX, S_MIN
 from labcore.plots import classification as plots
 from labcore.plots import live as live_plots
-from labui import (
-    config_form,
-    download_csv,
-    download_figure_html,
-    download_pair,
-    download_script,
-    guard,
-    hidden_fields,
-    init_form_state,
-    notice,
-    run_cached,
-    sync_url,
-)
+from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.errors import escape_markdown
 from labui.figures import show_figure
 from labui.live import RedrawPacer, draw_live, live_font_scale
+from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.present import presenting
-from labui.shell import lazy_expander, page_setup
-from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
+from labui.shell import lazy_expander
+from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.upload import data_source
 from labui.views import choice, flag, number
 
-KEY = "classification"
+LAB = classification.LAB
+KEY = LAB.key
 DATA_FIELDS = {"dataset", "n_points", "toy_noise"}
-VIEWS = {"flipped": "Flipped labels", "reject": "Reject uncertain",
-         "inspector": "Sample inspector", "map": "Decision map", "noise": "Label-noise sweep"}
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
 LIVE = f"{KEY}.live_run"  # session state: the last live run's config, frames and result
 
@@ -145,43 +134,10 @@ def train_live(config: ClassificationConfig) -> ClassificationResult | None:
     return record["result"]
 
 
-page_setup()
-st.title("Classification: does the model know when a label is wrong?")
-st.caption(
-    "A small network learns to classify handwritten digits (or 2-D points) from labels, some of "
-    "which were deliberately swapped. Besides the class it reports how sure it is — with UANLL, "
-    "a per-sample σ that grows on inputs whose labels are hard to fit — and how well each "
-    "training label fits what it has learned."
-)
-
-init_form_state(ClassificationConfig, key=KEY, presets=report.PRESETS)
-uploaded = data_source(key=KEY, presets=report.PRESETS, task="classification", inputs=("x1", "x2"),
-                       target="label", generated_label="Generated (digits or 2-D toys)")
-hidden = hidden_fields() | (DATA_FIELDS if uploaded is not None else set())
-with guard():
-    config = config_form(ClassificationConfig, key=KEY, hidden=hidden)
-    sync_url(config)
-    live_result = train_live(config) if uploaded is None else None
-    if live_result is not None:
-        result = live_result
-    elif uploaded is None:
-        result = run_cached(run_classification, config.model_config())
-    else:
-        result = run_cached(run_classification_upload,
-                            UploadedClassification(config.model_config(), uploaded),
-                            label="Your data")
-teacher_link(config, key=KEY)
-if uploaded is None:
-    with st.sidebar:
-        download_script("classification", config.model_config())
-if uploaded is not None:
-    st.caption(report.upload_summary(for_markdown(result), config.label_noise,
-                                     config.noise_kind))
-
-
-def summary() -> None:
+def summary(page: LabPage) -> None:
     """The headline numbers and the TTA notice: above the view, or below it on a projector
     (where the view's first chart must fit the screen)."""
+    config, result = page.config, page.result
     m = result.metrics
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Test accuracy (clean labels)", f"{m['accuracy']:.1%}")
@@ -190,9 +146,6 @@ def summary() -> None:
     c4.metric("Training labels flipped", f"{int(m['n_flipped'])} of {result.y_train.size}")
     notice(report.tta_notice(result, config))
 
-
-if not presenting():
-    summary()
 
 REJECT_QUIZ = Quiz(
     key=f"{KEY}.quiz.reject",
@@ -204,10 +157,9 @@ REJECT_QUIZ = Quiz(
     "predictions hold more than their share of errors. A score no better than chance would "
     "leave accuracy flat.",
 )
-view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get,
-              default="reject" if quiz_mode() else "flipped")
-
-if view == "flipped":
+def flipped_view(page: LabPage) -> None:
+    """Scene S5's question: does the model notice its flipped training labels?"""
+    result = page.result
     st.markdown("**Does this model notice its flipped training labels?** Each training sample's "
                 "score, split by whether its label was swapped. Some scores read the label the "
                 "sample was given; others look at the input alone.")
@@ -226,7 +178,10 @@ if view == "flipped":
     else:
         st.info("No training label was flipped: raise **Label noise rate** in the sidebar.")
 
-elif view == "inspector":
+
+def inspector_view(page: LabPage) -> None:
+    """Scene S7: one sample's views, flags and final class under each aggregation."""
+    config, result = page.config, page.result
     st.markdown(
         "**Scene S7.** The model sees V views of one sample (view 0 is the sample itself) and "
         "says a class, a confidence co_s and — with UANLL — a certainty ce_s for each. The "
@@ -262,7 +217,7 @@ elif view == "inspector":
         st.table(pd.DataFrame(final).set_index("aggregation"))  # st.table renders Markdown
         st.caption("Ties go to the class of the earliest view (view 0 first); when no view "
                    "passes a threshold, the flag vote falls back to the plain mode.")
-    if uploaded is not None:
+    if page.uploaded is not None:
         st.info("The image views (the digit and its shifted, rotated copies) need the digits "
                 "data set; your rows are 2-D points, so each sample and its jittered views are "
                 "shown on the decision map instead.")
@@ -287,7 +242,10 @@ elif view == "inspector":
     st.caption("The spread of the views measures augmentation sensitivity — how much the "
                "prediction moves under small changes of the input — not epistemic uncertainty.")
 
-elif view == "map":
+
+def map_view(page: LabPage) -> None:
+    """The decision map of a 2-D toy: confidence, σ and the entropy split."""
+    result = page.result
     if result.decision_map is None:
         st.info("The decision map needs 2-D points: choose a toy under **Data → Dataset** in "
                 "the sidebar, or the preset \"S5 · UANLL on two moons\".")
@@ -312,17 +270,20 @@ elif view == "map":
             st.info("Choose **Deep ensemble** or **MC dropout** as the epistemic method to "
                     "split the uncertainty into aleatoric and epistemic maps.")
 
-elif view == "noise":
+
+def noise_view(page: LabPage) -> None:
+    """Scene S6: each loss trained at rising label-noise rates."""
+    config = page.config
     st.markdown(f"**Scene S6.** One network trained on labels with "
                 f"{', '.join(f'{r:.0%}' for r in SWEEP_RATES)} {config.noise_kind} noise, with "
                 "each loss; validation and test labels are clean.")
     st.caption(notices.sweep_network_caption(config))
     with guard():
-        if uploaded is None:
+        if page.uploaded is None:
             sweep = run_cached(run_noise_sweep, sweep_config(config), label="Noise sweep")
         else:
             sweep = run_cached(run_noise_sweep_upload,
-                               UploadedClassification(sweep_config(config), uploaded),
+                               UploadedClassification(sweep_config(config), page.uploaded),
                                label="Noise sweep on your data")
     fig = plots.noise_curves_figure(sweep)
     show_figure(fig, key=f"{KEY}.sweep_fig")
@@ -336,7 +297,10 @@ elif view == "noise":
                "other losses) look at the input alone.")
     download_csv(rows, "classification_noise_sweep.csv", "Download the table (CSV)")
 
-else:
+
+def reject_view(page: LabPage) -> None:
+    """Scene S8: set the least certain predictions aside, keep the rest."""
+    config, result = page.config, page.result
     if not predict_then_reveal(REJECT_QUIZ):
         st.stop()
     st.markdown("**Scene S8.** What to do with uncertain predictions? Set them aside (for a "
@@ -352,8 +316,6 @@ else:
     st.dataframe(pd.DataFrame(report.metrics_rows(result)), hide_index=True)
     download_pair(pd.DataFrame(report.view_table(result)), "classification_test_scores.csv",
                   "Download every test prediction (CSV)", fig, "classification_coverage.html")
-if presenting():
-    summary()
 
 
 def maths() -> None:
@@ -387,4 +349,40 @@ def maths() -> None:
                 "NLL is −log p(true class) in nats; ECE is top-label with 15 equal-width bins.")
 
 
+VIEWS = {
+    "flipped": ("Flipped labels", flipped_view), "reject": ("Reject uncertain", reject_view),
+    "inspector": ("Sample inspector", inspector_view), "map": ("Decision map", map_view),
+    "noise": ("Label-noise sweep", noise_view),
+}
+
+page_header(
+    "Classification: does the model know when a label is wrong?",
+    "A small network learns to classify handwritten digits (or 2-D points) from labels, some of "
+    "which were deliberately swapped. Besides the class it reports how sure it is — with UANLL, "
+    "a per-sample σ that grows on inputs whose labels are hard to fit — and how well each "
+    "training label fits what it has learned.")
+start_settings(LAB)
+uploaded = data_source(key=KEY, presets=report.PRESETS, task="classification", inputs=("x1", "x2"),
+                       target="label", generated_label="Generated (digits or 2-D toys)")
+config = settings(LAB, hidden=DATA_FIELDS if uploaded is not None else (), started=True)
+with guard():
+    live_result = train_live(config) if uploaded is None else None
+    if live_result is not None:
+        result = live_result
+    elif uploaded is None:
+        result = run_cached(run_classification, config.model_config())
+    else:
+        result = run_cached(run_classification_upload,
+                            UploadedClassification(config.model_config(), uploaded),
+                            label="Your data")
+page = LabPage(LAB, config, result, uploaded)
+page_sidebar(page, script=config.model_config())  # what the page trained: thresholds aside
+if uploaded is not None:
+    st.caption(report.upload_summary(for_markdown(result), config.label_noise,
+                                     config.noise_kind))
+if not presenting():
+    summary(page)
+show_view(page, VIEWS, default="reject" if quiz_mode() else "flipped")
+if presenting():
+    summary(page)
 lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")
