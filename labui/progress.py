@@ -75,8 +75,8 @@ def progress_reporter(label: str = "") -> Iterator[ProgressCallback]:
     nothing) and is removed when the block exits. Updates are throttled by :class:`Throttle`.
     Each drawn update also lets Streamlit stop a run the user has superseded.
 
-    The callback may be called from inside an ``st.cache_data`` function: it draws in the
-    context captured here, so the cache does not record the bar and replay it on a hit.
+    The callback may be called from inside a cached computation (:mod:`labui.cache`): it draws
+    in the context captured here, so a cache hit shows no bar.
     Call it from the thread that entered the block.
 
     Args:

@@ -13,13 +13,10 @@ own memory (``maxmemory``, set by whoever starts it).
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import logging
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-import numpy as np
 import streamlit as st
 
 from labcore.config import Config
@@ -108,46 +105,6 @@ def run_cached(
     name = f"{_qualified_name(fn)}({_qualified_name(type(config))})"
     with progress_reporter(label) as progress:
         return _cached_call(name, config, fn, progress)
-
-
-def result_nbytes(value: Any) -> int:
-    """The bytes a cached result holds: its numpy arrays' data, walked through dataclasses,
-    mappings, lists and tuples (each object counted once), plus ``sys.getsizeof`` of
-    anything else — what its pickle in the results cache takes, to within a few hundred bytes
-    per field.
-
-    >>> import dataclasses
-    >>> @dataclasses.dataclass
-    ... class R:
-    ...     a: np.ndarray
-    ...     b: dict
-    >>> r = R(np.zeros((100, 10)), {"c": np.zeros(5, dtype=np.float32)})
-    >>> 100 * 10 * 8 + 5 * 4 <= result_nbytes(r) < 100 * 10 * 8 + 5 * 4 + 500
-    True
-    """
-    seen: set[int] = set()
-    total = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, np.ndarray):
-            if item.dtype == object:
-                stack.extend(item.ravel().tolist())
-            else:
-                total += item.nbytes
-        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
-        elif isinstance(item, Mapping):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            stack.extend(item)
-        else:
-            total += sys.getsizeof(item)
-    return total
 
 
 def cached_bytes() -> int:

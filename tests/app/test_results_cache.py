@@ -41,11 +41,6 @@ def empty_cache():
     labui_run.clear_caches()
 
 
-def test_a_result_is_sized_by_its_arrays():
-    result = run_sized(SizedConfig(megabytes=2))
-    assert 2 * 2**20 <= labui_run.result_nbytes(result) < 2 * 2**20 + 1000
-
-
 def test_results_beyond_the_byte_bound_are_evicted_least_recently_used_first(monkeypatch):
     # 3 MB bound, 1 MB results: at most three are kept.
     monkeypatch.setattr(labui_run, "MAX_CACHED_BYTES", 3 * 2**20 + 4096, raising=False)

@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from labcore.errors import SettingError
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
@@ -96,10 +97,10 @@ def index_limits(result: ClassificationResult, split: Split) -> tuple[int, int, 
 
 
 def check_index(result: ClassificationResult, split: Split, index: int) -> int:
-    """``index`` if it names a sample of the split, else a ValueError saying the range."""
+    """``index`` if it names a sample of the split, else a SettingError saying the range."""
     n = split_of(result, split).classes.shape[0]
     if not 0 <= index < n:
-        raise ValueError(f"Sample index must be between 0 and {n - 1}. Got {index}.")
+        raise SettingError(f"Sample index must be between 0 and {n - 1}. Got {index}.")
     return int(index)
 
 

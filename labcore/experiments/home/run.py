@@ -32,6 +32,7 @@ import numpy as np
 
 from labcore import fields
 from labcore.config import Config, param
+from labcore.errors import SettingError
 from labcore.models.train import Progress
 
 Distribution = Literal["gaussian", "laplace", "bernoulli", "categorical"]
@@ -474,11 +475,11 @@ def _parameter_grid(config: MLEConfig, sample: np.ndarray) -> np.ndarray:
 def _check_theta(config: MLEConfig, theta: float) -> None:
     name = RECIPES[config.distribution].param_symbol
     if isinstance(theta, bool) or not isinstance(theta, int | float | np.floating):
-        raise ValueError(f"{name} must be a number. Got {theta!r}.")
+        raise SettingError(f"{name} must be a number. Got {theta!r}.")
     if not math.isfinite(theta):
-        raise ValueError(f"{name} must be a finite number. Got {theta}.")
+        raise SettingError(f"{name} must be a finite number. Got {theta}.")
     if not config.is_location and not 0 < theta < 1:
-        raise ValueError(f"{name} must be strictly between 0 and 1. Got {theta}.")
+        raise SettingError(f"{name} must be strictly between 0 and 1. Got {theta}.")
 
 
 def _check_sample(sample: np.ndarray) -> None:
