@@ -111,7 +111,8 @@ def _classification(quick: bool) -> list[Case]:
 
 def _calibration(quick: bool) -> list[Case]:
     from labcore.experiments.calibration import cost, sweep
-    from labcore.experiments.calibration.run import CalibrationConfig, run_calibration
+    from labcore.experiments.calibration.config import CalibrationConfig
+    from labcore.experiments.calibration.run import run_calibration
 
     def case(label: str, config: CalibrationConfig) -> Case:
         return Case(label, lambda: run_calibration(config), lambda: cost.run_parts(config))

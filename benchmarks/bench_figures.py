@@ -30,13 +30,8 @@ Builders = dict[str, Callable[[], Any]]
 def _results(quick: bool) -> dict[str, Any]:
     """Results to draw: the pages' default runs, small runs for the other views' shapes."""
     from labcore.experiments.calibration import report as cal_report
-    from labcore.experiments.calibration.run import (
-        CalibrationConfig,
-        four_panels,
-        run_calibration,
-        temperature_curves,
-        training_config,
-    )
+    from labcore.experiments.calibration.config import CalibrationConfig, training_config
+    from labcore.experiments.calibration.run import four_panels, run_calibration, temperature_curves
     from labcore.experiments.calibration.sweep import run_width_sweep
     from labcore.experiments.calibration.sweep import sweep_config as cal_sweep_config
     from labcore.experiments.classification import report as cls_report

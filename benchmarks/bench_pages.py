@@ -51,11 +51,8 @@ def _classification() -> object:
 
 
 def _calibration() -> object:
-    from labcore.experiments.calibration.run import (
-        CalibrationConfig,
-        run_calibration,
-        training_config,
-    )
+    from labcore.experiments.calibration.config import CalibrationConfig, training_config
+    from labcore.experiments.calibration.run import run_calibration
 
     return run_calibration(training_config(CalibrationConfig()))
 
@@ -189,7 +186,8 @@ def _theta_in_labcore(repeats: int) -> float:
 def _slider_in_labcore(repeats: int) -> float:
     """The labcore part of one slider move: 2 rescores, the tables, the figure as JSON."""
     from labcore.experiments.calibration import report
-    from labcore.experiments.calibration.run import CalibrationConfig, rescore
+    from labcore.experiments.calibration.config import CalibrationConfig
+    from labcore.experiments.calibration.run import rescore
     from labcore.plots import calibration as plots
 
     config = CalibrationConfig()

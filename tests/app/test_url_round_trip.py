@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from labcore.config import Config
-from labcore.experiments.calibration.run import CalibrationConfig
+from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.home.run import MLEConfig
 from labcore.experiments.ood.run import OODLabConfig

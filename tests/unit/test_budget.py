@@ -28,8 +28,8 @@ from labcore.budget import (
 )
 from labcore.experiments.calibration import cost as calibration_cost
 from labcore.experiments.calibration import sweep as calibration_sweep
+from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.report import PRESETS as CALIBRATION_PRESETS
-from labcore.experiments.calibration.run import CalibrationConfig
 from labcore.experiments.classification import ClassificationConfig
 from labcore.experiments.classification import cost as classification_cost
 from labcore.experiments.classification import sweep as noise_sweep

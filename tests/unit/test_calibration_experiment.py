@@ -20,14 +20,13 @@ from torchmetrics.classification import MulticlassCalibrationError
 from labcore.data.classification import load_digits_split
 from labcore.experiments.calibration import report
 from labcore.experiments.calibration import run as calx
+from labcore.experiments.calibration.config import CalibrationConfig, training_config
 from labcore.experiments.calibration.run import (
-    CalibrationConfig,
     four_panels,
     rescore,
     run_calibration,
     score_logits,
     temperature_curves,
-    training_config,
 )
 from labcore.experiments.calibration.sweep import run_length_sweep, sweep_config
 

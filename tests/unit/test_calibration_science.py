@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from labcore.experiments.calibration import report
+from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import (
-    CalibrationConfig,
     CalibrationRun,
     Scores,
     rescore,

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labcore.config import Config
-from labcore.experiments.calibration.run import CalibrationConfig, run_calibration
+from labcore.experiments.calibration.config import CalibrationConfig
+from labcore.experiments.calibration.run import run_calibration
 from labcore.experiments.classification.run import ClassificationConfig, run_classification
 from labcore.experiments.home.run import MLEConfig, run_mle
 from labcore.experiments.ood.run import OODLabConfig, run_shift

@@ -13,7 +13,8 @@ from labcore import calibration as cal
 from labcore import fields
 from labcore.config import Config
 from labcore.experiments.calibration import methods
-from labcore.experiments.calibration.run import CalibrationConfig, four_panels
+from labcore.experiments.calibration.config import CalibrationConfig
+from labcore.experiments.calibration.run import four_panels
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.home.run import MLEConfig
 from labcore.experiments.ood.models import ModelSettings

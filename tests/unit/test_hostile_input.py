@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from labcore.config import Config
 from labcore.data import user_csv
 from labcore.data.user_csv import MAX_COLUMNS, prepare, read_csv_bytes
-from labcore.experiments.calibration.run import CalibrationConfig
+from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.home.run import MLEConfig
 from labcore.experiments.ood.run import OODConfig, OODLabConfig, ToyOODConfig

@@ -19,7 +19,7 @@ LAB = Lab(
 
 __all__ = ["LAB", "CalibrationConfig", "CalibrationRun", "run_calibration"]
 __getattr__ = lazy_exports(__name__, {
-    "CalibrationConfig": "labcore.experiments.calibration.run",
+    "CalibrationConfig": "labcore.experiments.calibration.config",
     "CalibrationRun": "labcore.experiments.calibration.run",
     "run_calibration": "labcore.experiments.calibration.run",
 })

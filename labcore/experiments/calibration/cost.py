@@ -3,7 +3,7 @@
 :func:`model_parts` is one classifier's training and its validation and test logits;
 ``run_calibration`` trains one or two (plain CE, and CE with ε when ε > 0), a sweep one per
 value. The config's ``check()`` and the sweeps sum them before anything trains. This module
-reads the config's fields only (no import of the run, which defines the config).
+reads the config's fields only (no import of the config module, which imports this one).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from labcore.budget import Forward, Part, Training
 
 if TYPE_CHECKING:
-    from labcore.experiments.calibration.run import CalibrationConfig
+    from labcore.experiments.calibration.config import CalibrationConfig
 
 DIGITS = (899, 359, 539)  # digits' seeded 50 / 20 / 30 split before train_size is applied
 TOY_CLASSES = {"moons": 2, "circles": 2, "blobs": 3, "spirals": 3}

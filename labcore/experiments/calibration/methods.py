@@ -41,12 +41,8 @@ from labcore.calibration.conformal_sets import (
     prediction_sets,
 )
 from labcore.experiments.calibration import report
-from labcore.experiments.calibration.run import (
-    CalibrationConfig,
-    CalibrationRun,
-    ModelKind,
-    load_data,
-)
+from labcore.experiments.calibration.config import CalibrationConfig
+from labcore.experiments.calibration.run import CalibrationRun, ModelKind, load_data
 
 # The preset the captions point to when the current settings do not show an effect: its plain
 # model is over-confident (fitted T ≈ 2) and, on 20 calibration points, some calibrators

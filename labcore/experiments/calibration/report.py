@@ -14,10 +14,10 @@ import numpy as np
 
 from labcore import calibration as cal
 from labcore.calibration.conformal_sets import CoverageCurve, min_calibration_points
+from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import (
     T_MAX,
     T_MIN,
-    CalibrationConfig,
     CalibrationRun,
     ModelKind,
     Scores,

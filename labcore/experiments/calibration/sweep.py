@@ -20,14 +20,13 @@ import numpy as np
 
 from labcore.budget import check_computation
 from labcore.calibration import N_BINS
+from labcore.experiments.calibration.config import CalibrationConfig, training_config
 from labcore.experiments.calibration.cost import ADVICE, sweep_parts
 from labcore.experiments.calibration.run import (
-    CalibrationConfig,
     classifier_spec,
     load_data,
     score_logits,
     train_model,
-    training_config,
 )
 from labcore.models.train import Progress
 
