@@ -39,7 +39,8 @@ def _results(quick: bool) -> dict[str, Any]:
     from labcore.experiments.classification.run import run_classification
     from labcore.experiments.classification.sweep import run_noise_sweep
     from labcore.experiments.classification.sweep import sweep_config as cls_sweep_config
-    from labcore.experiments.home.run import MLEConfig, point_at, run_mle
+    from labcore.experiments.home.config import MLEConfig
+    from labcore.experiments.home.run import point_at, run_mle
     from labcore.experiments.ood.run import (
         OODConfig,
         ShiftConfig,

@@ -33,7 +33,8 @@ TEMPERATURES = [t for t in np.round(np.linspace(0.5, 3.0, 26), 2).tolist() if t 
 
 
 def _home() -> object:
-    from labcore.experiments.home.run import MLEConfig, run_mle
+    from labcore.experiments.home.config import MLEConfig
+    from labcore.experiments.home.run import run_mle
 
     return run_mle(MLEConfig())
 
@@ -157,7 +158,8 @@ async def _measure(app, repeats: int, slider_repeats: int) -> ServerTimes:
 
 def _thetas() -> list[float]:
     """Ten values on the Home page's θ slider (its default settings), on the slider's steps."""
-    from labcore.experiments.home.run import MLEConfig, run_mle
+    from labcore.experiments.home.config import MLEConfig
+    from labcore.experiments.home.run import run_mle
 
     result = run_mle(MLEConfig())
     low, high, step = result.theta_min, result.theta_max, result.theta_step
@@ -167,7 +169,8 @@ def _thetas() -> list[float]:
 
 def _theta_in_labcore(repeats: int) -> float:
     """The labcore part of one θ move: two MLE points, both figures as JSON."""
-    from labcore.experiments.home.run import MLEConfig, point_at, run_mle
+    from labcore.experiments.home.config import MLEConfig
+    from labcore.experiments.home.run import point_at, run_mle
     from labcore.plots import home as plots
 
     config = MLEConfig()

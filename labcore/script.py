@@ -11,11 +11,12 @@ the sidebar shows ("Computing on: CPU (1 thread)"): a run on all cores could sum
 order and print a number the page does not show.
 
 Example:
-    >>> from labcore.experiments.home.run import MLEConfig
+    >>> from labcore.experiments.home.config import MLEConfig
     >>> source = scene_script("home", MLEConfig(n_samples=50, distribution="laplace"))
-    >>> print("\n".join(source.splitlines()[6:18]))
+    >>> print("\n".join(source.splitlines()[6:19]))
     from labcore.device import configure_threads, describe_device
-    from labcore.experiments.home.run import MLEConfig, run_mle
+    from labcore.experiments.home.config import MLEConfig
+    from labcore.experiments.home.run import run_mle
     <BLANKLINE>
     # Torch set up as the lab's server does it (one thread per operation, or
     # LAB_TORCH_THREADS), before any training: the page's numbers on any machine.
@@ -68,7 +69,7 @@ def config_source(config: Config) -> str:
     """``Name(field=value, …)`` with one line per field that differs from the defaults.
 
     Example:
-        >>> from labcore.experiments.home.run import MLEConfig
+        >>> from labcore.experiments.home.config import MLEConfig
         >>> config_source(MLEConfig())
         'MLEConfig()'
         >>> print(config_source(MLEConfig(seed=3, scale=0.5)))

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from labcore.experiments.home.run import MLEConfig, sample_data
+from labcore.experiments.home.config import MLEConfig
+from labcore.experiments.home.run import sample_data
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

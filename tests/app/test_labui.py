@@ -20,7 +20,8 @@ if str(HERE) not in sys.path:
 import fake_experiment  # noqa: E402
 from fake_experiment import FakeConfig  # noqa: E402
 
-from labcore.experiments.home.run import MLEConfig, point_at, run_mle  # noqa: E402
+from labcore.experiments.home.config import MLEConfig  # noqa: E402
+from labcore.experiments.home.run import point_at, run_mle  # noqa: E402
 from labcore.plots import home as home_plots  # noqa: E402
 from labui.errors import VALUE_HINT, escape_markdown  # noqa: E402
 from labui.figures import figure_name, figure_table  # noqa: E402

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from labcore.config import Config
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.classification.config import ClassificationConfig
-from labcore.experiments.home.run import MLEConfig
+from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.ood.run import OODLabConfig
 from labcore.experiments.regression.config import RegressionConfig
 

@@ -21,7 +21,8 @@ from labcore.config import Config
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import run_calibration
 from labcore.experiments.classification.run import ClassificationConfig, run_classification
-from labcore.experiments.home.run import MLEConfig, run_mle
+from labcore.experiments.home.config import MLEConfig
+from labcore.experiments.home.run import run_mle
 from labcore.experiments.ood.run import OODLabConfig, run_shift
 from labcore.experiments.regression.run import RegressionConfig, run_regression
 

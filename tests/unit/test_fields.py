@@ -16,7 +16,7 @@ from labcore.experiments.calibration import methods
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import four_panels
 from labcore.experiments.classification.config import ClassificationConfig
-from labcore.experiments.home.run import MLEConfig
+from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.ood.models import ModelSettings
 from labcore.experiments.ood.run import ToyData
 from labcore.experiments.regression.config import RegressionConfig

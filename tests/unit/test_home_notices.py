@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from labcore.experiments.home import report
-from labcore.experiments.home.run import MLEConfig, run_mle
+from labcore.experiments.home.config import MLEConfig
+from labcore.experiments.home.run import run_mle
 
 
 def test_gaussian_notices_name_the_sample_mean_and_the_true_mean() -> None:

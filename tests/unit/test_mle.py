@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from labcore.experiments.home import run as mle
-from labcore.experiments.home.run import MLEConfig
+from labcore.experiments.home.config import MLEConfig
 
 DISTRIBUTIONS = ["gaussian", "laplace", "bernoulli", "categorical"]
 

@@ -24,7 +24,8 @@ from labcore import calibration as cal
 from labcore.config import Config
 from labcore.experiments.calibration import CalibrationConfig, run_calibration
 from labcore.experiments.classification import ClassificationConfig, run_classification
-from labcore.experiments.home.run import MLEConfig, run_mle
+from labcore.experiments.home.config import MLEConfig
+from labcore.experiments.home.run import run_mle
 from labcore.experiments.ood.run import DETECTORS, OODConfig, OODLabConfig, run_ood
 from labcore.experiments.regression import RegressionConfig, run_regression
 from labcore.script import SCRIPTS, config_source, scene_script

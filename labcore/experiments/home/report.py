@@ -16,7 +16,8 @@ def data_notice(result: MLEResult) -> str:
     """What to notice in the sample-and-model figure.
 
     Example:
-        >>> from labcore.experiments.home.run import MLEConfig, run_mle
+        >>> from labcore.experiments.home.config import MLEConfig
+        >>> from labcore.experiments.home.run import run_mle
         >>> data_notice(run_mle(MLEConfig()))[:60]
         'Notice: the dashed best fit sits on the sample mean, μ = 0.8'
     """
@@ -43,7 +44,8 @@ def nll_notice(result: MLEResult) -> str:
     """What to notice in the NLL-over-θ figure: where it is lowest, and the familiar loss.
 
     Example:
-        >>> from labcore.experiments.home.run import MLEConfig, run_mle
+        >>> from labcore.experiments.home.config import MLEConfig
+        >>> from labcore.experiments.home.run import run_mle
         >>> "MSE" in nll_notice(run_mle(MLEConfig()))
         True
     """

@@ -25,99 +25,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
-from typing import Any, Literal
 
 import numpy as np
 
-from labcore import fields
-from labcore.config import Config, param
 from labcore.errors import SettingError
+from labcore.experiments.home.config import MLEConfig
 from labcore.models.train import Progress
-
-Distribution = Literal["gaussian", "laplace", "bernoulli", "categorical"]
 
 N_CLASSES = 3
 CATEGORICAL_REST: tuple[float, float] = (2 / 3, 1 / 3)  # how classes 1 and 2 share 1 − p₀
 LOCATION_STEP = 0.01  # grid step for μ, in units of y
 PROBABILITY_GRID = np.round(np.arange(1, 1000) / 1000, 3)  # λ or p₀ from 0.001 to 0.999
-
-
-@dataclasses.dataclass(frozen=True)
-class MLEConfig(Config):
-    """What the student chooses in scene S1; the same config always gives the same sample."""
-
-    # The assumed shape of p(y | θ); its negative log-likelihood becomes the loss.
-    distribution: Distribution = param(
-        "gaussian",
-        label="Distribution",
-        help="The assumed shape of p(y | θ). Its negative log-likelihood becomes the loss.",
-        choices={
-            "gaussian": "Gaussian → MSE",
-            "laplace": "Laplace → MAE (L1)",
-            "bernoulli": "Bernoulli → BCE",
-            "categorical": "Categorical, 3 classes → cross-entropy",
-        },
-        group="Data",
-    )
-    # How many observations y_1 … y_n are drawn.
-    n_samples: int = param(
-        20,
-        label="Sample size",
-        help="How many observations are drawn.",
-        min=1,
-        max=200,
-        group="Data",
-    )
-    # Where the data really are centred (Gaussian and Laplace only).
-    true_mu: float = param(
-        1.0,
-        label="True μ",
-        help="Centre of the distribution the data are drawn from (Gaussian and Laplace).",
-        min=-5.0,
-        max=5.0,
-        step=0.1,
-        group="Data",
-    )
-    # P(y = 1) for Bernoulli, P(y = 0) for categorical, in the data.
-    true_p: float = param(
-        0.3,
-        label="True λ or p₀",
-        help="Probability of y = 1 (Bernoulli) or of class 0 (categorical) in the data.",
-        min=0.01,
-        max=0.99,
-        step=0.01,
-        group="Data",
-    )
-    # Known spread, kept fixed while μ is fitted: σ (Gaussian) or b (Laplace).
-    scale: float = param(
-        1.0,
-        label="Scale σ or b",
-        help="Known spread: σ for the Gaussian, b for the Laplace. Only the centre is fitted.",
-        min=0.1,
-        max=5.0,
-        step=0.1,
-        group="Data",
-    )
-    # Same seed, same sample.
-    seed: int = fields.seed(max=2**31 - 1, group="Data", help="Same seed, same sample.")
-
-    @classmethod
-    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
-        """Gaussian and Laplace use μ and a scale; Bernoulli and categorical use a probability."""
-        if values.get("distribution") in ("gaussian", "laplace"):
-            return frozenset({"true_p"})
-        return frozenset({"true_mu", "scale"})
-
-    @property
-    def is_location(self) -> bool:
-        """True when θ is a centre μ in units of y (Gaussian, Laplace)."""
-        return self.distribution in ("gaussian", "laplace")
-
-    @property
-    def true_param(self) -> float:
-        """The value of θ the data are drawn with: ``true_mu`` or ``true_p``."""
-        return self.true_mu if self.is_location else self.true_p
 
 
 @dataclasses.dataclass(frozen=True)
