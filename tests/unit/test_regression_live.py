@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from labcore.experiments.live_frames import record_frame
 from labcore.experiments.regression import report
 from labcore.experiments.regression.live import (
     frame_interval,
@@ -65,6 +66,25 @@ def test_the_default_gives_25_frames_and_a_last_frame_after_an_odd_step_count() 
     run_regression_live(RegressionConfig(steps=130, members=2, hidden=16), frames.append,
                         frame_every=50)
     assert [f.step for f in frames] == [50, 100, 130]
+
+
+def test_the_kept_weights_frame_replaces_the_last_frame_at_the_same_step() -> None:
+    # The default (Gaussian NLL, 500 steps) ends worse on the validation points than at its
+    # best, so the networks get earlier weights back and the runner sends a second frame at
+    # step 500; recorded by the shared rule, the frames are one per 20 steps and end on it.
+    sent, recorded = [], []
+
+    def on_frame(frame) -> None:
+        sent.append(frame)
+        record_frame(recorded, frame)
+
+    result = run_regression_live(RegressionConfig(), on_frame)
+    assert [f.step for f in sent][-3:] == [480, 500, 500]
+    assert [f.step for f in recorded] == list(range(20, 501, 20))
+    assert recorded[-1] is sent[-1]
+    # An ensemble samples nothing: the kept frame is the result on the grid, the replaced not.
+    np.testing.assert_allclose(recorded[-1].pred_mean, result.pred_mean, rtol=1e-12)
+    assert not np.allclose(sent[-2].pred_mean, result.pred_mean, rtol=1e-6)
 
 
 def test_keep_frames_thins_evenly_and_keeps_both_ends() -> None:

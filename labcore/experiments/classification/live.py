@@ -3,21 +3,24 @@
 :func:`run_classification_live` runs exactly what ``run_classification`` runs (the same
 ``run_on_data``) and, through the training loop's snapshot hook, hands a small frozen
 :class:`LiveFrame` — the step, the mean training loss so far, and the predicted class and
-confidence on the decision map's grid — to ``on_frame`` every ``frame_every`` steps and after
-the last. A frame evaluates the networks with dropout off (MC dropout included: no masks are
-sampled) and draws no random numbers, so the result with frames is bit-identical to the
-result without. For an ensemble the frame's map is the members' mean probabilities.
+confidence on the decision map's grid — to ``on_frame`` by the rules of
+:mod:`labcore.experiments.live_frames`: every ``frame_every`` steps, after the last, and once
+more at the last step should validation hand the networks back earlier weights (that frame
+replaces the one before it: :func:`~labcore.experiments.live_frames.record_frame`). A frame
+evaluates the networks with dropout off (MC dropout included: no masks are sampled) and draws
+no random numbers, so the result with frames is bit-identical to the result without. For an
+ensemble the frame's map is the members' mean probabilities.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
+from labcore.experiments import live_frames
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
@@ -28,7 +31,7 @@ from labcore.experiments.classification.run import (
 )
 from labcore.models.classifier import ClassifierOutput
 from labcore.models.mlp import BatchedMLP
-from labcore.models.train import Progress, evenly_spaced
+from labcore.models.train import Progress
 
 TARGET_FRAMES = 25
 """Frames per training (about): 400 steps give one every 16 steps."""
@@ -88,7 +91,7 @@ def frame_interval(steps: int) -> int:
     >>> frame_interval(400), frame_interval(1200), frame_interval(50)
     (16, 48, 2)
     """
-    return max(1, math.ceil(steps / TARGET_FRAMES))
+    return live_frames.frame_interval(steps, TARGET_FRAMES)
 
 
 def frame_map(model: BatchedMLP, grid: torch.Tensor, n_classes: int
@@ -121,7 +124,9 @@ def run_classification_live(
 
     Args:
         config: an experiment on a 2-D toy.
-        on_frame: called with each :class:`LiveFrame`.
+        on_frame: called with each :class:`LiveFrame`; one whose step is the previous one's
+            shows the weights the networks keep and replaces it
+            (:func:`~labcore.experiments.live_frames.record_frame`).
         frame_every: steps between frames; default :func:`frame_interval` of the steps.
         progress: ``progress(fraction, message)``, as for ``run_classification``.
 
@@ -132,9 +137,7 @@ def run_classification_live(
     if not config.is_toy:
         raise ValueError("Train live works on the 2-D toys: choose moons, circles, blobs or "
                          f"spirals as the dataset. Got {config.dataset!r}.")
-    every = frame_interval(config.steps) if frame_every is None else frame_every
-    if every < 1:
-        raise ValueError(f"frame_every must be at least 1 or None. Got {every}.")
+    every = live_frames.resolve_every(frame_every, frame_interval(config.steps))
     data = load_data(config)
     noisy, flipped = noisy_labels(config, data)
     x1, x2, points = map_grid(data)
@@ -143,18 +146,18 @@ def run_classification_live(
     shape = (x2.size, x1.size)
     on_device: dict[torch.device, torch.Tensor] = {}
 
-    def snapshot(step: int, model: BatchedMLP, train_loss: np.ndarray) -> None:
+    def frame(step: int, model: BatchedMLP, train_loss: np.ndarray) -> LiveFrame:
         device = next(model.parameters()).device
         if device not in on_device:
             on_device[device] = torch.as_tensor(points, device=device)
         classes, confidence = frame_map(model, on_device[device], data.n_classes)
-        on_frame(LiveFrame(
-            step=step, total_steps=config.steps,
-            train_loss=train_loss.reshape(train_loss.shape[0], -1).mean(axis=1),
+        return LiveFrame(
+            step=step, total_steps=config.steps, train_loss=train_loss,
             classes=classes.reshape(shape).astype(np.int16),
-            confidence=confidence.reshape(shape).astype(np.float32), scene=scene))
+            confidence=confidence.reshape(shape).astype(np.float32), scene=scene)
 
-    return run_on_data(config, data, progress, snapshot=snapshot, snapshot_every=every)
+    return run_on_data(config, data, progress,
+                       snapshot=live_frames.frame_hook(frame, on_frame), snapshot_every=every)
 
 
 def keep_frames(frames: Sequence[LiveFrame], at_most: int = KEEP_FRAMES) -> list[LiveFrame]:
@@ -163,7 +166,7 @@ def keep_frames(frames: Sequence[LiveFrame], at_most: int = KEEP_FRAMES) -> list
     >>> keep_frames(list(range(10)), 4)  # any sequence works
     [0, 3, 6, 9]
     """
-    return evenly_spaced(frames, at_most)
+    return live_frames.keep_frames(frames, at_most)
 
 
 def live_notice(frames: Sequence[LiveFrame], index: int) -> str:

@@ -1,25 +1,28 @@
 """Train live: the Regression lab's run, with a look at the bands every few steps.
 
 :func:`run_regression_live` trains exactly what ``run_regression`` trains (the same
-:func:`~labcore.experiments.regression.run.run_problem`)
-and, through the training loop's snapshot hook, hands a small
-:class:`LiveFrame` — the step, the loss curve so far, the predictive mean and the aleatoric and
-epistemic σ on the plotting grid — to ``on_frame`` every ``frame_every`` steps and after the
-last. A frame draws no random numbers from torch's global generator nor from the model's own
-dropout generator (MC dropout samples its masks with a generator of its own, the same masks in
-every frame, so the band moves only because the weights do), so the result with frames is
-bit-identical to the result without.
+:func:`~labcore.experiments.regression.run.run_problem`) and, through the training loop's
+snapshot hook, hands a small :class:`LiveFrame` — the step, the loss curve so far, the
+predictive mean and the aleatoric and epistemic σ on the plotting grid — to ``on_frame`` by the
+rules of :mod:`labcore.experiments.live_frames`: every ``frame_every`` steps, after the last,
+and once more at the last step when the validation points hand the networks back earlier
+weights (that frame replaces the one before it:
+:func:`~labcore.experiments.live_frames.record_frame`). A frame draws no random
+numbers from torch's global generator nor from the model's own dropout generator (MC dropout
+samples its masks with a generator of its own, the same masks in every frame, so the band
+moves only because the weights do), so the result with frames is bit-identical to the result
+without.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
+from labcore.experiments import live_frames
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.fit import (
     Scaler,
@@ -31,7 +34,7 @@ from labcore.experiments.regression.fit import (
 from labcore.experiments.regression.problem import Problem, generated_problem, uploaded_problem
 from labcore.experiments.regression.run import RegressionResult, UploadedRegression, run_problem
 from labcore.models.mlp import BatchedMLP
-from labcore.models.train import Progress, Snapshot, evenly_spaced
+from labcore.models.train import Progress, Snapshot
 from labcore.uncertainty.decomposition import variance_decomposition
 
 FRAME_EVERY_MIN = 20
@@ -98,7 +101,7 @@ def frame_interval(steps: int) -> int:
     >>> frame_interval(500), frame_interval(2000), frame_interval(5000)
     (20, 50, 125)
     """
-    return max(FRAME_EVERY_MIN, math.ceil(steps / MAX_FRAMES))
+    return live_frames.frame_interval(steps, MAX_FRAMES, at_least=FRAME_EVERY_MIN)
 
 
 def _scene(problem: Problem) -> LiveScene:
@@ -118,7 +121,7 @@ def _watcher(config: RegressionConfig, scene: LiveScene, on_frame: OnFrame) -> W
         grid = scaler.x(x_grid, xt.device)
         limits = variance_knots(xt)
 
-        def snapshot(step: int, model: BatchedMLP, train_loss: np.ndarray) -> None:
+        def frame(step: int, model: BatchedMLP, train_loss: np.ndarray) -> LiveFrame:
             # MC dropout: the frame's masks come from a generator of its own, seeded the same
             # in every frame; the model's generator (the training's masks) is put back as it was.
             own = model.dropout_generator
@@ -135,14 +138,13 @@ def _watcher(config: RegressionConfig, scene: LiveScene, on_frame: OnFrame) -> W
             finally:
                 model.dropout_generator = own
             mean, alea, epi = variance_decomposition(means, variances)
-            on_frame(LiveFrame(
-                step=step, total_steps=config.steps,
-                train_loss=train_loss.reshape(train_loss.shape[0], -1).mean(axis=1),
+            return LiveFrame(
+                step=step, total_steps=config.steps, train_loss=train_loss,
                 pred_mean=mean * scaler.y_sd + scaler.y_mu,
                 aleatoric_std=np.sqrt(alea) * scaler.y_sd,
-                epistemic_std=np.sqrt(epi) * scaler.y_sd, scene=scene))
+                epistemic_std=np.sqrt(epi) * scaler.y_sd, scene=scene)
 
-        return snapshot
+        return live_frames.frame_hook(frame, on_frame)
 
     return watch
 
@@ -160,7 +162,9 @@ def run_regression_live(
     Args:
         run: the experiment (a config), or a user's data with one
             (:class:`~labcore.experiments.regression.run.UploadedRegression`).
-        on_frame: called with each :class:`LiveFrame`.
+        on_frame: called with each :class:`LiveFrame`; one whose step is the previous one's
+            shows the weights the networks keep and replaces it
+            (:func:`~labcore.experiments.live_frames.record_frame`).
         frame_every: steps between frames; default :func:`frame_interval` of the steps.
         progress: ``progress(fraction, message)``, as for ``run_regression``.
 
@@ -171,11 +175,9 @@ def run_regression_live(
         config, problem = run.config, uploaded_problem(run.data, run.config.seed)
     else:
         config, problem = run, generated_problem(run)
-    every = frame_interval(config.steps) if frame_every is None else frame_every
-    if every < 1:
-        raise ValueError(f"frame_every must be at least 1 or None. Got {every}.")
-    return run_problem(config, problem, progress, watch=_watcher(config, _scene(problem), on_frame),
-                watch_every=every)
+    every = live_frames.resolve_every(frame_every, frame_interval(config.steps))
+    watch = _watcher(config, _scene(problem), on_frame)
+    return run_problem(config, problem, progress, watch=watch, watch_every=every)
 
 
 def keep_frames(frames: Sequence[LiveFrame], at_most: int = MAX_FRAMES + 1) -> list[LiveFrame]:
@@ -184,4 +186,4 @@ def keep_frames(frames: Sequence[LiveFrame], at_most: int = MAX_FRAMES + 1) -> l
     >>> [f for f in keep_frames(list(range(10)), 4)]  # any sequence works
     [0, 3, 6, 9]
     """
-    return evenly_spaced(frames, at_most)
+    return live_frames.keep_frames(frames, at_most)
