@@ -134,8 +134,9 @@ def _calibration(quick: bool) -> list[Case]:
 
 def _ood(quick: bool) -> list[Case]:
     from labcore.experiments.ood import cost
-    from labcore.experiments.ood.run import OODLabConfig, run_ood, run_toy_ood
-    from labcore.experiments.ood.shift import ShiftConfig, run_shift
+    from labcore.experiments.ood.config import OODLabConfig, ShiftConfig
+    from labcore.experiments.ood.run import run_ood, run_toy_ood
+    from labcore.experiments.ood.shift import run_shift
 
     lab = OODLabConfig()
     cases = [

@@ -41,14 +41,8 @@ def _results(quick: bool) -> dict[str, Any]:
     from labcore.experiments.classification.sweep import sweep_config as cls_sweep_config
     from labcore.experiments.home.config import MLEConfig
     from labcore.experiments.home.run import point_at, run_mle
-    from labcore.experiments.ood.run import (
-        OODConfig,
-        ShiftConfig,
-        ToyOODConfig,
-        run_ood,
-        run_shift,
-        run_toy_ood,
-    )
+    from labcore.experiments.ood.config import OODConfig, ShiftConfig, ToyOODConfig
+    from labcore.experiments.ood.run import run_ood, run_shift, run_toy_ood
     from labcore.experiments.regression.run import (
         RegressionConfig,
         run_regression,

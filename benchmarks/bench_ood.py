@@ -8,13 +8,8 @@ from __future__ import annotations
 from benchmarks.common import Row, median_time
 from labcore.data.corruptions import CORRUPTIONS, MAX_SEVERITY
 from labcore.experiments.ood import models as ood_models
-from labcore.experiments.ood.run import (
-    OODLabConfig,
-    ShiftConfig,
-    run_ood,
-    run_shift,
-    run_toy_ood,
-)
+from labcore.experiments.ood.config import OODLabConfig, ShiftConfig
+from labcore.experiments.ood.run import run_ood, run_shift, run_toy_ood
 
 
 def _count_trainings(config: ShiftConfig) -> int:

@@ -59,7 +59,8 @@ def _calibration() -> object:
 
 
 def _ood() -> object:
-    from labcore.experiments.ood.run import OODLabConfig, run_shift
+    from labcore.experiments.ood.config import OODLabConfig
+    from labcore.experiments.ood.run import run_shift
 
     return run_shift(OODLabConfig().shift_config())
 

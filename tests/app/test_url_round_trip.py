@@ -20,7 +20,7 @@ from labcore.config import Config
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.home.config import MLEConfig
-from labcore.experiments.ood.run import OODLabConfig
+from labcore.experiments.ood.config import OODLabConfig
 from labcore.experiments.regression.config import RegressionConfig
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -35,9 +35,8 @@ from labcore.experiments.classification import cost as classification_cost
 from labcore.experiments.classification import sweep as noise_sweep
 from labcore.experiments.classification.report import PRESETS as CLASSIFICATION_PRESETS
 from labcore.experiments.ood import cost as ood_cost
+from labcore.experiments.ood.config import OODLabConfig, ShiftConfig
 from labcore.experiments.ood.report import PRESETS as OOD_PRESETS
-from labcore.experiments.ood.run import OODLabConfig
-from labcore.experiments.ood.shift import ShiftConfig
 from labcore.experiments.regression import cost as regression_cost
 from labcore.experiments.regression import report as regression_report
 from labcore.experiments.regression import sweep as size_sweep

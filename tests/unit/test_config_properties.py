@@ -23,7 +23,8 @@ from labcore.experiments.calibration.run import run_calibration
 from labcore.experiments.classification.run import ClassificationConfig, run_classification
 from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.home.run import run_mle
-from labcore.experiments.ood.run import OODLabConfig, run_shift
+from labcore.experiments.ood.config import OODLabConfig
+from labcore.experiments.ood.run import run_shift
 from labcore.experiments.regression.run import RegressionConfig, run_regression
 
 CONFIGS = [RegressionConfig, ClassificationConfig, CalibrationConfig, OODLabConfig, MLEConfig]

@@ -17,8 +17,7 @@ from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import four_panels
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.home.config import MLEConfig
-from labcore.experiments.ood.models import ModelSettings
-from labcore.experiments.ood.run import ToyData
+from labcore.experiments.ood.config import ModelSettings, ToyData
 from labcore.experiments.regression.config import RegressionConfig
 
 LABS: tuple[type[Config], ...] = (ClassificationConfig, RegressionConfig, CalibrationConfig,

@@ -30,8 +30,7 @@ from labcore.data.user_csv import MAX_COLUMNS, prepare, read_csv_bytes
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.home.config import MLEConfig
-from labcore.experiments.ood.run import OODConfig, OODLabConfig, ToyOODConfig
-from labcore.experiments.ood.shift import ShiftConfig
+from labcore.experiments.ood.config import OODConfig, OODLabConfig, ShiftConfig, ToyOODConfig
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.plots._spec import plain_text
 from labui.downloads import csv_bytes

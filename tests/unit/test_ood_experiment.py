@@ -12,18 +12,10 @@ from sklearn.metrics import roc_auc_score
 from labcore.data.classification import load_digits_split
 from labcore.data.corruptions import CORRUPTIONS
 from labcore.experiments.ood import models as ood_models
+from labcore.experiments.ood.config import OODConfig, OODLabConfig, ShiftConfig, ToyOODConfig
 from labcore.experiments.ood.fooling import make_fooling_images
 from labcore.experiments.ood.models import model_spec
-from labcore.experiments.ood.run import (
-    DETECTORS,
-    OODConfig,
-    OODLabConfig,
-    ShiftConfig,
-    ToyOODConfig,
-    run_ood,
-    run_shift,
-    run_toy_ood,
-)
+from labcore.experiments.ood.run import DETECTORS, run_ood, run_shift, run_toy_ood
 from labcore.models.classifier import ClassifierSpec, train_classifier
 
 # --- configs --------------------------------------------------------------------------------

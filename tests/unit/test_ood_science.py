@@ -13,9 +13,10 @@ import torch
 
 from labcore.data.classification import load_digits_split
 from labcore.experiments.ood import report
+from labcore.experiments.ood.config import OODLabConfig
 from labcore.experiments.ood.fooling import TARGET_CONFIDENCE, make_fooling_images
 from labcore.experiments.ood.models import train_models
-from labcore.experiments.ood.run import OODLabConfig, run_ood, run_shift
+from labcore.experiments.ood.run import run_ood, run_shift
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -51,7 +52,7 @@ def test_fooling_images_reach_99_percent_at_the_default():
     # as the page attacks it (run.FOOLING_AIM). Measured: lowest confidence 0.99901 (0.9905
     # when the attack stopped at 99 %). Checked with torch's own softmax of the network's
     # logits. Bound: every image ≥ 0.998.
-    from labcore.experiments.ood.run import FOOLING_AIM
+    from labcore.experiments.ood.config import FOOLING_AIM
 
     config = OODLabConfig().detection_config()
     data = load_digits_split(config.seed, classes=config.classes)

@@ -26,7 +26,8 @@ from labcore.experiments.calibration import CalibrationConfig, run_calibration
 from labcore.experiments.classification import ClassificationConfig, run_classification
 from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.home.run import run_mle
-from labcore.experiments.ood.run import DETECTORS, OODConfig, OODLabConfig, run_ood
+from labcore.experiments.ood.config import OODConfig, OODLabConfig
+from labcore.experiments.ood.run import DETECTORS, run_ood
 from labcore.experiments.regression import RegressionConfig, run_regression
 from labcore.script import SCRIPTS, config_source, scene_script
 

@@ -8,18 +8,13 @@ experiment needs and :func:`predict` queries one the way its method prescribes (
 passes for MC dropout, all members for an ensemble).
 """
 
-# Config field types are kept as objects (no ``from __future__ import annotations``), so
-# ``typing.get_type_hints`` needs no module globals: it still works on a config class after
-# Streamlit's file watcher has dropped this module from ``sys.modules``.
-
 import dataclasses
 from typing import Literal
 
 import numpy as np
 
-from labcore import fields
-from labcore.config import Config
 from labcore.data.classification import ClassificationData
+from labcore.experiments.ood.config import ModelSettings
 from labcore.models.classifier import (
     ClassifierOutput,
     ClassifierSpec,
@@ -35,29 +30,6 @@ MODEL_LABELS: dict[str, str] = {
     "ensemble": "deep ensemble",
     "uanll": "UANLL network",
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelSettings(Config):
-    """The settings every OOD experiment shares: how its networks are built and trained.
-
-    Each experiment's config checks its own time as a whole (:mod:`.cost`): the models it
-    trains and everything it predicts."""
-
-    members: int = fields.ensemble_members(group="Models")
-    dropout: float = fields.dropout_rate(
-        0.2, group="Models",
-        help="Probability of dropping a hidden unit, in training and (MC dropout) at test time.")
-    mc_samples: int = fields.mc_samples(
-        20, max=100, group="Models",
-        help="Forward passes with dropout on at test time; their softmax outputs are averaged.")
-    hidden: int = fields.hidden_units(
-        128, min=16, max=256, step=16,
-        help="Units in each of the two hidden layers of every network.")
-    steps: int = fields.training_steps(
-        400, min=100, max=2000, step=100,
-        help="Adam steps of 128 training images (or points) each.")
-    seed: int = fields.seed()
 
 
 def model_spec(name: ModelName, config: ModelSettings) -> ClassifierSpec:

@@ -8,17 +8,10 @@ from typing import Literal
 import numpy as np
 
 from labcore.data.corruptions import CORRUPTION_LABELS, SEVERITY_LEVELS, describe
+from labcore.experiments.ood.config import FOOLING_AIM, OODLabConfig
 from labcore.experiments.ood.fooling import TARGET_CONFIDENCE, make_fooling_images
 from labcore.experiments.ood.models import MODEL_LABELS
-from labcore.experiments.ood.run import (
-    DETECTORS,
-    FOOLING_AIM,
-    OOD_SETS,
-    OODLabConfig,
-    OODResult,
-    ShiftResult,
-    ToyOODResult,
-)
+from labcore.experiments.ood.run import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
 from labcore.experiments.ood.shift import METHOD_LABELS, METRICS
 
 DetectionMetric = Literal["auroc", "fpr95", "aupr"]

@@ -10,31 +10,28 @@ in-distribution is the positive class of AUROC, AUPR and FPR at 95 % TPR (:mod:`
   input plane, far beyond the data.
 - ``run_shift(ShiftConfig)``: the shift sweep, in :mod:`labcore.experiments.ood.shift`.
 
-:class:`OODLabConfig` is all three configs in one, the settings form of the OOD page; its
-:meth:`~OODLabConfig.shift_config`, :meth:`~OODLabConfig.detection_config` and
-:meth:`~OODLabConfig.toy_config` give each experiment only its own fields, so each result is
-cached on what it depends on.
+The configs, and :class:`~labcore.experiments.ood.config.OODLabConfig` (all three in one, the
+OOD page's settings form), live in :mod:`labcore.experiments.ood.config`.
 """
-
-# Config field types are kept as objects (no ``from __future__ import annotations``), so
-# ``typing.get_type_hints`` needs no module globals: it still works on a config class after
-# Streamlit's file watcher has dropped this module from ``sys.modules``.
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from labcore import fields
-from labcore.budget import check_computation
-from labcore.config import Config, param
 from labcore.data.classification import ClassificationData, load_digits_split, make_toy
 from labcore.device import rng_for
-from labcore.experiments.ood import cost
+from labcore.experiments.ood.config import (
+    FOOLING_AIM,
+    METHODS,
+    OODConfig,
+    OODLabConfig,
+    ShiftConfig,
+    ToyOODConfig,
+)
 from labcore.experiments.ood.fooling import FoolingImages, make_fooling_images
-from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
-from labcore.experiments.ood.shift import METHODS, ShiftConfig, ShiftResult, run_shift
+from labcore.experiments.ood.models import ModelName, predict, train_models
+from labcore.experiments.ood.shift import ShiftResult, run_shift
 from labcore.models.classifier import TrainedClassifier
 from labcore.models.train import Progress
 from labcore.ood import detection as ood
@@ -69,113 +66,6 @@ N_EXAMPLES = 8  # images per set kept for the gallery
 GRID_POINTS = 101  # per axis of the toy heatmaps
 GRID_REACH = 3.0  # the toy grid spans ± this × the largest |coordinate| of the training data
 PROFILE_BINS = 12  # rings of the radial profile, each 0.25 data radii wide
-FOOLING_AIM = 0.999
-"""How sure the attack makes the plain network of each fooling image before it stops: well past
-the 99 % (:data:`~labcore.experiments.ood.fooling.TARGET_CONFIDENCE`) the page claims, since
-an image stops as soon as it crosses the aim. Stopping at 99 % left the least sure image at
-0.9901–0.9906 on seeds 0–4; aiming at 99.9 % leaves every image ≥ 0.9990 there, after at
-most 51 of the 300 steps (about 10 on average, against 8)."""
-
-IN_CLASSES = {
-    "01234": "0 1 2 3 4 (5–9 held out)",
-    "56789": "5 6 7 8 9 (0–4 held out)",
-    "02468": "Even digits (odd held out)",
-    "13579": "Odd digits (even held out)",
-    "0123456": "0 to 6 (7, 8, 9 held out)",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class DetectionData(Config):
-    """Which digits are in-distribution, and how many fooling images to make."""
-
-    in_classes: Literal["01234", "56789", "02468", "13579", "0123456"] = param(
-        "01234", label="In-distribution digits", group="Experiment", choices=IN_CLASSES,
-        help="The networks train on these digits only; the other digits are one OOD set.")
-    n_fooling: int = param(
-        60, label="Fooling images", group="Experiment", min=10, max=200, step=10,
-        help="Noise images pushed by gradient ascent until the plain network is "
-        f"≥ {FOOLING_AIM:.1%} sure.")
-
-
-@dataclasses.dataclass(frozen=True)
-class OODConfig(ModelSettings, DetectionData):
-    """OOD detection on digits: which digits are in-distribution, and the models' settings."""
-
-    def check(self) -> None:
-        super().check()
-        check_computation(cost.detection_parts(self), cost.ADVICE + " or fooling images")
-
-    @property
-    def classes(self) -> tuple[int, ...]:
-        """The in-distribution digits, e.g. (0, 1, 2, 3, 4)."""
-        return tuple(int(c) for c in self.in_classes)
-
-
-@dataclasses.dataclass(frozen=True)
-class ToyData(Config):
-    """Which 2-D toy, how noisy, how many points."""
-
-    toy: Literal["moons", "circles", "blobs", "spirals"] = param(
-        "moons", label="2-D toy", group="Experiment",
-        choices={"moons": "Two moons", "circles": "Circles", "blobs": "Three blobs",
-                 "spirals": "Three spirals"},
-        help="The 2-D problem the networks learn; the heatmaps reach well beyond its points.")
-    toy_noise: float = fields.class_overlap(0.2, label="Toy noise", group="Experiment")
-    n_points: int = fields.toy_points(600, min=100, max=2000, label="Toy points",
-                                      group="Experiment")
-
-
-@dataclasses.dataclass(frozen=True)
-class ToyOODConfig(ModelSettings, ToyData):
-    """Scores over the plane of a 2-D toy, far beyond its data."""
-
-    def check(self) -> None:
-        super().check()
-        check_computation(cost.toy_parts(self), cost.ADVICE + " or toy points")
-
-
-C = TypeVar("C", bound=Config)
-
-
-def _project(cls: type[C], config: Config) -> C:
-    return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})
-
-
-@dataclasses.dataclass(frozen=True)
-class OODLabConfig(ShiftConfig, OODConfig, ToyOODConfig):
-    """Every setting of the OOD page: the union of the three experiments' fields.
-
-    The order of the bases puts every "Experiment" field (the toy's, the detection's, the
-    shift's switches) before the shared model settings, so each view's form starts with what
-    its experiment is about.
-    """
-
-    def shift_config(self) -> ShiftConfig:
-        """The shift sweep's config (its fields only)."""
-        return _project(ShiftConfig, self)
-
-    def detection_config(self) -> OODConfig:
-        """The detection experiment's config (its fields only)."""
-        return _project(OODConfig, self)
-
-    def toy_config(self) -> ToyOODConfig:
-        """The 2-D toy's config (its fields only)."""
-        return _project(ToyOODConfig, self)
-
-    @classmethod
-    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
-        """None for the page as a whole: which fields matter depends on the view (each view's
-        own config says so, see :meth:`hidden_for`)."""
-        return frozenset()
-
-    @classmethod
-    def hidden_for(cls, part: type[Config]) -> frozenset[str]:
-        """Names of the fields ``part`` does not use (the page hides them in its view)."""
-        own = {f.name for f in dataclasses.fields(part)}
-        return frozenset(f.name for f in dataclasses.fields(cls) if f.name not in own)
-
-
 def _scores(
     models: Mapping[str, TrainedClassifier], x: np.ndarray, mc_samples: int
 ) -> dict[str, np.ndarray]:

@@ -7,28 +7,17 @@ the shift grows accuracy falls, and the confidence of most methods falls more sl
 mistakes become overconfident.
 """
 
-# Config field types are kept as objects (no ``from __future__ import annotations``), so
-# ``typing.get_type_hints`` needs no module globals: it still works on a config class after
-# Streamlit's file watcher has dropped this module from ``sys.modules``.
-
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Literal
 
 import numpy as np
 
 from labcore import calibration as cal
-from labcore.budget import check_computation
-from labcore.config import Config, param
 from labcore.data.classification import augment_views, load_digits_split
 from labcore.data.corruptions import CORRUPTIONS, MAX_SEVERITY, corrupt_all
-from labcore.experiments.ood import cost
-from labcore.experiments.ood.models import ModelName, ModelSettings, predict, train_models
+from labcore.experiments.ood.config import MethodName, ShiftConfig
+from labcore.experiments.ood.models import ModelName, predict, train_models
 from labcore.models.train import Progress
 
-MethodName = Literal["plain", "temperature", "mc_dropout", "ensemble", "uanll", "tta"]
-METHODS: tuple[MethodName, ...] = ("plain", "temperature", "mc_dropout", "ensemble", "uanll",
-                                   "tta")
 METHOD_LABELS: dict[str, str] = {
     "plain": "Plain (cross-entropy)",
     "temperature": "Temperature scaling",
@@ -44,68 +33,6 @@ _MODEL_OF: dict[str, ModelName] = {
     "plain": "plain", "temperature": "plain", "tta": "plain",
     "mc_dropout": "mc_dropout", "ensemble": "ensemble", "uanll": "uanll",
 }
-
-
-def _method_field(default: bool, label: str, help: str) -> bool:
-    return param(default, label=label, group="Experiment", help=help)
-
-
-@dataclasses.dataclass(frozen=True)
-class ShiftMethods(Config):
-    """Which methods the shift sweep compares (one switch each)."""
-
-    plain: bool = _method_field(
-        True, "Plain network", "One network trained with cross-entropy, used as it is.")
-    temperature: bool = _method_field(
-        True, "Temperature scaling",
-        "The plain network's logits divided by one T fitted on clean validation images.")
-    mc_dropout: bool = _method_field(
-        False, "MC dropout", "A dropout network; the mean of T passes with dropout kept on.")
-    ensemble: bool = _method_field(
-        True, "Deep ensemble", "The mean prediction of M networks trained from different starts.")
-    uanll: bool = _method_field(
-        False, "UANLL", "A network trained with the uncertainty-aware NLL; its softmax is used.")
-    tta: bool = _method_field(
-        False, "Test-time augmentation",
-        "The plain network's softmax averaged over V shifted, rotated, noisy views of each image.")
-
-
-@dataclasses.dataclass(frozen=True)
-class ShiftConfig(ModelSettings, ShiftMethods):
-    """The shift sweep: which methods to compare, and how their models are built."""
-
-    views: int = param(
-        8, label="TTA views V", group="Models", min=2, max=16,
-        help="Views per image for test-time augmentation (view 1 is the image itself).")
-    tta_strength: float = param(
-        0.5, label="TTA strength", group="Models", min=0.1, max=1.0, step=0.1,
-        help="Scales the views' random shift (1 = up to ±1 pixel), rotation (±12°) and noise. "
-        "The networks never saw such changes in training, so strong views hurt.")
-
-    @classmethod
-    def inactive_fields(cls, values: Mapping[str, Any]) -> frozenset[str]:
-        """A method's settings only while its switch is on: members for the ensemble, dropout
-        and T for MC dropout, views and strength for test-time augmentation."""
-        inactive = set()
-        if not values.get("ensemble", True):
-            inactive.add("members")
-        if not values.get("mc_dropout", True):
-            inactive.update(("dropout", "mc_samples"))
-        if not values.get("tta", True):
-            inactive.update(("views", "tta_strength"))
-        return frozenset(inactive)
-
-    def check(self) -> None:
-        super().check()
-        if not self.methods:
-            raise ValueError("Methods must include at least one method: switch one on under "
-                             "Experiment. Got none.")
-        check_computation(cost.shift_parts(self), cost.ADVICE + ", or fewer methods or views")
-
-    @property
-    def methods(self) -> tuple[MethodName, ...]:
-        """The switched-on methods, in the order of :data:`METHODS`."""
-        return tuple(m for m in METHODS if getattr(self, m))
 
 
 @dataclasses.dataclass(frozen=True)
