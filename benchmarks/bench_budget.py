@@ -136,7 +136,7 @@ def _ood(quick: bool) -> list[Case]:
     from labcore.experiments.ood import cost
     from labcore.experiments.ood.config import OODLabConfig, ShiftConfig
     from labcore.experiments.ood.run import run_ood, run_toy_ood
-    from labcore.experiments.ood.shift import run_shift
+    from labcore.experiments.ood.sweep import run_shift
 
     lab = OODLabConfig()
     cases = [

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from labcore.data.corruptions import CORRUPTION_LABELS
 from labcore.experiments.ood.run import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
-from labcore.experiments.ood.shift import METHOD_LABELS
+from labcore.experiments.ood.sweep import METHOD_LABELS
 from labcore.plots import palette
 from labcore.plots._spec import (
     axis_key,

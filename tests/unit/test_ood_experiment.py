@@ -155,7 +155,7 @@ def test_toy_plain_network_stays_confident_far_away_while_ensemble_disagreement_
 
 
 def _fake_shift(acc_plain, ece_plain):
-    from labcore.experiments.ood.shift import ShiftResult
+    from labcore.experiments.ood.sweep import ShiftResult
     n_c = len(CORRUPTIONS)
     acc = np.array([acc_plain, acc_plain])[:, None, :].repeat(n_c, axis=1)
     ece = np.array([ece_plain, np.array(ece_plain) / 2])[:, None, :].repeat(n_c, axis=1)
@@ -182,7 +182,7 @@ def test_the_shift_notice_states_its_numbers_and_names_the_preset_when_the_trend
 
 def test_the_shift_notice_gives_the_ensembles_numbers_without_a_verdict():
     from labcore.experiments.ood import report
-    from labcore.experiments.ood.shift import ShiftResult
+    from labcore.experiments.ood.sweep import ShiftResult
     n_c = len(CORRUPTIONS)
     plain = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
     ensemble = [0.92, 0.85, 0.75, 0.66, 0.55, 0.46]  # 6 points above the plain network at 5

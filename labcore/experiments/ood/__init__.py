@@ -16,6 +16,6 @@ LAB = Lab(
 __all__ = ["LAB", "ShiftConfig", "ShiftResult", "run_shift"]
 __getattr__ = lazy_exports(__name__, {
     "ShiftConfig": "labcore.experiments.ood.config",
-    "ShiftResult": "labcore.experiments.ood.shift",
-    "run_shift": "labcore.experiments.ood.shift",
+    "ShiftResult": "labcore.experiments.ood.sweep",
+    "run_shift": "labcore.experiments.ood.sweep",
 })

@@ -12,7 +12,7 @@ from labcore.experiments.ood.config import FOOLING_AIM, OODLabConfig
 from labcore.experiments.ood.fooling import TARGET_CONFIDENCE, make_fooling_images
 from labcore.experiments.ood.models import MODEL_LABELS
 from labcore.experiments.ood.run import DETECTORS, OOD_SETS, OODResult, ShiftResult, ToyOODResult
-from labcore.experiments.ood.shift import METHOD_LABELS, METRICS
+from labcore.experiments.ood.sweep import METHOD_LABELS, METRICS
 
 DetectionMetric = Literal["auroc", "fpr95", "aupr"]
 DETECTION_METRICS: dict[str, str] = {

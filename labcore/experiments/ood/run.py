@@ -8,7 +8,7 @@ in-distribution is the positive class of AUROC, AUPR and FPR at 95 % TPR (:mod:`
   the plain network. Every detector (a score of one model) is measured on every OOD set.
 - ``run_toy_ood(ToyOODConfig)``: the same models on a 2-D toy, with each score drawn over the
   input plane, far beyond the data.
-- ``run_shift(ShiftConfig)``: the shift sweep, in :mod:`labcore.experiments.ood.shift`.
+- ``run_shift(ShiftConfig)``: the shift sweep, in :mod:`labcore.experiments.ood.sweep`.
 
 The configs, and :class:`~labcore.experiments.ood.config.OODLabConfig` (all three in one, the
 OOD page's settings form), live in :mod:`labcore.experiments.ood.config`.
@@ -31,7 +31,7 @@ from labcore.experiments.ood.config import (
 )
 from labcore.experiments.ood.fooling import FoolingImages, make_fooling_images
 from labcore.experiments.ood.models import ModelName, predict, train_models
-from labcore.experiments.ood.shift import ShiftResult, run_shift
+from labcore.experiments.ood.sweep import ShiftResult, run_shift
 from labcore.models.classifier import TrainedClassifier
 from labcore.models.train import Progress
 from labcore.ood import detection as ood
