@@ -362,7 +362,7 @@ def test_the_flip_and_threshold_captions_hold_at_every_preset(name, preset_resul
     if r.flipped.any():
         # The caption's claim: the label-aware score puts the flipped samples further left and
         # separates them better than every input-only score. Measured AUROC: 0.828 vs 0.691
-        # (default), 0.998 vs 0.603 (moons), 0.965 vs 0.803 (S6), 0.983 vs 0.740 (S8),
+        # (the default), 0.998 vs 0.603 (moons), 0.965 vs 0.803 (S6), 0.983 vs 0.740 (S8),
         # 0.927 vs 0.698 (spirals).
         given = r.given_label_prob
         assert np.median(given[r.flipped]) < np.median(given[~r.flipped])
@@ -370,8 +370,10 @@ def test_the_flip_and_threshold_captions_hold_at_every_preset(name, preset_resul
         assert "flipped samples sit further left" in notice
         input_only = [r.metrics[f"flip_auroc_{n}"] for n in ("confidence", "certainty")]
         # At the certainty preset certainty itself comes close (measured 0.955 vs 0.880).
-        # At the TTA-hurts preset: 0.771 vs confidence 0.743.
-        margin = 0.1 if name not in (report.CERTAINTY_FLAGS, report.TTA_HURTS) else 0.02
+        # At the TTA-hurts preset: 0.771 vs confidence 0.743. At the TTA-helps preset (its
+        # batches of 1024 fit the flipped labels less): 0.776 vs 0.745.
+        close = (report.CERTAINTY_FLAGS, report.TTA_HURTS, report.TTA_HELPS)
+        margin = 0.1 if name not in close else 0.02
         assert r.metrics["flip_auroc_given_label"] > np.nanmax(input_only) + margin
     if r.test.certainty is not None:
         # The inspector's range note, and the preset's threshold inside that range where it

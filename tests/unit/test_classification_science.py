@@ -36,26 +36,42 @@ def _accuracies(result) -> tuple[float, float]:
             float(np.mean(views.mean(axis=0).argmax(axis=1) == result.y_test)))
 
 
-@pytest.mark.science
-def test_tta_helps_at_the_default(default_runs):
-    # Measured over seeds 0–4: view 0 0.787 0.744 0.738 0.703 0.781, with TTA (V = 32)
-    # 0.803 0.768 0.766 0.746 0.827: gain +3.2 points on average, +1.7 at the worst seed.
-    # Bounds: mean gain ≥ 1.5 points, and every seed gains, by at least the half point
-    # (TTA_MARGIN) from which the caption says "raises" (it does on each of these seeds; on
-    # seeds 6 and 9 the gain is +0.2 and −0.4 and the caption says "changes little").
-    assert report.PRESETS[report.TTA_HELPS] == ClassificationConfig()
+def _tta_gains(runs, config: ClassificationConfig) -> list[float]:
+    """TTA's accuracy gain of each run, recomputed with numpy; checks that the caption says
+    "raises" with the run's own numbers."""
     gains = []
-    for r in default_runs:
+    for r in runs:
         before, after = _accuracies(r)
         assert before == pytest.approx(r.metrics["accuracy"])
         assert after == pytest.approx(r.metrics["tta_accuracy"])
         gains.append(after - before)
-        assert "raises test accuracy" in report.tta_notice(r, ClassificationConfig())
+        notice = report.tta_notice(r, config)
+        assert "raises test accuracy" in notice and f"{before:.1%} to {after:.1%}" in notice
+    return gains
+
+
+@pytest.mark.science
+def test_tta_helps_at_its_preset():
+    # The preset's own network (256 units, batches of 1024). Measured on seeds 0-4: view 0
+    # 0.759 0.716 0.699 0.727 0.725; gains +6.5 +3.0 +5.4 +2.4 +5.6 points (seeds 0-39: +3.9 on
+    # average, one seed of 40 below the caption's half point). Bounds: every seed gains at
+    # least 1.5 points (3 x TTA_MARGIN), the mean at least 3.
+    config = report.PRESETS[report.TTA_HELPS]
+    gains = _tta_gains([run_classification(config.replace(seed=s)) for s in SEEDS], config)
+    assert min(gains) >= 3 * report.TTA_MARGIN, f"TTA gains {np.round(100 * np.array(gains), 2)}"
+    assert np.mean(gains) >= 0.03, f"mean TTA gain {100 * np.mean(gains):+.2f} points"
+
+
+@pytest.mark.science
+def test_tta_helps_at_the_default(default_runs):
+    # Measured over seeds 0-4: view 0 0.787 0.744 0.738 0.703 0.781, with TTA (V = 32)
+    # 0.803 0.768 0.766 0.746 0.827: gain +3.2 points on average, +1.7 at the worst seed.
+    # Bounds: mean gain >= 1.5 points, every seed at least the half point (TTA_MARGIN) from
+    # which the caption says "raises". On seeds 5-29 the default's gain falls under that half
+    # point on 9 seeds (the caption then says "changes little" and names the preset above).
+    gains = _tta_gains(default_runs, ClassificationConfig())
     assert np.mean(gains) >= 0.015, f"mean TTA gain {100 * np.mean(gains):+.2f} points"
-    assert min(gains) > 0, f"TTA gains per seed {np.round(100 * np.array(gains), 2)} points"
-    notice = report.tta_notice(default_runs[0], ClassificationConfig())
-    before, after = _accuracies(default_runs[0])
-    assert "raises test accuracy" in notice and f"{before:.1%} to {after:.1%}" in notice, notice
+    assert min(gains) >= report.TTA_MARGIN, f"TTA gains {np.round(100 * np.array(gains), 2)}"
 
 
 @pytest.mark.science

@@ -11,7 +11,6 @@ import dataclasses
 
 import numpy as np
 
-from labcore.experiments.classification.report import TTA_HELPS
 from labcore.experiments.classification.run import (
     ClassificationConfig,
     ClassificationResult,
@@ -277,7 +276,7 @@ def _uanll_sentence(sweep: NoiseSweepResult) -> str:
             f"{uanll:.1%}, cross-entropy {ce:.1%}{each}: {100 * lead:+.1f} points for UANLL")
     if lead >= UANLL_LEAD:
         return text + ": UANLL holds up better under label noise, as in the lecture's Table I."
-    shows = f"the default settings (preset “{TTA_HELPS}”) show UANLL ahead."
+    shows = "the default settings show UANLL ahead."
     if lead <= -UANLL_LEAD:
         return text + f": here cross-entropy holds up better, unlike the lecture's Table I; {shows}"
     within = f"{100 * UANLL_LEAD:g} point{'' if UANLL_LEAD == 0.01 else 's'}"
