@@ -44,7 +44,8 @@ def largest_steps(make: Callable[[int], Any], steps: range) -> Any:
 
 def _regression(quick: bool) -> list[Case]:
     from labcore.experiments.regression import cost, sweep
-    from labcore.experiments.regression.run import RegressionConfig, run_regression
+    from labcore.experiments.regression.config import RegressionConfig
+    from labcore.experiments.regression.run import run_regression
 
     def case(label: str, config: RegressionConfig) -> Case:
         return Case(label, lambda: run_regression(config), lambda: cost.run_parts(config))

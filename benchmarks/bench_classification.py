@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from benchmarks.common import Row, median_time
 from labcore.data.classification import augment_views, load_digits_split
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    load_data,
-    training_set,
-)
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import load_data, training_set
 from labcore.experiments.classification.sweep import run_noise_sweep
 from labcore.models.classifier import predict_views, train_classifier
 

@@ -43,10 +43,8 @@ def _results(quick: bool) -> dict[str, Any]:
     from labcore.experiments.home.run import point_at, run_mle
     from labcore.experiments.ood.config import OODConfig, ShiftConfig, ToyOODConfig
     from labcore.experiments.ood.run import run_ood, run_shift, run_toy_ood
-    from labcore.experiments.regression.run import (
-        RegressionConfig,
-        run_regression,
-    )
+    from labcore.experiments.regression.config import RegressionConfig
+    from labcore.experiments.regression.run import run_regression
     from labcore.experiments.regression.sweep import run_size_sweep
     from labcore.experiments.regression.sweep import sweep_config as reg_sweep_config
 

@@ -17,8 +17,9 @@ from typing import Any
 from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from benchmarks.common import Row, median_time
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.live import LiveFrame, run_regression_live
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.run import run_regression
 from labcore.plots import live as live_plots
 from labcore.plots import regression as plots
 

@@ -40,13 +40,15 @@ def _home() -> object:
 
 
 def _regression() -> object:
-    from labcore.experiments.regression.run import RegressionConfig, run_regression
+    from labcore.experiments.regression.config import RegressionConfig
+    from labcore.experiments.regression.run import run_regression
 
     return run_regression(RegressionConfig())
 
 
 def _classification() -> object:
-    from labcore.experiments.classification.run import ClassificationConfig, run_classification
+    from labcore.experiments.classification.config import ClassificationConfig
+    from labcore.experiments.classification.run import run_classification
 
     return run_classification(ClassificationConfig().model_config())
 

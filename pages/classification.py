@@ -7,16 +7,13 @@ import streamlit as st
 
 from labcore.experiments import classification
 from labcore.experiments.classification import flips, notices, report
+from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.live import (
     keep_frames,
     live_notice,
     run_classification_live,
 )
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    ClassificationResult,
-    run_classification,
-)
+from labcore.experiments.classification.run import ClassificationResult, run_classification
 from labcore.experiments.classification.sweep import (
     SWEEP_RATES,
     run_noise_sweep,
@@ -27,6 +24,7 @@ from labcore.experiments.classification.upload import (
     UploadedClassification,
     run_classification_upload,
 )
+from labcore.experiments.live_frames import record_frame
 from labcore.models.classifier import S_MAX, S_MIN
 from labcore.plots import classification as plots
 from labcore.plots import live as live_plots
@@ -107,7 +105,7 @@ def train_live(config: ClassificationConfig) -> ClassificationResult | None:
         pacer = RedrawPacer()
 
         def on_frame(frame) -> None:
-            record["frames"].append(frame)
+            record_frame(record["frames"], frame)  # kept weights replace the last step's
             pacer.wait()
             step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
             draw_frame((map_slot, loss_slot), specs, frame, loss_name)

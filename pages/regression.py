@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from labcore.experiments import regression
+from labcore.experiments.live_frames import record_frame
 from labcore.experiments.regression import chart_edits, intervals, regions, report
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
 from labcore.experiments.regression.run import (
-    RegressionConfig,
     RegressionResult,
     UploadedRegression,
     run_regression,
@@ -103,10 +104,7 @@ def train_live(page: LabPage) -> RegressionResult | None:
         pacer = RedrawPacer()
 
         def on_frame(frame: LiveFrame) -> None:
-            if recorded and recorded[-1].step == frame.step:
-                recorded[-1] = frame  # the weights the networks keep, where training ended
-            else:
-                recorded.append(frame)
+            record_frame(recorded, frame)  # the kept weights replace the last step's frame
             st.session_state[LIVE_FRAMES] = (ident, keep_frames(recorded))
             pacer.wait()
             counter.markdown(f"**step {frame.step} of {frame.total_steps}**")

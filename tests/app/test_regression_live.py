@@ -15,8 +15,9 @@ import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.live import frame_interval
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.run import run_regression
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "regression"

@@ -13,7 +13,8 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from labcore.experiments.regression import intervals, report
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.run import run_regression
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "regression"

@@ -40,8 +40,8 @@ from labcore.experiments.ood.report import PRESETS as OOD_PRESETS
 from labcore.experiments.regression import cost as regression_cost
 from labcore.experiments.regression import report as regression_report
 from labcore.experiments.regression import sweep as size_sweep
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.report import PRESETS as REGRESSION_PRESETS
-from labcore.experiments.regression.run import RegressionConfig
 
 # --- the arithmetic -----------------------------------------------------------------------------
 

@@ -91,7 +91,8 @@ def test_noise_is_deterministic_and_leaves_its_input_alone(digits):
 def test_validation_and_test_labels_are_never_noised():
     # The lab's pipeline flips training labels only; the clean split is the same before and
     # after a run with 50 % noise.
-    from labcore.experiments.classification.run import ClassificationConfig, run_classification
+    from labcore.experiments.classification.config import ClassificationConfig
+    from labcore.experiments.classification.run import run_classification
 
     config = ClassificationConfig(dataset="moons", label_noise=0.5, steps=50, n_views=2,
                                   train_copies=0)

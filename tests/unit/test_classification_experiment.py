@@ -11,11 +11,8 @@ from sklearn.metrics import roc_auc_score
 
 from labcore.data.classification import make_toy
 from labcore.experiments.classification import flips, report
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    rejection_scores,
-    run_classification,
-)
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import rejection_scores, run_classification
 from labcore.experiments.classification.sweep import run_noise_sweep, sweep_config
 from labcore.losses import smooth_labels, uanll
 from labcore.models.classifier import (

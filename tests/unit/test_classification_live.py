@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from labcore.experiments.classification import notices
+from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.live import (
     KEEP_FRAMES,
     LiveFrame,
@@ -22,12 +23,7 @@ from labcore.experiments.classification.live import (
     live_notice,
     run_classification_live,
 )
-from labcore.experiments.classification.run import (
-    GRID_SIZE,
-    ClassificationConfig,
-    DecisionMap,
-    run_classification,
-)
+from labcore.experiments.classification.run import GRID_SIZE, DecisionMap, run_classification
 
 SMALL = ClassificationConfig(dataset="moons", n_points=300, hidden=32, steps=60, n_views=4,
                              train_copies=1, label_noise=0.2, members=3)

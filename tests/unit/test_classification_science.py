@@ -14,7 +14,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from labcore.experiments.classification import flips, notices, report
-from labcore.experiments.classification.run import ClassificationConfig, run_classification
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import run_classification
 from labcore.experiments.classification.sweep import run_noise_sweep
 
 SEEDS = (0, 1, 2, 3, 4)

@@ -9,7 +9,7 @@ import pytest
 
 from labcore.data.user_csv import prepare, read_csv_bytes
 from labcore.experiments.classification import report
-from labcore.experiments.classification.run import ClassificationConfig
+from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.sweep import run_noise_sweep_upload
 from labcore.experiments.classification.upload import (
     MAP_MARGIN,

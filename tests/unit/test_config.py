@@ -9,7 +9,7 @@ from typing import Literal
 import pytest
 
 from labcore.config import Config, param
-from labcore.experiments.regression.run import RegressionConfig
+from labcore.experiments.regression.config import RegressionConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,12 +20,14 @@ from hypothesis import strategies as st
 from labcore.config import Config
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import run_calibration
-from labcore.experiments.classification.run import ClassificationConfig, run_classification
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import run_classification
 from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.home.run import run_mle
 from labcore.experiments.ood.config import OODLabConfig
 from labcore.experiments.ood.run import run_shift
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.run import run_regression
 
 CONFIGS = [RegressionConfig, ClassificationConfig, CalibrationConfig, OODLabConfig, MLEConfig]
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.run import run_regression
 from labcore.models.mlp import BatchedMLP
 
 pytestmark = pytest.mark.gpu

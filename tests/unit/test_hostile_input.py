@@ -204,7 +204,7 @@ def test_csv_downloads_escape_a_formula_in_a_column_name() -> None:
 
 def test_the_test_predictions_download_escapes_a_users_labels() -> None:
     from labcore.experiments.classification import report
-    from labcore.experiments.classification.run import ClassificationConfig as Model
+    from labcore.experiments.classification.config import ClassificationConfig as Model
     from labcore.experiments.classification.upload import (
         UploadedClassification,
         run_classification_upload,

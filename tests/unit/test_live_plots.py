@@ -24,8 +24,8 @@ from labcore.data.regression import true_mean
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.live import run_classification_live
 from labcore.experiments.regression import regions
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.live import run_regression_live
-from labcore.experiments.regression.run import RegressionConfig
 from labcore.plots import classification as classification_plots
 from labcore.plots import live, palette
 from labcore.plots import regression as regression_plots

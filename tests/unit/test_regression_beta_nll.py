@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from labcore.experiments.regression import report
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.run import run_regression
 
 TINY = RegressionConfig(function="sine", n_points=20, steps=100, method="none", hidden=16)
 

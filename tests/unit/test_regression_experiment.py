@@ -17,10 +17,10 @@ import torch
 from labcore.data.regression import true_mean, true_std
 from labcore.data.user_csv import prepare
 from labcore.experiments.regression import report
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import (
     SIGMA_CEILING,
     SIGMA_FLOOR,
-    RegressionConfig,
     UploadedRegression,
     bounded_log_var,
     run_regression,

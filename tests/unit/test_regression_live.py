@@ -10,12 +10,13 @@ import pytest
 
 from labcore.experiments.live_frames import record_frame
 from labcore.experiments.regression import report
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.live import (
     frame_interval,
     keep_frames,
     run_regression_live,
 )
-from labcore.experiments.regression.run import RegressionConfig, run_regression
+from labcore.experiments.regression.run import run_regression
 from labcore.plots import regression as plots
 
 CONFIGS = {

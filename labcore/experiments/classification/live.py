@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from labcore.experiments import live_frames
+from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.run import (
-    ClassificationConfig,
     ClassificationResult,
     load_data,
     map_grid,

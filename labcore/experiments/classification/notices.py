@@ -11,11 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    ClassificationResult,
-    DecisionMap,
-)
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import ClassificationResult, DecisionMap
 from labcore.experiments.classification.sweep import (
     SWEEP_LOSSES,
     SWEEP_RATES,

@@ -14,11 +14,8 @@ from typing import Literal
 import numpy as np
 
 from labcore.errors import SettingError
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    ClassificationResult,
-    SplitPredictions,
-)
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import ClassificationResult, SplitPredictions
 from labcore.experiments.classification.sweep import NoiseSweepResult
 from labcore.models.classifier import LOSS_LABELS
 from labcore.uncertainty import selective

@@ -21,13 +21,9 @@ import numpy as np
 from labcore import calibration as cal
 from labcore.budget import check_computation
 from labcore.data.classification import ClassificationData, add_label_noise, noise_pairs
+from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.cost import noise_sweep_parts
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    label_scores,
-    load_data,
-    training_set,
-)
+from labcore.experiments.classification.run import label_scores, load_data, training_set
 from labcore.experiments.classification.upload import UploadedClassification, uploaded_data
 from labcore.models.classifier import LOSS_LABELS, train_classifier
 from labcore.models.train import Progress

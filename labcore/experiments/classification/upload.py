@@ -19,11 +19,8 @@ from labcore.data.user_csv import MAX_CLASSES, UserData
 from labcore.device import rng_for
 from labcore.errors import FileError
 from labcore.experiments.classification import cost
-from labcore.experiments.classification.run import (
-    ClassificationConfig,
-    ClassificationResult,
-    run_on_data,
-)
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import ClassificationResult, run_on_data
 from labcore.models.train import Progress
 
 VAL_FRACTION = 0.2

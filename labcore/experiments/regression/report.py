@@ -7,13 +7,14 @@ import math
 import numpy as np
 
 from labcore.budget import check_computation
+from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import ADVICE, run_parts
 from labcore.experiments.regression.regions import (
     MIN_SETTLE_POINTS,
     UNSETTLED,
     noise_to_misses,
 )
-from labcore.experiments.regression.run import RegressionConfig, RegressionResult
+from labcore.experiments.regression.run import RegressionResult
 from labcore.experiments.regression.sweep import SizeSweepResult
 
 BETA_NLL_PRESET = "β-NLL: plain NLL calls its own misses noise (Seitzer et al. 2022)"
