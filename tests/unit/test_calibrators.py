@@ -56,6 +56,15 @@ class _ProbaModel(_Logits):
         return cal.softmax(np.asarray(x))
 
 
+def _calibrated_classifier_cv(model: _Logits, method: str):
+    """scikit-learn's CalibratedClassifierCV on ``model`` frozen, fitted on 300 synthetic rows:
+    the rows (z, y), the 200 test logits and its probabilities on them."""
+    z, y = _synthetic(300)
+    z_test, _ = _synthetic(200, seed=1)
+    sk = CalibratedClassifierCV(FrozenEstimator(model.fit(z, y)), method=method)
+    return z, y, z_test, sk.fit(z, y).predict_proba(z_test)
+
+
 # --- each calibrator against an independent implementation -----------------------------------
 
 
@@ -79,20 +88,14 @@ def test_isotonic_is_sklearn_isotonic_per_class_then_renormalised():
 
 
 def test_isotonic_matches_calibrated_classifier_cv_on_a_frozen_model():
-    z, y = _synthetic(300)
-    z_test, _ = _synthetic(200, seed=1)
-    sk = CalibratedClassifierCV(FrozenEstimator(_ProbaModel().fit(z, y)), method="isotonic")
-    expected = sk.fit(z, y).predict_proba(z_test)
+    z, y, z_test, expected = _calibrated_classifier_cv(_ProbaModel(), "isotonic")
     np.testing.assert_allclose(cb.fit_isotonic(z, y).probs(z_test), expected, atol=1e-10)
 
 
 def test_platt_matches_calibrated_classifier_cv_sigmoid_on_the_logits():
     # scikit-learn's method="sigmoid" fits each class's decision value with Platt's smoothed
     # targets, one vs rest, then renormalises: the same model, fitted by a different solver.
-    z, y = _synthetic(300)
-    z_test, _ = _synthetic(200, seed=1)
-    sk = CalibratedClassifierCV(FrozenEstimator(_LogitModel().fit(z, y)), method="sigmoid")
-    expected = sk.fit(z, y).predict_proba(z_test)
+    z, y, z_test, expected = _calibrated_classifier_cv(_LogitModel(), "sigmoid")
     np.testing.assert_allclose(cb.fit_platt(z, y).probs(z_test), expected, atol=1e-6)
 
 

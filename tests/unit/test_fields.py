@@ -62,41 +62,33 @@ def test_the_labels_the_labs_show_come_from_the_factories():
         assert specs["seed"].label == "Seed"
 
 
+# Each field's default and (min, max, step) per lab, as each lab's sidebar has always offered them.
+_C, _R, _K, _O = ClassificationConfig, RegressionConfig, CalibrationConfig, ModelSettings
+_LIMITS: dict[str, dict[type[Config], tuple]] = {
+    "hidden": {_C: (512, (16, 512, 16)), _R: (64, (8, 256, 8)), _K: (128, (16, 512, 16)),
+               _O: (128, (16, 256, 16))},
+    "steps": {_C: (400, (50, 3000, 50)), _R: (500, (100, 5000, 100)), _K: (400, (50, 3000, 50)),
+              _O: (400, (100, 2000, 100))},
+    "lr": {_C: (0.003, (0.0001, 0.1, None)), _R: (0.01, (0.0001, 1.0, None)),
+           _K: (0.003, (0.0001, 0.03, None))},
+    "n_layers": {_C: (1, (1, 4, None)), _R: (2, (1, 4, None)), _K: (2, (1, 4, None))},
+    "mc_samples": {_C: (20, (5, 100, 5)), _R: (50, (5, 200, 5)), _O: (20, (5, 100, 5))},
+    "dropout": {_C: (0.1, (0.05, 0.5, 0.05)), _R: (0.1, (0.05, 0.5, 0.05)),
+                _O: (0.2, (0.05, 0.5, 0.05))},
+    "members": {_C: (5, (2, 10, None)), _O: (5, (2, 10, None))},
+    "batch_size": {_C: (128, (0, 1024, 32)), _R: (0, (0, 1000, 10))},
+    "n_points": {_C: (600, (100, 2000, 100)), _K: (1500, (300, 3000, 100)),
+                 ToyData: (600, (100, 2000, 100))},
+    "toy_noise": {_K: (0.3, (0.0, 1.0, 0.05))},
+    "n_bins": {_K: (15, (5, 30, None))},
+    "seed": {MLEConfig: (0, (0, 2**31 - 1, None))},
+}
+
+
 @pytest.mark.parametrize(
     ("cls", "name", "default", "limits"),
-    [
-        # (min, max, step) as each lab's sidebar has always offered them
-        (ClassificationConfig, "hidden", 512, (16, 512, 16)),
-        (RegressionConfig, "hidden", 64, (8, 256, 8)),
-        (CalibrationConfig, "hidden", 128, (16, 512, 16)),
-        (ModelSettings, "hidden", 128, (16, 256, 16)),
-        (ClassificationConfig, "steps", 400, (50, 3000, 50)),
-        (RegressionConfig, "steps", 500, (100, 5000, 100)),
-        (CalibrationConfig, "steps", 400, (50, 3000, 50)),
-        (ModelSettings, "steps", 400, (100, 2000, 100)),
-        (ClassificationConfig, "lr", 0.003, (0.0001, 0.1, None)),
-        (RegressionConfig, "lr", 0.01, (0.0001, 1.0, None)),
-        (CalibrationConfig, "lr", 0.003, (0.0001, 0.03, None)),
-        (ClassificationConfig, "n_layers", 1, (1, 4, None)),
-        (RegressionConfig, "n_layers", 2, (1, 4, None)),
-        (CalibrationConfig, "n_layers", 2, (1, 4, None)),
-        (ClassificationConfig, "mc_samples", 20, (5, 100, 5)),
-        (RegressionConfig, "mc_samples", 50, (5, 200, 5)),
-        (ModelSettings, "mc_samples", 20, (5, 100, 5)),
-        (ClassificationConfig, "dropout", 0.1, (0.05, 0.5, 0.05)),
-        (RegressionConfig, "dropout", 0.1, (0.05, 0.5, 0.05)),
-        (ModelSettings, "dropout", 0.2, (0.05, 0.5, 0.05)),
-        (ClassificationConfig, "members", 5, (2, 10, None)),
-        (ModelSettings, "members", 5, (2, 10, None)),
-        (ClassificationConfig, "batch_size", 128, (0, 1024, 32)),
-        (RegressionConfig, "batch_size", 0, (0, 1000, 10)),
-        (ClassificationConfig, "n_points", 600, (100, 2000, 100)),
-        (CalibrationConfig, "n_points", 1500, (300, 3000, 100)),
-        (ToyData, "n_points", 600, (100, 2000, 100)),
-        (CalibrationConfig, "toy_noise", 0.3, (0.0, 1.0, 0.05)),
-        (CalibrationConfig, "n_bins", 15, (5, 30, None)),
-        (MLEConfig, "seed", 0, (0, 2**31 - 1, None)),
-    ],
+    [(cls, name, default, limits)
+     for name, per_lab in _LIMITS.items() for cls, (default, limits) in per_lab.items()],
 )
 def test_each_lab_keeps_its_own_default_and_limits(cls, name, default, limits):
     spec = cls.field_specs()[name]

@@ -150,24 +150,16 @@ def test_a_member_out_of_patience_keeps_its_best_even_if_others_train_on():
     member1 = [10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0]
     x, y = _sine_data(n=8, dtype=torch.float32)
     config = TrainConfig(steps=10, eval_every=1, patience=2)
-    alone = train(
-        BatchedMLP(1, 1, 2, hidden=4),
-        _nll_loss,
-        (x, y),
-        config,
-        val_data=(x, y),
-        val_loss_fn=_scripted_val_loss([[v] for v in member0]),
-    )
+
+    def run(table: list[list[float]]):
+        """Train one member per column of ``table`` with that column as its validation loss."""
+        model = BatchedMLP(len(table[0]), 1, 2, hidden=4)
+        val_loss_fn = _scripted_val_loss(table)
+        return train(model, _nll_loss, (x, y), config, val_data=(x, y), val_loss_fn=val_loss_fn)
+
+    alone = run([[v] for v in member0])
     assert alone.steps_run == 5 and alone.best_step[0] == 3
-    rows = [[a, b] for a, b in zip(member0, member1, strict=True)]
-    together = train(
-        BatchedMLP(2, 1, 2, hidden=4),
-        _nll_loss,
-        (x, y),
-        config,
-        val_data=(x, y),
-        val_loss_fn=_scripted_val_loss(rows),
-    )
+    together = run([[a, b] for a, b in zip(member0, member1, strict=True)])
     assert together.best_step[0] == 3
 
 
