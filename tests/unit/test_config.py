@@ -155,14 +155,7 @@ def test_regression_config_needs_a_gap_to_add_points_in_it():
 
 
 def test_regression_config_round_trips_through_strings():
-    config = RegressionConfig(
-        function="sine",
-        noise_scale=0.7,
-        n_points=135,
-        loss="beta_nll",
-        early_stopping=False,
-        add_where="everywhere",
-        seed=17,
-    )
+    config = RegressionConfig(function="sine", noise_scale=0.7, n_points=135, loss="beta_nll",
+                              early_stopping=False, add_where="everywhere", seed=17)
     assert RegressionConfig.from_strings(config.to_strings()) == config
     assert RegressionConfig.from_strings(config.diff_strings()) == config
