@@ -116,13 +116,13 @@ def scene_script(page: str, config: Config) -> str:
     spec = _spec(page)
     cls = spec.config_class()
     config = _project(cls, config)
-    run_name = spec.run.partition(":")[2]
+    run_name = spec.run
     return (
         f'"""Reproduce the {spec.scene} with labcore.\n\n'
         "Run it from the Uncertainty Lab folder (or with that folder on PYTHONPATH):\n"
         f"    python {page}_scene.py\n"
         'The same config and seed give the same result on the same device."""\n\n'
-        f"{_import_lines([*SETUP, spec.config, spec.run, *spec.uses])}\n"
+        f"{_import_lines([*SETUP, spec.config_path, spec.run_path, *spec.uses])}\n"
         "# Torch set up as the lab's server does it (one thread per operation, or\n"
         "# LAB_TORCH_THREADS), before any training: the page's numbers on any machine.\n"
         "configure_threads()\n"

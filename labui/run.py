@@ -94,7 +94,7 @@ def run_cached(
     without calling ``fn`` and without drawing a bar. Errors are not cached.
 
     Args:
-        fn: a labcore run function, e.g. ``labcore.experiments.regression.run_regression``.
+        fn: a labcore run function, e.g. ``labcore.experiments.regression.run.run_regression``.
         config: its frozen config.
         label: what is computed ("Size sweep"), shown before labcore's own progress
             messages; empty for a page's main run.

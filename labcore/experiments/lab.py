@@ -41,19 +41,22 @@ def load(path: str) -> Any:
 class Lab:
     """One lab: its page, its settings, its experiment and how a script reproduces it.
 
+    The package ``labcore.experiments.<key>`` has the lab shape, so the descriptor names only
+    what differs: the config class (in its ``config.py``), the run function (in ``run.py``) and
+    whether ``report.py`` has ``PRESETS``.
+
     Attributes:
-        key: the lab's short name: its page ``pages/<key>.py``, its session and widget keys,
-            its script's name.
+        key: the lab's short name: its package, its page ``pages/<key>.py``, its session and
+            widget keys, its script's name.
         title: the name in the navigation and on links.
         icon: a Material icon for the navigation (``":material/…:"``).
         blurb: one sentence on what a visitor can do there.
-        config: the config class of the page's main run, ``"module:Name"``.
-        run: its run function, ``"module:name"``, called as ``run(config)``.
+        config: the name of the config class of the page's main run, in ``config.py``.
+        run: the name of its run function, in ``run.py``, called as ``run(config)``.
         headline: a Python expression of ``config`` and ``result``: the text a script prints.
         scene: what the script reproduces, for its docstring.
         uses: further names the headline needs, ``"module:name"`` each.
-        presets: the lab's named scenes, ``"module:NAME"`` of a mapping name → config, or
-            ``""`` where the lab has none.
+        presets: whether ``report.py`` has ``PRESETS`` (preset name → config).
     """
 
     key: str
@@ -65,39 +68,36 @@ class Lab:
     headline: str
     scene: str
     uses: tuple[str, ...] = ()
-    presets: str = ""
+    presets: bool = True
+
+    @property
+    def package(self) -> str:
+        """The lab's package, ``labcore.experiments.<key>``."""
+        return f"labcore.experiments.{self.key}"
 
     @property
     def page(self) -> str:
         """The page script, relative to the repository root."""
         return f"pages/{self.key}.py"
 
+    @property
+    def config_path(self) -> str:
+        """The config class as ``"module:Name"``."""
+        return f"{self.package}.config:{self.config}"
+
+    @property
+    def run_path(self) -> str:
+        """The run function as ``"module:name"``."""
+        return f"{self.package}.run:{self.run}"
+
     def config_class(self) -> type:
         """The config class (imported on first use)."""
-        return load(self.config)
+        return load(self.config_path)
 
     def run_function(self) -> Any:
         """The run function (imported on first use)."""
-        return load(self.run)
+        return load(self.run_path)
 
     def preset_configs(self) -> Mapping[str, Any]:
         """Preset name → config; empty where the lab has no presets."""
-        return load(self.presets) if self.presets else {}
-
-
-def lazy_exports(package: str, names: Mapping[str, str]) -> Any:
-    """A module ``__getattr__`` (PEP 562) that imports ``names`` (name → module) on first use,
-    so a lab package can re-export its config and run function and still import light.
-
-    Example:
-        >>> getattr_ = lazy_exports("demo", {"load": "labcore.experiments.lab"})
-        >>> getattr_("load") is load
-        True
-    """
-
-    def __getattr__(name: str) -> Any:
-        if name not in names:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(names[name]), name)
-
-    return __getattr__
+        return load(f"{self.package}.report:PRESETS") if self.presets else {}

@@ -30,9 +30,9 @@ from labcore.experiments.calibration import cost as calibration_cost
 from labcore.experiments.calibration import sweep as calibration_sweep
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.report import PRESETS as CALIBRATION_PRESETS
-from labcore.experiments.classification import ClassificationConfig
 from labcore.experiments.classification import cost as classification_cost
 from labcore.experiments.classification import sweep as noise_sweep
+from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.report import PRESETS as CLASSIFICATION_PRESETS
 from labcore.experiments.ood import cost as ood_cost
 from labcore.experiments.ood.config import OODLabConfig, ShiftConfig

@@ -22,13 +22,16 @@ import torch
 
 from labcore import calibration as cal
 from labcore.config import Config
-from labcore.experiments.calibration import CalibrationConfig, run_calibration
-from labcore.experiments.classification import ClassificationConfig, run_classification
+from labcore.experiments.calibration.config import CalibrationConfig
+from labcore.experiments.calibration.run import run_calibration
+from labcore.experiments.classification.config import ClassificationConfig
+from labcore.experiments.classification.run import run_classification
 from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.home.run import run_mle
 from labcore.experiments.ood.config import OODConfig, OODLabConfig
 from labcore.experiments.ood.run import DETECTORS, run_ood
-from labcore.experiments.regression import RegressionConfig, run_regression
+from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.run import run_regression
 from labcore.script import SCRIPTS, config_source, scene_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +175,7 @@ def test_the_script_sets_torch_up_like_the_server_before_it_trains(page: str) ->
     calls = [ast.unparse(n.value) for n in tree.body if isinstance(n, ast.Expr | ast.Assign)]
     imports = [ast.unparse(n) for n in tree.body if isinstance(n, ast.ImportFrom)]
     assert "from labcore.device import configure_threads, describe_device" in imports
-    run_name = SCRIPTS[page].run.partition(":")[2]
+    run_name = SCRIPTS[page].run
     assert calls.index("configure_threads()") < calls.index(f"{run_name}(config)")
     assert calls[calls.index("configure_threads()") + 1] == (
         "print(f'Computing on: {describe_device()}')")

@@ -1,21 +1,9 @@
 """The Classification lab (S5–S8, S11): UANLL, label noise, test-time augmentation, rejection."""
 
-from labcore.experiments.lab import Lab, lazy_exports
+from labcore.experiments.lab import Lab
 
 LAB = Lab(
-    key="classification", title="Classification", icon=":material/category:",
-    blurb="Label noise, a certainty head (UANLL), test-time augmentation, rejecting unsure "
-    "cases.",
-    config="labcore.experiments.classification:ClassificationConfig",
-    run="labcore.experiments.classification:run_classification",
-    presets="labcore.experiments.classification.report:PRESETS",
-    scene="Classification lab's scene",
-    headline='f"test accuracy {result.metrics[\'accuracy\']:.4f}"',
-)
-
-__all__ = ["LAB", "ClassificationConfig", "ClassificationResult", "run_classification"]
-__getattr__ = lazy_exports(__name__, {
-    "ClassificationConfig": "labcore.experiments.classification.config",
-    "ClassificationResult": "labcore.experiments.classification.run",
-    "run_classification": "labcore.experiments.classification.run",
-})
+    "classification", "Classification", ":material/category:",
+    "Label noise, a certainty head (UANLL), test-time augmentation, rejecting unsure cases.",
+    "ClassificationConfig", "run_classification", scene="Classification lab's scene",
+    headline='f"test accuracy {result.metrics[\'accuracy\']:.4f}"')

@@ -118,7 +118,7 @@ def run_classification_live(
     frame_every: int | None = None,
     progress: Progress | None = None,
 ) -> ClassificationResult:
-    """:func:`~labcore.experiments.classification.run_classification` with frames.
+    """:func:`~labcore.experiments.classification.run.run_classification` with frames.
 
     The training, and so the result, is exactly the one without frames.
 

@@ -1,7 +1,7 @@
 """Presets, tables and threshold decisions of the Classification lab (numbers the page shows).
 
 Everything that depends on the decision thresholds t_co and t_ce is computed here from a
-cached :class:`~labcore.experiments.classification.ClassificationResult`, so moving a
+cached :class:`~labcore.experiments.classification.run.ClassificationResult`, so moving a
 threshold costs milliseconds and never retrains.
 """
 

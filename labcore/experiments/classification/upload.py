@@ -137,7 +137,7 @@ def class_names_of(data: UserData) -> tuple[str, ...]:
 def run_classification_upload(
     run: UploadedClassification, progress: Progress | None = None
 ) -> ClassificationResult:
-    """Like :func:`~labcore.experiments.classification.run_classification` on a user's data.
+    """Like :func:`~labcore.experiments.classification.run.run_classification` on a user's data.
 
     The points are split and standardised by :func:`uploaded_data`; K is the number of
     classes in the file; label noise (if configured) flips training labels only, and

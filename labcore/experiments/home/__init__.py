@@ -3,10 +3,8 @@
 from labcore.experiments.lab import Lab
 
 LAB = Lab(
-    key="home", title="Home", icon=":material/home:",
-    blurb="The maximum-likelihood recipe: every loss in the lab comes from one idea.",
-    config="labcore.experiments.home.config:MLEConfig", run="labcore.experiments.home.run:run_mle",
-    scene="Home page's scene (the maximum-likelihood recipe)",
+    "home", "Home", ":material/home:",
+    "The maximum-likelihood recipe: every loss in the lab comes from one idea.",
+    "MLEConfig", "run_mle", scene="Home page's scene (the maximum-likelihood recipe)",
     headline='f"maximum-likelihood {result.recipe.param_symbol} = {result.closed_form:.4f} '
-    '(data drawn with {result.true_param:.4f})"',
-)
+    '(data drawn with {result.true_param:.4f})"', presets=False)

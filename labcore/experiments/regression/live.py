@@ -155,7 +155,7 @@ def run_regression_live(
     frame_every: int | None = None,
     progress: Progress | None = None,
 ) -> RegressionResult:
-    """:func:`~labcore.experiments.regression.run_regression` with a frame every few steps.
+    """:func:`~labcore.experiments.regression.run.run_regression` with a frame every few steps.
 
     The training, and so the result, is exactly the one without frames.
 
