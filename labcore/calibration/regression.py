@@ -112,16 +112,8 @@ def crps_gaussian(
         CRPS = σ·[z·(2Φ(z) − 1) + 2φ(z) − 1/√π],   z = (y − μ)/σ,
 
     which equals ∫ (F(t) − 1{t ≥ y})² dt. Lower is better; it has the units of y and tends to
-    |y − μ| as σ → 0.
-
-    Args:
-        mean: predicted means μ.
-        std: predicted standard deviations σ > 0.
-        y: targets.
-        reduction: ``"mean"`` for a float, ``"none"`` for the per-sample values.
-
-    Returns:
-        Mean CRPS, or the broadcast per-sample array.
+    |y − μ| as σ → 0. Arguments as for :func:`regression_nll`; returns the mean CRPS, or the
+    broadcast per-sample array with ``reduction="none"``.
 
     References:
         Gneiting & Raftery, "Strictly Proper Scoring Rules, Prediction, and Estimation",

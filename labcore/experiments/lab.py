@@ -71,33 +71,29 @@ class Lab:
     presets: bool = True
 
     @property
-    def package(self) -> str:
-        """The lab's package, ``labcore.experiments.<key>``."""
-        return f"labcore.experiments.{self.key}"
-
-    @property
     def page(self) -> str:
         """The page script, relative to the repository root."""
         return f"pages/{self.key}.py"
 
+    def path(self, module: str, name: str) -> str:
+        """``name`` in the lab's ``module`` as ``"module:name"``, e.g. ``path("run", "run_ood")``
+        is ``"labcore.experiments.ood.run:run_ood"``."""
+        return f"labcore.experiments.{self.key}.{module}:{name}"
+
     @property
     def config_path(self) -> str:
         """The config class as ``"module:Name"``."""
-        return f"{self.package}.config:{self.config}"
+        return self.path("config", self.config)
 
     @property
     def run_path(self) -> str:
         """The run function as ``"module:name"``."""
-        return f"{self.package}.run:{self.run}"
+        return self.path("run", self.run)
 
     def config_class(self) -> type:
         """The config class (imported on first use)."""
         return load(self.config_path)
 
-    def run_function(self) -> Any:
-        """The run function (imported on first use)."""
-        return load(self.run_path)
-
     def preset_configs(self) -> Mapping[str, Any]:
-        """Preset name → config; empty where the lab has no presets."""
-        return load(f"{self.package}.report:PRESETS") if self.presets else {}
+        """Preset name → config (imported on first use); empty where the lab has none."""
+        return load(self.path("report", "PRESETS")) if self.presets else {}
