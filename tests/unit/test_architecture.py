@@ -191,3 +191,81 @@ def test_the_shared_setting_checker_sees_a_hand_declared_seed():
 
     assert _hand_declared(Old) == [
         "test_the_shared_setting_checker_sees_a_hand_declared_seed.<locals>.Old.seed"]
+
+
+# --- one lab shape -------------------------------------------------------------------------------
+
+LAB_MODULES = ("config.py", "run.py", "report.py")
+"""What every lab package has (Home included); ``cost.py``, ``live.py`` and ``sweep.py`` where
+the lab checks a budget, trains live or sweeps a setting."""
+
+
+def _lab_packages() -> list[Path]:
+    return sorted(p for p in (ROOT / "labcore" / "experiments").iterdir()
+                  if (p / "__init__.py").exists())
+
+
+def _config_classes_outside_config_py(path: Path) -> list[str]:
+    """Names of classes in ``path`` that derive from a ``…Config``/``Config``/``…Settings``/
+    ``…Data`` config base (by name): configs belong in the lab's ``config.py``."""
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(b) for b in node.bases]
+            if any(b == "Config" or b.endswith(("Config", "Settings")) for b in bases):
+                found.append(node.name)
+    return found
+
+
+def test_every_lab_package_has_the_lab_shape_and_a_descriptor_in_labs():
+    from labcore.experiments import LABS
+
+    packages = _lab_packages()
+    assert [p.name for p in packages] == sorted(lab.key for lab in LABS)
+    for package in packages:
+        missing = [m for m in LAB_MODULES if not (package / m).exists()]
+        assert not missing, f"{package.name} lacks {missing}"
+        for module in package.glob("*.py"):
+            if module.name != "config.py":
+                assert not _config_classes_outside_config_py(module), module
+    for lab in LABS:
+        assert (ROOT / lab.page).exists()
+        assert lab.config_class().__module__ == f"labcore.experiments.{lab.key}.config"
+
+
+def test_the_config_checker_sees_a_config_outside_config_py(tmp_path):
+    stray = tmp_path / "run.py"
+    stray.write_text("class ShiftConfig(ModelSettings, ShiftMethods):\n    pass\n")
+    assert _config_classes_outside_config_py(stray) == ["ShiftConfig"]
+
+
+def test_the_navigation_and_the_scripts_read_the_lab_descriptors():
+    from labcore.experiments import LABS
+    from labcore.script import SCRIPTS
+    from labui.nav import PAGES
+
+    assert PAGES == LABS
+    assert list(SCRIPTS) == [lab.key for lab in LABS]
+    nav = (ROOT / "labui" / "nav.py").read_text() + (ROOT / "labcore" / "script.py").read_text()
+    assert "pages/regression.py" not in nav and "RegressionConfig" not in nav
+
+
+def _module_level_view_chains(path: Path) -> list[int]:
+    """Lines of module-level ``if view == …`` statements: a page's views are functions."""
+    tree = ast.parse(path.read_text())
+    return [node.lineno for node in tree.body
+            if isinstance(node, ast.If) and "view" in ast.unparse(node.test).split()[:1]]
+
+
+def test_every_lab_page_draws_its_views_from_functions_of_the_page_context():
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        assert not _module_level_view_chains(page), page
+        if page.stem != "home":
+            assert "show_view(" in page.read_text() or "choose_view(" in page.read_text(), page
+
+
+def test_the_view_checker_sees_a_module_level_chain(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('view = "a"\nif view == "a":\n    pass\nelif view == "b":\n    pass\n')
+    assert _module_level_view_chains(page) == [2]
