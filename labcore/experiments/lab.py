@@ -78,7 +78,7 @@ class Lab:
     def path(self, module: str, name: str) -> str:
         """``name`` in the lab's ``module`` as ``"module:name"``, e.g. ``path("run", "run_ood")``
         is ``"labcore.experiments.ood.run:run_ood"``."""
-        return f"labcore.experiments.{self.key}.{module}:{name}"
+        return f"{self.package}.{module}:{name}"
 
     @property
     def config_path(self) -> str:
@@ -97,3 +97,28 @@ class Lab:
     def preset_configs(self) -> Mapping[str, Any]:
         """Preset name → config (imported on first use); empty where the lab has none."""
         return load(self.path("report", "PRESETS")) if self.presets else {}
+
+    def exports(self, **names: str) -> Any:
+        """A package ``__getattr__`` (PEP 562) for the lab's public names: its config class (from
+        ``config.py``), its run function (``run.py``) and ``names`` (name → module of the
+        package), each imported on first use. So ``from labcore.experiments.regression import
+        run_regression`` works while importing the package for :data:`LAB` stays light.
+
+        Example:
+            >>> from labcore.experiments import regression
+            >>> regression.run_regression.__module__
+            'labcore.experiments.regression.run'
+        """
+        modules = {self.config: "config", self.run: "run", **names}
+
+        def __getattr__(name: str) -> Any:
+            if name not in modules:
+                raise AttributeError(f"module {self.package!r} has no attribute {name!r}")
+            return load(self.path(modules[name], name))
+
+        return __getattr__
+
+    @property
+    def package(self) -> str:
+        """The lab's package, ``labcore.experiments.<key>``."""
+        return f"labcore.experiments.{self.key}"

@@ -1,11 +1,15 @@
 """The house rules (README's "Layout" section), checked on the source: who may import
-streamlit and plotly, and that every module or function a docstring names exists."""
+streamlit, plotly and the launcher, that every module or function a docstring names exists,
+and the one lab shape (packages, descriptors, settings declared once, pages of view functions)."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,3 +273,28 @@ def test_the_view_checker_sees_a_module_level_chain(tmp_path):
     page = tmp_path / "page.py"
     page.write_text('view = "a"\nif view == "a":\n    pass\nelif view == "b":\n    pass\n')
     assert _module_level_view_chains(page) == [2]
+
+
+def test_the_public_experiment_names_import_from_their_lab_packages():
+    # DESIGN.md's contract: RegressionConfig / run_regression from labcore.experiments.regression,
+    # and the same shape for classification, calibration and the OOD shift sweep.
+    from labcore.experiments.calibration import CalibrationConfig, run_calibration
+    from labcore.experiments.classification import ClassificationConfig, run_classification
+    from labcore.experiments.ood import ShiftConfig, run_shift
+    from labcore.experiments.regression import RegressionConfig, RegressionResult, run_regression
+
+    for config, run in ((RegressionConfig, run_regression),
+                        (ClassificationConfig, run_classification),
+                        (CalibrationConfig, run_calibration), (ShiftConfig, run_shift)):
+        assert config.__module__.endswith(".config") and callable(run)
+        assert config().seed == 0
+    assert "pred_mean" in {f.name for f in dataclasses.fields(RegressionResult)}
+
+
+def test_importing_the_lab_descriptors_loads_no_engine():
+    # The navigation reads every lab's title on the first page load: no torch for that.
+    code = ("import sys, labcore.experiments as e, labui.nav; "
+            "print(len(e.LABS), 'torch' in sys.modules, 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["5", "False", "False"]

@@ -11,3 +11,6 @@ LAB = Lab(
     'config.n_bins, config.strategy).ece:.4f} after temperature scaling '
     '(T = {result.plain.temperature:.4f})"',
     uses=("labcore.experiments.calibration.run:rescore",))
+
+__all__ = ["LAB", "CalibrationConfig", "CalibrationRun", "run_calibration"]
+__getattr__ = LAB.exports(CalibrationRun="run")

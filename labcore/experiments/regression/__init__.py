@@ -8,3 +8,6 @@ LAB = Lab(
     "RegressionConfig", "run_regression", scene="Regression lab's scene",
     headline='f"test NLL {result.metrics[\'nll\']:.4f} nats, '
     '95 % interval coverage {result.metrics[\'coverage_95\']:.4f}"')
+
+__all__ = ["LAB", "RegressionConfig", "RegressionResult", "run_regression"]
+__getattr__ = LAB.exports(RegressionResult="run")
