@@ -23,20 +23,8 @@ from labcore.experiments.classification.report import (
 from labcore.experiments.classification.run import ClassificationResult, DecisionMap
 from labcore.experiments.classification.sweep import NoiseSweepResult
 from labcore.models.classifier import LOSS_LABELS
-from labcore.plots import palette
-from labcore.plots._spec import (
-    axis_key,
-    axis_keys,
-    axis_ref,
-    colorscale,
-    figure,
-    grid,
-    merge,
-    on_axes,
-    plain_text,
-    scatter,
-    trace,
-)
+from labcore.plots import _spec, palette
+from labcore.plots._spec import merge, on_axes, plain_text, scatter
 from labcore.uncertainty.selective import AcceptedSubset, oracle_accuracy
 
 CLASS_COLORS = palette.CLASSES
@@ -67,16 +55,16 @@ def _title(text: str, **extra: Any) -> Spec:
 
 def _image(values: np.ndarray, shape: tuple[int, int]) -> Spec:
     """An image as a grey heatmap, row 0 at the top, ink dark on white."""
-    return trace("heatmap", z=np.asarray(values).reshape(shape)[::-1],
-                 colorscale=colorscale("Greys"),
-                 zmin=0, zmax=1, showscale=False,
-                 hovertemplate="pixel value %{z:.2f}<extra></extra>")
+    return _spec.trace("heatmap", z=np.asarray(values).reshape(shape)[::-1],
+                       colorscale=_spec.colorscale("Greys"),
+                       zmin=0, zmax=1, showscale=False,
+                       hovertemplate="pixel value %{z:.2f}<extra></extra>")
 
 
 def digit_figure(result: ClassificationResult, split: Split, index: int) -> go.Figure:
     """One 8×8 digit (view 0, the input itself) as a grey image without axis clutter."""
     x = split_of(result, split).view_inputs[0, index]
-    return figure([_image(x, result.image_shape)], {
+    return _spec.figure([_image(x, result.image_shape)], {
         "xaxis": dict(_BARE_AXIS), "yaxis": {**_BARE_AXIS, "scaleanchor": "x"},
         **_title(f"{split.capitalize()} sample {index} (8×8 pixels, ink = dark)"),
         "height": 340, "width": 340, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}})
@@ -91,31 +79,32 @@ def views_figure(result: ClassificationResult, split: Split, index: int) -> go.F
     cols = min(n_views, 8)
     rows = -(-n_views // cols)
     titles = [f"view {v}{' (input)' if v == 0 else ''}: {classes[v]}" for v in range(n_views)]
-    layout = grid(rows, cols, titles, horizontal_spacing=0.01, vertical_spacing=0.08)
-    for key in axis_keys(layout, "x"):
+    layout = _spec.grid(rows, cols, titles, horizontal_spacing=0.01, vertical_spacing=0.08)
+    for key in _spec.axis_keys(layout, "x"):
         merge(layout[key], _BARE_AXIS)
-    for key in axis_keys(layout, "y"):
+    for key in _spec.axis_keys(layout, "y"):
         merge(layout[key], {**_BARE_AXIS, "scaleanchor": "x"})
     for v in range(n_views):  # keep every small image square (subplot v + 1, row by row)
-        layout[axis_key("y", v + 1)]["scaleanchor"] = axis_ref("x", v + 1)
+        layout[_spec.axis_key("y", v + 1)]["scaleanchor"] = _spec.axis_ref("x", v + 1)
     for annotation in layout.get("annotations", ()):
         merge(annotation, {"font": {"size": 11}})
     merge(layout, {**_title("The views the model saw (title: its predicted class)"),
                    "height": 60 + 150 * rows, "showlegend": False,
                    "margin": {"l": 10, "r": 10, "t": 70, "b": 10}})
-    return figure([on_axes(_image(views[v], result.image_shape), v + 1)
-                   for v in range(n_views)], layout)
+    return _spec.figure([on_axes(_image(views[v], result.image_shape), v + 1)
+                         for v in range(n_views)], layout)
 
 
 def _map_base(dmap: DecisionMap, z: np.ndarray, scale: str, bar_title: str,
               zmin: float | None = None, zmax: float | None = None) -> list[Spec]:
     """A heatmap of ``z`` over the grid with the class boundaries drawn as black lines."""
-    heat = trace("heatmap", x=dmap.x1, y=dmap.x2, z=z, colorscale=colorscale(scale), zmin=zmin,
-                 zmax=zmax, colorbar={"title": {"text": bar_title, "side": "right"}, "len": 0.8},
-                 hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>" + bar_title
-                 + " %{z:.3f}<extra></extra>")
+    heat = _spec.trace("heatmap", x=dmap.x1, y=dmap.x2, z=z, colorscale=_spec.colorscale(scale),
+                       zmin=zmin, zmax=zmax,
+                       colorbar={"title": {"text": bar_title, "side": "right"}, "len": 0.8},
+                       hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>" + bar_title
+                       + " %{z:.3f}<extra></extra>")
     n_classes = int(dmap.classes.max()) + 1
-    boundary = trace(
+    boundary = _spec.trace(
         "contour", x=dmap.x1, y=dmap.x2, z=dmap.classes, showscale=False, hoverinfo="skip",
         contours={"coloring": "none", "start": 0.5, "end": max(n_classes - 1.5, 0.5),
                   "size": 1},
@@ -184,7 +173,7 @@ def map_figure(result: ClassificationResult, layer: str) -> go.Figure:
         result: a run on a 2-D toy.
         layer: "confidence" or "sigma" (UANLL only).
     """
-    return figure(*_map_spec(result, layer))
+    return _spec.figure(*_map_spec(result, layer))
 
 
 def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
@@ -196,7 +185,7 @@ def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
     dmap = result.decision_map
     if dmap is None or dmap.epistemic is None:
         raise ValueError("The entropy maps need a 2-D dataset and an ensemble or MC dropout.")
-    layout = grid(1, 2, [
+    layout = _spec.grid(1, 2, [
         "Aleatoric: expected entropy (members agree it is noisy)",
         "Epistemic: mutual information (members disagree)"], horizontal_spacing=0.14)
     x_title, y_title = _axis_titles(result)
@@ -210,9 +199,9 @@ def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
         boundary["showlegend"] = col == 1
         traces += [on_axes(t, col) for t in
                    [heat, boundary, *_training_points(result, legend=col == 1)]]
-        merge(layout, {axis_key("x", col): _title(x_title)})
+        merge(layout, {_spec.axis_key("x", col): _title(x_title)})
     merge(layout, {"yaxis": _title(y_title), "height": 470, **_LAYOUT})
-    return figure(traces, layout)
+    return _spec.figure(traces, layout)
 
 
 def inspector_map_figure(result: ClassificationResult, split: Split, index: int,
@@ -245,14 +234,14 @@ def inspector_map_figure(result: ClassificationResult, split: Split, index: int,
                        "yaxis": {"range": [cy - zoom, cy + zoom]}})
         title = f"Close-up: sample {index} (star) and its views (dots)"
     merge(layout, _title(title))
-    return figure(traces, layout)
+    return _spec.figure(traces, layout)
 
 
 def noise_curves_figure(sweep: NoiseSweepResult) -> go.Figure:
     """Validation loss (top) and accuracy (bottom) per loss (columns), one line per noise rate."""
     n = len(sweep.losses)
-    layout = grid(2, n, [LOSS_LABELS[loss] for loss in sweep.losses], shared_xaxes=True,
-                  vertical_spacing=0.1, horizontal_spacing=0.07)
+    layout = _spec.grid(2, n, [LOSS_LABELS[loss] for loss in sweep.losses], shared_xaxes=True,
+                        vertical_spacing=0.1, horizontal_spacing=0.07)
     traces = []
     for i in range(n):
         for j, rate in enumerate(sweep.rates):
@@ -260,19 +249,19 @@ def noise_curves_figure(sweep: NoiseSweepResult) -> go.Figure:
             common = {"x": sweep.eval_steps, "mode": "lines", "legendgroup": f"r{j}",
                       "line": style}
             name = f"{rate:.0%} of labels flipped"
-            traces.append(on_axes(trace("scatter", y=sweep.val_loss[i, j], name=name,
-                                        showlegend=i == 0, **common), i + 1))
-            traces.append(on_axes(trace("scatter", y=sweep.val_accuracy[i, j], name=name,
-                                        showlegend=False, **common), n + i + 1))
-        merge(layout, {axis_key("x", n + i + 1): _title("Adam step")})
+            traces.append(on_axes(_spec.trace("scatter", y=sweep.val_loss[i, j], name=name,
+                                              showlegend=i == 0, **common), i + 1))
+            traces.append(on_axes(_spec.trace("scatter", y=sweep.val_accuracy[i, j], name=name,
+                                              showlegend=False, **common), n + i + 1))
+        merge(layout, {_spec.axis_key("x", n + i + 1): _title("Adam step")})
     merge(layout, {"yaxis": _title("validation loss (own loss)"),
-                   axis_key("y", n + 1): _title("validation accuracy")})
+                   _spec.axis_key("y", n + 1): _title("validation accuracy")})
     for col in range(1, n + 1):  # one accuracy scale: every lower panel matches the first
-        merge(layout[axis_key("y", n + col)], {"tickformat": ".0%", "matches": f"y{n + 1}"})
+        merge(layout[_spec.axis_key("y", n + col)], {"tickformat": ".0%", "matches": f"y{n + 1}"})
     merge(layout, {**_title(f"Training on {sweep.noise_kind} label noise, validated on clean "
                             "labels"), "height": 560, **_LAYOUT})
     merge(layout, {"legend": {"y": -0.12}})
-    return figure(traces, layout)
+    return _spec.figure(traces, layout)
 
 
 def flip_histogram_figure(result: ClassificationResult, score: np.ndarray | None = None,
@@ -288,11 +277,11 @@ def flip_histogram_figure(result: ClassificationResult, score: np.ndarray | None
                        if pred.certainty is not None
                        else (pred.confidence, "confidence (max softmax)"))
     traces = [
-        trace("histogram", x=score[mask], name=f"{label}: {int(mask.sum())} samples",
-              histnorm="probability", nbinsx=30, opacity=0.6, marker={"color": color})
+        _spec.trace("histogram", x=score[mask], name=f"{label}: {int(mask.sum())} samples",
+                    histnorm="probability", nbinsx=30, opacity=0.6, marker={"color": color})
         for mask, label, color in ((~result.flipped, "label kept (clean)", palette.BLUE),
                                    (result.flipped, "label flipped (wrong)", FLIPPED_COLOR))]
-    return figure(traces, _layout(
+    return _spec.figure(traces, _layout(
         barmode="overlay", **_title(f"Training samples: {name} on view 0"), height=380,
         xaxis=_title(name), yaxis=_title("share of the group's samples", tickformat=".0%")))
 
@@ -329,7 +318,7 @@ def coverage_figure(result: ClassificationResult,
                 marker={"color": SCORE_COLORS[name], "size": 14, "symbol": "diamond",
                         "line": {"width": 1.5, "color": DARK}}))
     low = min(float(min(c.accuracy.min() for c in result.curves.values())), accuracy)
-    return figure(traces, _layout(
+    return _spec.figure(traces, _layout(
         **_title("Reject the least trustworthy predictions: accuracy vs coverage"), height=480,
         xaxis=_title("coverage: share of test predictions kept", tickformat=".0%",
                      range=[0, 1.02]),

@@ -11,17 +11,8 @@ import plotly.graph_objects as go
 
 from labcore.calibration.conformal_sets import SCORES
 from labcore.experiments.calibration.methods import ConformalView
-from labcore.plots._spec import (
-    axis_key,
-    axis_keys,
-    colorscale,
-    figure,
-    grid,
-    merge,
-    on_axes,
-    scatter,
-    trace,
-)
+from labcore.plots import _spec
+from labcore.plots._spec import merge, on_axes, scatter
 
 COLORS = {"lac": "#3b6fd8", "aps": "#e08a28", "raps": "#2a9d5c"}
 COVERED_COLOR = "#3b6fd8"
@@ -42,8 +33,8 @@ def coverage_figure(view: ConformalView) -> go.Figure:
     """
     curve = view.curve
     target = curve.target
-    layout = grid(1, 2, ("Coverage of the true label (test set)", "Mean set size (test set)"),
-                  horizontal_spacing=0.1)
+    layout = _spec.grid(1, 2, ("Coverage of the true label (test set)", "Mean set size (test set)"),
+                        horizontal_spacing=0.1)
     traces = [
         on_axes(scatter(target, target, mode="lines", name="target: coverage = 1 − α",
                         line={"color": GUIDE_COLOR, "dash": "dash"}, hoverinfo="skip"), 1),
@@ -65,14 +56,14 @@ def coverage_figure(view: ConformalView) -> go.Figure:
             [chosen, chosen], [low, high], mode="lines", name=f"chosen α = {view.sets.alpha:g}",
             line={"color": "#222222", "width": 1.5}, legendgroup="chosen",
             showlegend=col == 1, hoverinfo="skip"), col))
-    for key in axis_keys(layout, "x"):
+    for key in _spec.axis_keys(layout, "x"):
         merge(layout[key], {"title": {"text": "target coverage 1 − α"}})
     merge(layout, {"yaxis": {"title": {"text": "fraction of test labels in their set"}},
                    "yaxis2": {"title": {"text": "classes per set (average)"},
                               "rangemode": "tozero"}})
     merge(layout, {"height": 440, **_LAYOUT})
     merge(layout, {"legend": {"y": -0.22}, "margin": {"b": 130}})
-    return figure(traces, layout)
+    return _spec.figure(traces, layout)
 
 
 def set_size_figure(view: ConformalView) -> go.Figure:
@@ -80,12 +71,12 @@ def set_size_figure(view: ConformalView) -> go.Figure:
     k = view.sizes_covered.shape[0]
     sizes = np.arange(k)
     traces = [
-        trace("bar", x=sizes, y=view.sizes_covered, name="set holds the true label",
-              marker={"color": COVERED_COLOR},
-              hovertemplate="size %{x}: %{y} test points, label inside<extra></extra>"),
-        trace("bar", x=sizes, y=view.sizes_missed, name="set misses the true label",
-              marker={"color": MISSED_COLOR},
-              hovertemplate="size %{x}: %{y} test points, label missed<extra></extra>"),
+        _spec.trace("bar", x=sizes, y=view.sizes_covered, name="set holds the true label",
+                    marker={"color": COVERED_COLOR},
+                    hovertemplate="size %{x}: %{y} test points, label inside<extra></extra>"),
+        _spec.trace("bar", x=sizes, y=view.sizes_missed, name="set misses the true label",
+                    marker={"color": MISSED_COLOR},
+                    hovertemplate="size %{x}: %{y} test points, label missed<extra></extra>"),
     ]
     sets = view.sets
     layout = {
@@ -97,7 +88,7 @@ def set_size_figure(view: ConformalView) -> go.Figure:
         "yaxis": {"title": {"text": "test points"}, "rangemode": "tozero"},
     }
     merge(layout, {"legend": {"y": -0.25}, "margin": {"b": 110}})
-    return figure(traces, layout)
+    return _spec.figure(traces, layout)
 
 
 def largest_sets_figure(view: ConformalView, cols: int = 4) -> go.Figure:
@@ -115,16 +106,16 @@ def largest_sets_figure(view: ConformalView, cols: int = 4) -> go.Figure:
     rows = -(-m // cols)
     titles = [f"true {y} · set {{{', '.join(map(str, s))}}}" if s else f"true {y} · set {{}}"
               for y, s in zip(view.labels, view.members, strict=True)]
-    layout = grid(rows, cols, titles, horizontal_spacing=0.02, vertical_spacing=0.12)
-    for key in axis_keys(layout, "x"):
+    layout = _spec.grid(rows, cols, titles, horizontal_spacing=0.02, vertical_spacing=0.12)
+    for key in _spec.axis_keys(layout, "x"):
         merge(layout[key], _BARE_AXIS)
-    for key in axis_keys(layout, "y"):
+    for key in _spec.axis_keys(layout, "y"):
         merge(layout[key], _BARE_AXIS)
     traces = []
     for i in range(m):
-        layout[axis_key("y", i + 1)]["scaleanchor"] = "x" if i == 0 else f"x{i + 1}"
-        traces.append(on_axes(trace(
-            "heatmap", z=np.asarray(view.images[i])[::-1], colorscale=colorscale("Greys"),
+        layout[_spec.axis_key("y", i + 1)]["scaleanchor"] = "x" if i == 0 else f"x{i + 1}"
+        traces.append(on_axes(_spec.trace(
+            "heatmap", z=np.asarray(view.images[i])[::-1], colorscale=_spec.colorscale("Greys"),
             zmin=0, zmax=1, showscale=False,
             hovertemplate=f"top probability {view.top_probs[i]:.2f}<br>pixel %{{z:.2f}}"
                           "<extra></extra>"), i + 1))
@@ -140,4 +131,4 @@ def largest_sets_figure(view: ConformalView, cols: int = 4) -> go.Figure:
     merge(layout, {"title": {"text": title},
                    "height": 80 + 190 * rows, "showlegend": False,
                    "margin": {"l": 10, "r": 10, "t": 80, "b": 10}})
-    return figure(traces, layout)
+    return _spec.figure(traces, layout)
