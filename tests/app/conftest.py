@@ -16,6 +16,9 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # pages import labcore and labui from the repository root
     sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the suites' helper modules (app_helpers, fake_experiment)
+    sys.path.insert(0, str(HERE))
 
 
 @pytest.fixture(autouse=True)

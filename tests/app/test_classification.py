@@ -5,30 +5,23 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import plotly.colors
 import pytest
+from app_helpers import open_app
 from streamlit.testing.v1 import AppTest
 
 import labcore.experiments.classification.run as engine
 from labcore.experiments.classification import flips, report
 from labcore.experiments.classification.report import PRESETS
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "classification"
 TOY_PRESET = "S5 · UANLL on two moons, with an ensemble (decision map)"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/classification.py")
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    at.run()
-    return at
+    return open_app("pages/classification.py", query or {}, timeout=120)
 
 
 def chart_keys(at: AppTest) -> list[str]:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from app_helpers import open_app
 from streamlit.testing.v1 import AppTest
 
 import labcore.experiments.classification.run as engine
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "classification"
 QUERY = {"dataset": "moons", "n_points": "300", "hidden": "32", "steps": "100",
          "n_views": "4", "view": "map", "live": "1"}
@@ -25,13 +24,7 @@ CONFIG = engine.ClassificationConfig(dataset="moons", n_points=300, hidden=32, s
 
 
 def open_page(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page("pages/classification.py")
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    return at
+    return open_app("pages/classification.py", query)
 
 
 def heatmap_z(at: AppTest, key_prefix: str) -> np.ndarray:

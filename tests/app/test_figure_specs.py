@@ -9,13 +9,11 @@ equal.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_helpers import open_app
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = {
     "home": (None, {"distribution": "categorical"}),
     "regression": ("pages/regression.py", {"steps": "100", "gap_width": "2"}),
@@ -30,13 +28,7 @@ PAGES = {
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_chart_is_a_valid_plotly_figure(name: str) -> None:
     page, query = PAGES[name]
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    if page is not None:
-        at.switch_page(page)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
+    at = open_app(page, query)
     assert not at.exception and not at.error, [e.value for e in at.error]
     charts = at.get("plotly_chart")
     assert charts

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from app_helpers import open_app
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_hostile_input import markup_in, shown_text
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "classification"
 LINK = "[x](https://evil.example/login) __now__ <b>hi</b>"
 PIXEL = "![t](https://evil.example/pixel.png)"
@@ -30,13 +30,7 @@ FILE_NAME = "**class**_list_.csv"
 
 
 def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    at.run()
-    return at
+    return open_app(f"pages/{page}.py", query or {})
 
 
 def test_a_preset_link_with_markdown_and_html_shows_them_as_text() -> None:

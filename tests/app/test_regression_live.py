@@ -8,30 +8,23 @@ each frame's rows as Arrow bytes, decoded here and compared with the frames' own
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from app_helpers import open_app
 from streamlit.testing.v1 import AppTest
 
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.live import frame_interval
 from labcore.experiments.regression.run import run_regression
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "regression"
 QUERY = {"steps": "200", "members": "2", "hidden": "32"}
 
 
 def open_page(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page("pages/regression.py")
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    return at
+    return open_app("pages/regression.py", query)
 
 
 def live_charts(at: AppTest) -> list[tuple[str, pd.DataFrame]]:

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
+from app_helpers import open_app
 from streamlit.testing.v1 import AppTest
 
 from labcore.experiments.regression import intervals, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import run_regression
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "regression"
 FAST = {"steps": "200"}
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/regression.py")
-    for name, value in {**FAST, **(query or {})}.items():
-        at.query_params[name] = value
-    at.run()
-    return at
+    return open_app("pages/regression.py", {**FAST, **(query or {})}, timeout=120)
 
 
 def charts(at: AppTest) -> dict[str, dict]:

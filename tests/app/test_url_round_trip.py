@@ -10,10 +10,10 @@ link.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import pytest
+from app_helpers import open_app
 from streamlit.testing.v1 import AppTest
 
 from labcore.config import Config
@@ -23,7 +23,6 @@ from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.ood.config import OODLabConfig
 from labcore.experiments.regression.config import RegressionConfig
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 WIDGETS = ("selectbox", "slider", "select_slider", "toggle", "number_input", "radio",
            "multiselect", "segmented_control", "pills")
 # The sizes that make training slow start at their smallest allowed value (a cheap link).
@@ -38,13 +37,7 @@ def cheap(cls: type[Config]) -> dict[str, str]:
 
 
 def open_link(page: str | None, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    if page is not None:
-        at.switch_page(page)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
+    return open_app(page, query)
 
 
 def keyed_widgets(at: AppTest, prefix: str) -> dict[str, Any]:
