@@ -12,6 +12,7 @@ README's pictures in ``docs/`` instead.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from typing import Any
 import pytest
 
 from labserve.app_server import CHROMIUM, ROOT, AppStartError, launch_chromium, running_app
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the e2e helper modules (e2e_helpers, test_pages)
+    sys.path.insert(0, str(HERE))
+pytest.register_assert_rewrite("e2e_helpers")  # its asserts explain themselves like a test's
 
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 90.0

@@ -12,41 +12,22 @@ import re
 from typing import Any
 
 import pytest
+from e2e_helpers import assert_clean, open_through_home, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
 WAIT_MS = 90_000
-APP_IDLE = (
-    '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-    '[data-test-script-state="notRunning"]'
-)
-STATUS_WIDGET = '[data-testid="stStatusWidget"]'
-EXCEPTION = '[data-testid="stException"]'
-ERROR_ALERT = '[data-testid="stAlertContentError"]'
 PLOTLY = ".js-plotly-plot"
 SLIDER = ".st-key-calibration-temperature input[type=range]"
 SLIDER_FIG = f".st-key-calibration-slider_fig {PLOTLY}"
 
 
 def wait_for_app(page: Any) -> None:
-    """The script run is over (checked twice, so a rerun just triggered is not missed)."""
-    for _ in range(2):
-        page.wait_for_selector(APP_IDLE, state="attached", timeout=WAIT_MS)
-        page.wait_for_selector(STATUS_WIDGET, state="detached", timeout=WAIT_MS)
-        page.wait_for_timeout(400)
-
-
-def assert_clean(page: Any) -> None:
-    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).all_inner_texts()
-    assert page.locator(ERROR_ALERT).count() == 0, page.locator(ERROR_ALERT).all_inner_texts()
+    wait_until_idle(page, WAIT_MS, pause_ms=400)
 
 
 def test_temperature_slider_redraws_in_the_browser(page: Any) -> None:
-    page.goto("/", wait_until="domcontentloaded")  # the app shell first, so st.navigation runs
-    wait_for_app(page)
-    page.goto("/calibration", wait_until="domcontentloaded")
-    page.locator("h1").first.wait_for(state="visible", timeout=WAIT_MS)
-    wait_for_app(page)
+    open_through_home(page, "/calibration", WAIT_MS, wait_for_app)
     page.get_by_text("Temperature slider", exact=True).first.click()
     wait_for_app(page)
     page.locator(SLIDER_FIG).wait_for(state="visible", timeout=WAIT_MS)

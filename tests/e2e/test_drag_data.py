@@ -16,17 +16,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from e2e_helpers import (
+    assert_clean,
+    fresh_context_page,
+    open_through_home,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
 WAIT_MS = int(float(os.environ.get("LAB_E2E_WAIT_S", "90")) * 1000)
-APP_IDLE = (
-    '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-    '[data-test-script-state="notRunning"]'
-)
-STATUS_WIDGET = '[data-testid="stStatusWidget"]'
-EXCEPTION = '[data-testid="stException"]'
-ERROR_ALERT = '[data-testid="stAlertContentError"]'
 BANDS = ".st-key-regression-bands_fig .js-plotly-plot"
 DRAG_LAYER = f"{BANDS} .nsewdrag"  # plotly's drag surface over the plotting area
 COUNT = re.compile(r"Training points: (\d+) \((.*?)\)\.")
@@ -34,24 +33,11 @@ CHART_MODES = {"Look": "look", "Add points": "add", "Remove points": "remove"}
 
 
 def wait_for_app(page: Any) -> None:
-    """The script run is over (checked twice, so a rerun just triggered is not missed)."""
-    for _ in range(2):
-        page.wait_for_selector(APP_IDLE, state="attached", timeout=WAIT_MS)
-        page.wait_for_selector(STATUS_WIDGET, state="detached", timeout=WAIT_MS)
-        page.wait_for_timeout(500)
-
-
-def assert_clean(page: Any) -> None:
-    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).all_inner_texts()
-    assert page.locator(ERROR_ALERT).count() == 0, page.locator(ERROR_ALERT).all_inner_texts()
+    wait_until_idle(page, WAIT_MS, pause_ms=500)
 
 
 def open_regression(page: Any, path: str) -> None:
-    page.goto("/", wait_until="domcontentloaded")  # the app shell first, so st.navigation runs
-    wait_for_app(page)
-    page.goto(path, wait_until="domcontentloaded")
-    page.locator("h1").first.wait_for(state="visible", timeout=WAIT_MS)
-    wait_for_app(page)
+    open_through_home(page, path, WAIT_MS, wait_for_app)
     page.locator(BANDS).wait_for(state="visible", timeout=WAIT_MS)
     assert_clean(page)
 
@@ -115,14 +101,9 @@ def test_a_box_drag_adds_points_and_the_link_reproduces_them(
     shared = page.url
 
     # The link alone, in a new session: the same points.
-    context = browser.new_context(viewport=page.viewport_size, base_url=app_url)
-    context.set_default_timeout(WAIT_MS)
-    try:
-        fresh = context.new_page()
+    with fresh_context_page(browser, app_url, WAIT_MS, viewport=page.viewport_size) as fresh:
         open_regression(fresh, shared)
         assert parse_qs(urlparse(fresh.url).query)["add_regions"][0] == regions
         assert training_count(fresh) == (total, parts)
         added = fresh.locator(BANDS).get_by_text("added points")
         assert added.count() >= 1  # the legend names the added points
-    finally:
-        context.close()

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from e2e_helpers import fresh_context_page
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_drag_data import choose_chart_mode
@@ -88,6 +89,13 @@ def _watch_live_training(page: Any) -> tuple[list[dict[str, Any]], float]:
     return samples[first:last + 1], (samples[last]["t"] - click_t) / 1000
 
 
+def _open_charted(page: Any, path: str) -> None:
+    """Go to ``path`` and wait until its charts are drawn and its script run is over."""
+    page.goto(path)
+    wait_for_charts(page, LOAD_WAIT_MS)
+    wait_for_app(page)
+
+
 @pytest.mark.parametrize(("path", "viewport"), [
     ("/regression?live=1", PROJECTOR),
     ("/classification?dataset=moons&live=1", PROJECTOR),
@@ -95,19 +103,12 @@ def _watch_live_training(page: Any) -> tuple[list[dict[str, Any]], float]:
 ])
 def test_train_live_keeps_a_drawn_chart_on_screen(browser: Any, app_url: str, path: str,
                                                    viewport: dict[str, int]) -> None:
-    context = browser.new_context(viewport=viewport, base_url=app_url,
-                                  has_touch=viewport is PHONE, is_mobile=viewport is PHONE)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    try:
-        page.goto(path)
-        wait_for_charts(page, LOAD_WAIT_MS)
-        wait_for_app(page)
+    with fresh_context_page(browser, app_url, 60_000, viewport=viewport,
+                            has_touch=viewport is PHONE, is_mobile=viewport is PHONE) as page:
+        _open_charted(page, path)
         samples, seconds = _watch_live_training(page)
         wait_for_app(page)
         assert_no_error(page)
-    finally:
-        context.close()
     steps = [s["step"] for s in samples]
     assert len(set(steps)) >= 5, steps  # several frames were shown, not just the last
     drawn = sum(s["drawn"] for s in samples) / len(samples)
@@ -211,14 +212,9 @@ SCROLLED = "() => [...document.querySelectorAll('*')].reduce((a, e) => a + e.scr
                                   "/ood"])
 def test_on_a_phone_a_swipe_over_a_chart_scrolls_the_page(browser: Any, app_url: str,
                                                            path: str) -> None:
-    context = browser.new_context(viewport=PHONE, base_url=app_url, has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    try:
-        page.goto(path)
-        wait_for_charts(page, LOAD_WAIT_MS)
-        wait_for_app(page)
+    with fresh_context_page(browser, app_url, 60_000, viewport=PHONE, has_touch=True,
+                            is_mobile=True, device_scale_factor=2) as page:
+        _open_charted(page, path)
         assert_no_error(page)
         chart = (".st-key-regression-bands_fig" if path == "/regression"
                  else '[data-testid="stPlotlyChart"]')
@@ -226,14 +222,12 @@ def test_on_a_phone_a_swipe_over_a_chart_scrolls_the_page(browser: Any, app_url:
         page.wait_for_timeout(500)
         before = page.evaluate(SCROLLED)
         url = page.url
-        _touch_swipe_up(page, context, chart)
+        _touch_swipe_up(page, page.context, chart)
         page.wait_for_timeout(1_500)
         wait_for_app(page)
         after = page.evaluate(SCROLLED)
         assert page.url == url  # no setting changed (no points added, nothing zoomed)
         assert after - before >= 100, (before, after)
-    finally:
-        context.close()
 
 
 # --- a fresh server's first deep link --------------------------------------------------------

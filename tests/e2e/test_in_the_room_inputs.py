@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import fresh_context_page
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_pages import (  # the e2e helpers live with the page tests
@@ -250,10 +251,8 @@ LINK_BOXES = """(sidebar) => {
 def test_the_teacher_link_is_readable_whole_in_the_sidebar(
         browser: Any, app_url: str, size: tuple[int, int], screenshot_dir: Path) -> None:
     width, height = size
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=app_url)
-    context.set_default_timeout(WAIT_MS)
-    try:
-        page = context.new_page()
+    with fresh_context_page(browser, app_url, WAIT_MS,
+                            viewport={"width": width, "height": height}) as page:
         # A long link: changed settings and hidden controls.
         open_page(page, "/regression?function=sine&n_points=50&method=mc_dropout&dropout=0.2"
                         "&hide=seed,lr,steps,hidden")
@@ -271,8 +270,6 @@ def test_the_teacher_link_is_readable_whole_in_the_sidebar(
         assert left - 1 <= seen["left"] and seen["right"] <= right + 1, seen
         assert seen["right"] <= seen["sidebar"][1], seen
         assert seen["lines"] >= 2, seen  # it wraps rather than running off the edge
-    finally:
-        context.close()
 
 
 # --- item 8 (d, e): the calibration methods views show what they promise ---------------------
@@ -343,10 +340,8 @@ def _overlaps(boxes: list[dict[str, Any]], gap: float = 1.0) -> list[tuple[str, 
 def test_the_shootouts_count_labels_do_not_overlap(
         browser: Any, app_url: str, size: tuple[int, int], screenshot_dir: Path) -> None:
     width, height = size
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=app_url)
-    context.set_default_timeout(WAIT_MS)
-    try:
-        page = context.new_page()
+    with fresh_context_page(browser, app_url, WAIT_MS,
+                            viewport={"width": width, "height": height}) as page:
         open_page(page, "/calibration?view=calibrators")
         chart = ".st-key-calibration-shootout_fig"
         page.locator(f"{chart} {CHART}").scroll_into_view_if_needed()
@@ -368,5 +363,3 @@ def test_the_shootouts_count_labels_do_not_overlap(
         squeezed = [(b["text"], round(b["bottom"] - b["top"], 1)) for b in labels
                     if b["bottom"] - b["top"] < 9]
         assert not squeezed, squeezed
-    finally:
-        context.close()
