@@ -1,14 +1,13 @@
 """Regression lab: predictive bands, aleatoric vs epistemic uncertainty (scenes S2–S4, S12)."""
 
 import dataclasses
-import functools
 
 import pandas as pd
 import streamlit as st
 
 from labcore.experiments import regression
 from labcore.experiments.live_frames import record_frame
-from labcore.experiments.regression import chart_edits, intervals, regions, report
+from labcore.experiments.regression import intervals, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
@@ -21,15 +20,22 @@ from labcore.experiments.regression.run import (
 from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
 from labcore.plots import live as live_plots
 from labcore.plots import regression as plots
-from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
-from labui.errors import escape_markdown
+from labui import (
+    data_editor,
+    download_csv,
+    download_figure_html,
+    download_pair,
+    guard,
+    notice,
+    run_cached,
+)
 from labui.figures import show_figure
 from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.upload import data_source
-from labui.views import choice, flag, multi_choice, number
+from labui.views import flag, multi_choice
 
 LAB = regression.LAB
 KEY = LAB.key
@@ -128,151 +134,6 @@ def train_live(page: LabPage) -> RegressionResult | None:
     return finished
 
 
-DRAG_HISTORY = f"{KEY}.drag_history"
-EDIT_FIELDS = ("add_regions", "drop_points")
-
-
-def set_edits(config: RegressionConfig, fields: tuple[str, str], *, remember: bool = True) -> None:
-    """Put the edit fields in the form (a callback: runs before the form's widgets exist);
-    ``config`` is the page's config when the edit was made (for Undo's history)."""
-    if remember:
-        history = st.session_state.setdefault(DRAG_HISTORY, [])
-        history.append((config.add_regions, config.drop_points))
-    for name, value in zip(EDIT_FIELDS, fields, strict=True):
-        st.session_state[f"{KEY}.{name}"] = value
-
-
-CHART_MODES = {"look": "Look", "add": "Add points", "remove": "Remove points"}
-CHART_HELP = {
-    "look": "Hover for values; the page scrolls over the chart (on a phone too).",
-    "add": "Drag a box (or a lasso) across x: that many points are drawn from the true "
-           "process over its x range.",
-    "remove": "Click a grey training point to remove it; the box tool in the chart's toolbar "
-              "removes every point inside a box.",
-}
-RANGE_ERROR = f"{KEY}.range_error"
-
-
-def apply_edit(config: RegressionConfig, edited: tuple[str, str] | None) -> None:
-    """Put an edit in the form if the page can train on it; else say why, keep the data."""
-    st.session_state.pop(RANGE_ERROR, None)
-    if edited is None:
-        return
-    try:
-        regions.check_edits(*edited, config.n_points)
-    except ValueError as exc:
-        st.session_state[RANGE_ERROR] = str(exc)
-        return
-    set_edits(config, edited)
-
-
-def on_drag(config: RegressionConfig, mode: str) -> None:
-    """A selection on the chart: a drag adds a region, a click or box drops points."""
-    apply_edit(config, chart_edits.apply_selection(
-        config.add_regions, config.drop_points, st.session_state.get(f"{KEY}.bands_fig"),
-        st.session_state.get(f"{KEY}.drag_n", regions.DEFAULT_PER_DRAG),
-        regions.generated_inputs(config), mode=mode))
-
-
-def edit_range(config: RegressionConfig, action: str) -> None:
-    """The keyboard's way to edit: add N points over [from, to], or remove those there."""
-    state = st.session_state
-    state.pop(RANGE_ERROR, None)
-    x0, x1 = state[f"{KEY}.range_from"], state[f"{KEY}.range_to"]
-    try:
-        if action == "add":
-            edited = (chart_edits.add_range(config.add_regions, x0, x1, state[f"{KEY}.range_n"]),
-                      config.drop_points)
-        else:
-            edited = chart_edits.remove_range(config.add_regions, config.drop_points,
-                                          regions.generated_inputs(config), x0, x1)
-    except ValueError as exc:
-        state[RANGE_ERROR] = str(exc)
-        return
-    if edited is None:
-        state[RANGE_ERROR] = (f"No training point is left to remove between x = {x0:g} and "
-                              f"{x1:g}: widen the range.")
-        return
-    apply_edit(config, edited)
-
-
-def undo_drag(config: RegressionConfig) -> None:
-    """Back to the edits before the last one (this session's), or remove the last region."""
-    history = st.session_state.get(DRAG_HISTORY) or []
-    current = (config.add_regions, config.drop_points)
-    while history and history[-1] == current:
-        history.pop()
-    previous = history.pop() if history else chart_edits.undo_edit(*current)
-    set_edits(config, previous, remember=False)
-
-
-def range_form(config: RegressionConfig) -> None:
-    """Add or remove points by typing an x range (no pointer needed)."""
-    with st.form(f"{KEY}.range_form", border=True):
-        st.markdown("**Add points or remove them by x range**")
-        n, lo, hi, add, remove = st.columns(5, vertical_alignment="bottom")
-        n.number_input("Points", min_value=1, max_value=200, value=regions.DEFAULT_PER_DRAG,
-                       step=1, key=f"{KEY}.range_n", help="How many points Add draws.")
-        lo.number_input("From x", value=-1.0, step=0.5, key=f"{KEY}.range_from")
-        hi.number_input("To x", value=1.0, step=0.5, key=f"{KEY}.range_to")
-        add.form_submit_button("Add", on_click=edit_range, args=(config, "add"),
-                               help="Draw that many points from the true process over the range.")
-        remove.form_submit_button("Remove", on_click=edit_range, args=(config, "remove"),
-                                  help="Remove every generated training point in the range.")
-    if RANGE_ERROR in st.session_state:
-        st.error(escape_markdown(st.session_state[RANGE_ERROR]))
-
-
-def chart_mode(container) -> str:
-    """What a drag or click on the bands chart does (:data:`CHART_MODES`), kept in ?chart=."""
-    return choice("On the chart", list(CHART_MODES), key=f"{KEY}.chart_mode", param="chart",
-                  default="look", format_func=CHART_MODES.get, container=container,
-                  help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in CHART_MODES))
-
-
-def drag_data(page: LabPage, fig, mode: str) -> None:
-    """The bands chart as an editor, in the mode the user picked: look (the default: the page
-    scrolls over it), add points (drag a box), remove points (click or box); undo, reset, and
-    the same edits by typing an x range."""
-    config, result = page.config, page.result
-    if mode == "look":
-        show_figure(fig, key=f"{KEY}.bands_fig")
-    else:
-        # "closest": a click selects the point under the pointer (with the figure's "x unified"
-        # hover, Plotly selects the first curve at that x, and the click removes nothing).
-        fig.update_layout(dragmode="select" if mode == "add" else "pan", hovermode="closest")
-        show_figure(fig, key=f"{KEY}.bands_fig", on_select=functools.partial(on_drag, config, mode),
-                    selection_mode=("box", "lasso") if mode == "add" else
-                    ("points", "box", "lasso"))
-    edited = bool(config.add_regions or config.drop_points)
-    per_drag, undo, reset = st.columns([2, 1, 1], vertical_alignment="bottom")
-    if mode == "add":
-        with per_drag:
-            number("Points per drag", key=f"{KEY}.drag_n", param="drag_n",
-                   default=regions.DEFAULT_PER_DRAG, min_value=1, max_value=200, step=1,
-                   kind="number_input", help="How many points a box or lasso drag adds.")
-    else:
-        per_drag.caption(CHART_HELP[mode])
-    undo.button("Undo", key=f"{KEY}.drag_undo", on_click=undo_drag, args=(config,),
-                disabled=not (edited or st.session_state.get(DRAG_HISTORY)),
-                help="Remove the last added region or dropped point.")
-    reset.button("Reset", key=f"{KEY}.drag_reset", on_click=set_edits, args=(config, ("", "")),
-                 disabled=not edited, help="Remove every added region and dropped point.")
-    st.caption(regions.count_line(config), help="Choose Add points or Remove points above the "
-               "chart to edit the data by pointer, or type a range below. The edits are in "
-               "the link, so sharing it shares the data.")
-    range_form(config)
-    if config.add_regions:
-        with guard():
-            check_before_after(config, config.replace(add_regions=""))
-            before = run_cached(run_regression, config.replace(add_regions=""),
-                                label="Before the dragged points")
-        rows = regions.region_summary(before, result, config.add_regions)
-        notice(regions.drag_notice(rows, result.member_means.shape[0]))
-    else:
-        notice(regions.drag_notice([], result.member_means.shape[0]))
-
-
 def add_quiz(config: RegressionConfig) -> Quiz:
     """The question before points added inside the gap or everywhere are shown."""
     return Quiz(
@@ -322,12 +183,12 @@ def bands_view(page: LabPage) -> None:
     )
     live = flag("Train live", key=f"{KEY}.live", param="live",
                 help="Watch the bands form while the networks train (a fresh, uncached run).")
-    mode = chart_mode(st) if page.uploaded is None else "look"
+    mode = data_editor.chart_mode(st) if page.uploaded is None else "look"
     if live:
         result = train_live(page) or result  # trained to the end: the same numbers, drawn below
     fig = plots.bands_figure(result, show=shown or ())
     if page.uploaded is None:  # in Add / Remove mode the chart takes drags and clicks
-        drag_data(dataclasses.replace(page, result=result), fig, mode)
+        data_editor.drag_data(dataclasses.replace(page, result=result), fig, mode)
     else:
         show_figure(fig, key=f"{KEY}.bands_fig")
     notice(report.bands_notice(result, config))
