@@ -91,3 +91,42 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if os.environ.get("LAB_UPDATE_SCREENSHOTS") == "1":
         return ROOT / "docs"
     return tmp_path_factory.mktemp("screenshots")
+
+
+# --- axe-core, vendored at test time (tests/e2e/test_accessibility.py) -------------------------
+
+AXE_VERSION = "4.10.x"  # npm range; the app itself never loads axe
+AXE_CACHE = ROOT / ".cache" / "axe-core"  # git-ignored
+AXE_SCRIPT = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+NPM_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """The text of axe-core's ``axe.min.js``, to inject into a page under test.
+
+    Taken from ``.cache/axe-core/`` when an earlier run (or ``.ci/run``) installed it there;
+    otherwise installed there now with ``npm install --no-save --prefix .cache/axe-core
+    axe-core@4.10.x`` (from the npm registry). Without npm, or when the install fails, the
+    accessibility tests skip, or fail under ``LAB_REQUIRE_BROWSER=1``.
+    """
+    import shutil
+    import subprocess
+
+    if not AXE_SCRIPT.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            _missing_browser("npm is not installed, so axe-core cannot be fetched "
+                             "(apt-get install npm)")
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        try:
+            done = subprocess.run(
+                [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix",
+                 str(AXE_CACHE), f"axe-core@{AXE_VERSION}"],
+                capture_output=True, text=True, timeout=NPM_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            _missing_browser(f"npm install axe-core took over {NPM_TIMEOUT_S} s")
+        if done.returncode != 0 or not AXE_SCRIPT.exists():
+            _missing_browser(f"npm install axe-core@{AXE_VERSION} failed: "
+                             f"{(done.stderr or done.stdout).strip()[-800:]}")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
