@@ -1,10 +1,16 @@
-"""Calibration lab: reliability diagrams, ECE, label smoothing vs temperature scaling (S9)."""
+"""Calibration lab: reliability diagrams, ECE, label smoothing vs temperature scaling (S9).
+
+Settings → one cached run (the two networks and their fitted temperatures) → the chosen view.
+Each view is a function of the page context (:class:`labui.page.LabPage`): ``page.config`` is
+the form's settings, ``page.result`` the cached run.
+"""
 
 import pandas as pd
 import streamlit as st
 
+from labcore.calibration import N_BINS
 from labcore.calibration.conformal_sets import SCORES
-from labcore.experiments.calibration import methods, report
+from labcore.experiments.calibration import LAB, methods, report
 from labcore.experiments.calibration.run import (
     T_MAX,
     T_MIN,
@@ -26,36 +32,29 @@ from labcore.experiments.calibration.sweep import (
 from labcore.plots import calibration as plots
 from labcore.plots import calibrators as calibrator_plots
 from labcore.plots import conformal as conformal_plots
-from labui import (
-    config_form,
-    download_csv,
-    download_figure_html,
-    download_pair,
-    download_script,
-    guard,
-    hidden_fields,
-    init_form_state,
-    notice,
-    preset_picker,
-    run_cached,
-    sync_url,
-)
+from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.figures import show_figure
+from labui.page import LabPage, page_header, page_sidebar, settings, show_view
 from labui.present import height_limit, presenting
-from labui.shell import lazy_expander, page_setup
-from labui.teacher import Quiz, predict_then_reveal, quiz_mode, teacher_link
+from labui.shell import lazy_expander
+from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.views import choice, flag, number
 
-KEY = "calibration"
-T_KEY = f"{KEY}.temperature"
-VIEWS = {"four": "Four models", "temperature": "Temperature slider", "nll_or_ece": "NLL or ECE?",
-         "many_eces": "One model, many ECEs", "sweeps": "Sweeps",
-         "calibrators": "Calibrator shoot-out", "conformal": "Conformal sets"}
+T_KEY = f"{LAB.key}.temperature"
 SWEEPS = {
     "smoothing": (run_smoothing_sweep, "ECE vs label smoothing ε"),
     "steps": (run_length_sweep, "Over-confidence vs training length"),
     "hidden": (run_width_sweep, "Over-confidence vs model size"),
 }
+T_QUIZ = Quiz(
+    key=f"{LAB.key}.quiz.t",
+    question="Dividing every logit by a temperature T = 2 before the softmax: what happens to "
+    "the model's accuracy?",
+    options=("It goes up", "It goes down", "It stays exactly the same"),
+    correct="It stays exactly the same",
+    explanation="Dividing all logits by one positive number keeps their order, so every "
+    "predicted class is unchanged; only the confidences move.",
+)
 
 
 def _set_temperature(value: float) -> None:
@@ -79,46 +78,16 @@ def _conformal(_run, trained: CalibrationConfig, kind: str, alpha: float, score:
     return methods.conformal_view(_run, kind, alpha, score, config=trained, seed=trained.seed)
 
 
-def _model_picker(run) -> str:
-    names = {"plain": run.plain.name, "smoothed": run.smoothed.name}
-    return choice("Model", list(names), key=f"{KEY}.model", param="model",
+def _model_picker(page: LabPage) -> str:
+    """The "Model" switch between the run's two networks; returns ``"plain"`` or ``"smoothed"``."""
+    names = {"plain": page.result.plain.name, "smoothed": page.result.smoothed.name}
+    return choice("Model", list(names), key=page.state_key("model"), param="model",
                   format_func=names.get)
 
 
-page_setup()
-st.title("Calibration: does “90 % sure” mean right 90 % of the time?")
-st.caption(
-    "Two networks learn the same classes: one with plain cross-entropy (CE), one with label "
-    "smoothing ε. Each is then temperature-scaled on held-out validation data. Reliability "
-    "diagrams and the expected calibration error (ECE) show whose confidence you can trust."
-)
-
-init_form_state(CalibrationConfig, key=KEY, presets=report.PRESETS)
-preset_picker(report.PRESETS, key=KEY)
-with guard():
-    config = config_form(CalibrationConfig, key=KEY, hidden=hidden_fields())
-    sync_url(config)
-    run = run_cached(run_calibration, training_config(config))
-teacher_link(config, key=KEY)
-with st.sidebar:
-    download_script("calibration", config)
-
-if config.smoothing == 0:
-    st.info("ε = 0: both rows show the same plain CE model. Set **Label smoothing ε** above 0 in "
-            "the sidebar to compare.")
-T_QUIZ = Quiz(
-    key=f"{KEY}.quiz.t",
-    question="Dividing every logit by a temperature T = 2 before the softmax: what happens to "
-    "the model's accuracy?",
-    options=("It goes up", "It goes down", "It stays exactly the same"),
-    correct="It stays exactly the same",
-    explanation="Dividing all logits by one positive number keeps their order, so every "
-    "predicted class is unchanged; only the confidences move.",
-)
-view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get,
-              default="temperature" if quiz_mode() else "four")
-
-if view == "four":
+def four_models(page: LabPage) -> None:
+    """Reliability diagrams of both networks, raw and temperature-scaled, and their metrics."""
+    config, run = page.config, page.result
     if not predict_then_reveal(T_QUIZ):  # equal accuracy before and after scaling is the answer
         st.stop()
     panels = four_panels(run, config.n_bins, config.strategy)
@@ -127,7 +96,7 @@ if view == "four":
     fig = plots.reliability_figure(panels, cols=4 if presenting() else 2,
                                    strategy=config.strategy)
     with height_limit(500):
-        show_figure(fig, key=f"{KEY}.grid_fig")
+        show_figure(fig, key=page.state_key("grid_fig"))
     notice(report.four_models_notice(panels, config.smoothing, run.plain.name))
     st.caption("How to read it: red hatching is over-confidence (bar below the diagonal), "
                "orange is under-confidence; bins with only a few predictions (see the counts) "
@@ -140,16 +109,20 @@ if view == "four":
     download_pair(metrics, "calibration_metrics.csv",
                   "Download the metrics (CSV)", fig, "calibration_reliability.html")
 
-elif view == "temperature":
+
+def temperature_slider(page: LabPage) -> None:
+    """One network rescored at the slider's temperature, with the ECE's table bin by bin."""
+    config, run = page.config, page.result
     if not predict_then_reveal(T_QUIZ):
         st.stop()
-    kind = _model_picker(run)
+    kind = _model_picker(page)
     model = run.model(kind)
     b1, b2, _ = st.columns([1, 1, 2])
-    b1.button("Raw model (T = 1)", on_click=_set_temperature, args=(1.0,), key=f"{KEY}.t_one")
+    b1.button("Raw model (T = 1)", on_click=_set_temperature, args=(1.0,),
+              key=page.state_key("t_one"))
     fitted = report.slider_temperature(model.temperature)
     b2.button(f"Fitted T = {fitted:.2f}", on_click=_set_temperature, args=(fitted,),
-              key=f"{KEY}.t_fit")
+              key=page.state_key("t_fit"))
     temperature = number(
         "Temperature T (divides the logits before the softmax; nothing is retrained)",
         key=T_KEY, param="T", default=1.0, min_value=T_MIN, max_value=T_MAX, step=0.01,
@@ -161,7 +134,7 @@ elif view == "temperature":
     left, right = st.columns([3, 2])
     with left:
         show_figure(plots.reliability_figure([scores], cols=1, strategy=config.strategy),
-                        key=f"{KEY}.slider_fig")
+                    key=page.state_key("slider_fig"))
         notice(report.slider_notice(raw, scores, model.temperature))
     with right:
         st.markdown("**Test-set metrics at T = 1 and at the slider's T**")
@@ -173,8 +146,11 @@ elif view == "temperature":
                 f"bin; empty bins add nothing:\n\n`{report.ece_sum_text(scores)}`")
     download_csv(table, "calibration_ece_table.csv", "Download the ECE table (CSV)")
 
-elif view == "nll_or_ece":
-    kind = _model_picker(run)
+
+def nll_or_ece(page: LabPage) -> None:
+    """Test NLL and ECE over the temperature, and the two temperatures fitted by each."""
+    config, run = page.config, page.result
+    kind = _model_picker(page)
     with guard():
         curves = temperature_curves(run, kind, config.n_bins, config.strategy)
         at_nll = rescore(run, kind, curves.t_nll, config.n_bins, config.strategy,
@@ -182,51 +158,58 @@ elif view == "nll_or_ece":
         at_ece = rescore(run, kind, curves.t_ece, config.n_bins, config.strategy,
                          name=f"T fitted by ECE on validation (T = {curves.t_ece:.2f})")
     fig = plots.temperature_figure(curves)
-    show_figure(fig, key=f"{KEY}.curves_fig")
+    show_figure(fig, key=page.state_key("curves_fig"))
     notice(report.curves_notice(curves, at_nll, at_ece))
     st.markdown("**Test-set metrics at the two fitted temperatures**")
     st.dataframe(pd.DataFrame(report.metrics_rows((at_nll, at_ece))), hide_index=True)
     download_figure_html(fig, "calibration_vs_temperature.html", "Download the figure (HTML)")
 
-elif view == "many_eces":
+
+def many_eces(page: LabPage) -> None:
+    """One network's predictions scored by six ECE variants; equal-width vs equal-mass bins."""
+    run = page.result
     c1, c2 = st.columns([2, 1])
     with c1:
-        kind = _model_picker(run)
+        kind = _model_picker(page)
     with c2:
-        scaled = flag("After temperature scaling", key=f"{KEY}.variants_scaled", param="scaled")
+        scaled = flag("After temperature scaling", key=page.state_key("variants_scaled"),
+                      param="scaled")
     temperature = run.model(kind).temperature if scaled else 1.0
     with guard():
         rows = report.ece_variants(run, kind, temperature)
-        pair = [rescore(run, kind, temperature, 15, "uniform"),
-                rescore(run, kind, temperature, 15, "quantile")]
+        pair = [rescore(run, kind, temperature, N_BINS, "uniform"),
+                rescore(run, kind, temperature, N_BINS, "quantile")]
     fig = plots.variants_figure(rows)
-    show_figure(fig, key=f"{KEY}.variants_fig")
+    show_figure(fig, key=page.state_key("variants_fig"))
     notice(f"Notice: one set of predictions, six numbers. {report.variants_spread(rows)} "
            "Always say which ECE you report.")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     show_figure(
         plots.reliability_figure(pair, cols=2, strategy=None, titles=[
-            f"15 equal-width bins · ECE {pair[0].ece:.4f}",
-            f"15 equal-mass bins · ECE {pair[1].ece:.4f}"]),
-        key=f"{KEY}.binning_fig")
+            f"{N_BINS} equal-width bins · ECE {pair[0].ece:.4f}",
+            f"{N_BINS} equal-mass bins · ECE {pair[1].ece:.4f}"]),
+        key=page.state_key("binning_fig"))
     notice(report.binning_notice(*pair))
 
-elif view == "sweeps":
-    which = choice("Sweep", list(SWEEPS), key=f"{KEY}.sweep", param="sweep",
+
+def sweeps(page: LabPage) -> None:
+    """One setting swept over several trainings, run on a button press."""
+    which = choice("Sweep", list(SWEEPS), key=page.state_key("sweep"), param="sweep",
                    format_func=lambda k: SWEEPS[k][1])
     fn, title = SWEEPS[which]
-    cfg = sweep_config(config, which)
+    cfg = sweep_config(page.config, which)
     values = ", ".join(f"{v:g}" for v in SWEEP_VALUES[which])
     st.subheader(title)
     trains = "plain CE" if which != "smoothing" else "CE with label smoothing"
+    ran_for = page.state_key(f"sweep_for.{which}")
     if st.button(f"Run the sweep ({len(SWEEP_VALUES[which])} trainings)",
-                 key=f"{KEY}.sweep_button.{which}"):
-        st.session_state[f"{KEY}.sweep_for.{which}"] = cfg
-    if st.session_state.get(f"{KEY}.sweep_for.{which}") == cfg:
+                 key=page.state_key(f"sweep_button.{which}")):
+        st.session_state[ran_for] = cfg
+    if st.session_state.get(ran_for) == cfg:
         with guard():
             sweep = run_cached(fn, cfg, label=f"Sweep ({title})")
         fig = plots.sweep_figure(sweep, report.SWEEP_LABELS[which])
-        show_figure(fig, key=f"{KEY}.sweep_fig.{which}")
+        show_figure(fig, key=page.state_key(f"sweep_fig.{which}"))
         notice(report.sweep_notice(sweep))
         download_csv(pd.DataFrame(report.sweep_table(sweep)), f"calibration_sweep_{which}.csv",
                      "Download the sweep (CSV)")
@@ -236,19 +219,23 @@ elif view == "sweeps":
                    f"{values}; each model is scored on the test set (ECE with 15 equal-width "
                    "bins) before and after temperature scaling.")
 
-elif view == "calibrators":
-    kind = _model_picker(run)
+
+def calibrators(page: LabPage) -> None:
+    """Every calibrator fitted on the same validation points, and how each fares on fewer."""
+    config, run = page.config, page.result
+    kind = _model_picker(page)
     n_val = len(run.y_val)
     cal_size = number(
-        "Calibration points (a stratified subset of the validation set)", key=f"{KEY}.cal_size",
-        param="cal_size", default=n_val, min_value=2 * run.n_classes, max_value=n_val, step=1,
+        "Calibration points (a stratified subset of the validation set)",
+        key=page.state_key("cal_size"), param="cal_size", default=n_val,
+        min_value=2 * run.n_classes, max_value=n_val, step=1,
         help="Every calibrator is fitted on the same points; fewer points show which overfit.")
     trained = training_config(config)
     with guard():
         shoot = _calibrators(run, trained, kind, cal_size, config.n_bins, config.strategy)
         curve = _size_curve(run, trained, kind, config.n_bins, config.strategy)
     fig = calibrator_plots.shootout_figure(shoot)
-    show_figure(fig, key=f"{KEY}.shootout_fig")
+    show_figure(fig, key=page.state_key("shootout_fig"))
     notice(methods.shootout_caption(shoot))
     st.markdown(f"**Test-set metrics** ({shoot.shootout.n_test} test predictions; every "
                 f"calibrator fitted on the same {shoot.shootout.cal_size} validation points)")
@@ -258,43 +245,46 @@ elif view == "calibrators":
                   "calibration_shootout.html")
     st.subheader("Which calibrators overfit a small calibration set?")
     size_fig = calibrator_plots.size_figure(curve)
-    show_figure(size_fig, key=f"{KEY}.size_fig")
+    show_figure(size_fig, key=page.state_key("size_fig"))
     notice(methods.size_caption(curve))
     download_figure_html(size_fig, "calibration_size_curve.html", "Download the figure (HTML)")
 
-elif view == "conformal":
-    kind = _model_picker(run)
+
+def conformal_sets(page: LabPage) -> None:
+    """Split-conformal prediction sets at miscoverage α: coverage, set sizes, largest sets."""
+    run = page.result
+    kind = _model_picker(page)
     c1, c2 = st.columns(2)
     with c1:
         alpha = number(
             "Miscoverage α (each set should hold the true class 1 − α of the time)",
-            key=f"{KEY}.alpha", param="alpha", default=0.1, min_value=0.001, max_value=0.5,
-            step=0.001, format="%.3f")
+            key=page.state_key("alpha"), param="alpha", default=0.1, min_value=0.001,
+            max_value=0.5, step=0.001, format="%.3f")
     with c2:
-        score = choice("Conformity score", list(SCORES), key=f"{KEY}.score", param="score",
-                       format_func=SCORES.get, kind="radio")
+        score = choice("Conformity score", list(SCORES), key=page.state_key("score"),
+                       param="score", format_func=SCORES.get, kind="radio")
     enough, requirement = report.conformal_requirement(len(run.y_val), alpha)
     if not enough:
         st.error(requirement)
-    else:
-        with guard():
-            sets = _conformal(run, training_config(config), kind, alpha, score)
-        st.markdown(f"**The finite-sample guarantee.** {requirement} Then, on average over "
-                    "random splits, at least 1 − α of new test labels fall in their set.")
-        fig = conformal_plots.coverage_figure(sets)
-        show_figure(fig, key=f"{KEY}.coverage_fig")
-        notice(methods.conformal_caption(sets))
-        show_figure(conformal_plots.set_size_figure(sets), key=f"{KEY}.set_size_fig")
-        if sets.images is not None:
-            show_figure(conformal_plots.largest_sets_figure(sets), key=f"{KEY}.largest_fig")
-            notice(methods.largest_sets_caption(sets))
-            if sets.max_size <= 1 and sets.larger_alpha is not None:
-                st.button(f"Lower α to {sets.larger_alpha:g}", key=f"{KEY}.larger_alpha",
-                          on_click=st.session_state.__setitem__,
-                          args=(f"{KEY}.alpha", sets.larger_alpha))
-        download_pair(pd.DataFrame(report.coverage_table(sets.curve)),
-                      "calibration_conformal_coverage.csv", "Download the coverage (CSV)", fig,
-                      "calibration_conformal_coverage.html")
+        return
+    with guard():
+        sets = _conformal(run, training_config(page.config), kind, alpha, score)
+    st.markdown(f"**The finite-sample guarantee.** {requirement} Then, on average over "
+                "random splits, at least 1 − α of new test labels fall in their set.")
+    fig = conformal_plots.coverage_figure(sets)
+    show_figure(fig, key=page.state_key("coverage_fig"))
+    notice(methods.conformal_caption(sets))
+    show_figure(conformal_plots.set_size_figure(sets), key=page.state_key("set_size_fig"))
+    if sets.images is not None:
+        show_figure(conformal_plots.largest_sets_figure(sets), key=page.state_key("largest_fig"))
+        notice(methods.largest_sets_caption(sets))
+        if sets.max_size <= 1 and sets.larger_alpha is not None:
+            st.button(f"Lower α to {sets.larger_alpha:g}", key=page.state_key("larger_alpha"),
+                      on_click=st.session_state.__setitem__,
+                      args=(page.state_key("alpha"), sets.larger_alpha))
+    download_pair(pd.DataFrame(report.coverage_table(sets.curve)),
+                  "calibration_conformal_coverage.csv", "Download the coverage (CSV)", fig,
+                  "calibration_conformal_coverage.html")
 
 
 def why_it_works() -> None:
@@ -344,5 +334,28 @@ def why_it_works() -> None:
         "validation set. PyTorch's `label_smoothing = α` is ε = α(K − 1)/K here.")
 
 
+
+page_header(
+    "Calibration: does “90 % sure” mean right 90 % of the time?",
+    "Two networks learn the same classes: one with plain cross-entropy (CE), one with label "
+    "smoothing ε. Each is then temperature-scaled on held-out validation data. Reliability "
+    "diagrams and the expected calibration error (ECE) show whose confidence you can trust.",
+)
+config = settings(LAB, picker=True)
+with guard():
+    page = LabPage(LAB, config, run_cached(run_calibration, training_config(config)))
+page_sidebar(page)
+if config.smoothing == 0:
+    st.info("ε = 0: both rows show the same plain CE model. Set **Label smoothing ε** above 0 in "
+            "the sidebar to compare.")
+show_view(page, {
+    "four": ("Four models", four_models),
+    "temperature": ("Temperature slider", temperature_slider),
+    "nll_or_ece": ("NLL or ECE?", nll_or_ece),
+    "many_eces": ("One model, many ECEs", many_eces),
+    "sweeps": ("Sweeps", sweeps),
+    "calibrators": ("Calibrator shoot-out", calibrators),
+    "conformal": ("Conformal sets", conformal_sets),
+}, default="temperature" if quiz_mode() else "four")
 lazy_expander("Why these ideas work (the lecture's self-study questions 3 and 4)", why_it_works,
-              key=f"{KEY}.why")
+              key=page.state_key("why"))
