@@ -1,10 +1,15 @@
-"""OOD lab: distribution shift and out-of-distribution detection (scenes S10 and S4)."""
+"""OOD lab: distribution shift and out-of-distribution detection (scenes S10 and S4).
+
+The view is chosen before the settings (each view's form shows only the fields its experiment
+uses); then each view is a function of the page context (:class:`labui.page.LabPage`) that runs
+its own cached experiment from ``page.config``.
+"""
 
 import pandas as pd
 import streamlit as st
 
 from labcore.data.corruptions import CORRUPTION_LABELS, CORRUPTIONS
-from labcore.experiments.ood import report
+from labcore.experiments.ood import LAB, report
 from labcore.experiments.ood.run import (
     DETECTORS,
     OOD_SETS,
@@ -17,133 +22,109 @@ from labcore.experiments.ood.run import (
     run_toy_ood,
 )
 from labcore.plots import ood as plots
-from labui import (
-    config_form,
-    download_csv,
-    download_figure_html,
-    download_pair,
-    download_script,
-    guard,
-    hidden_fields,
-    init_form_state,
-    notice,
-    preset_picker,
-    run_cached,
-    sync_url,
-)
+from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.figures import show_figure
+from labui.page import LabPage, choose_view, page_header, page_sidebar, settings, start_settings
 from labui.present import presenting
-from labui.shell import lazy_expander, page_setup
-from labui.teacher import Quiz, predict_then_reveal, teacher_link
+from labui.shell import lazy_expander
+from labui.teacher import Quiz, predict_then_reveal
 from labui.views import choice, multi_choice
 
-KEY = "ood"
-VIEWS = {"shift": "Distribution shift", "detection": "OOD detection", "toy": "2-D toy"}
 VIEW_CONFIGS = {"shift": ShiftConfig, "detection": OODConfig, "toy": ToyOODConfig}
 DETECTOR_NAMES = {key: label for key, (_, _, label) in DETECTORS.items()}
-
-page_setup()
-st.title("Out of distribution")
-st.caption(
-    "A network trained on clean digits meets inputs unlike its training data: corrupted "
-    "digits, digits it never saw, noise and images made to fool it. Does it notice, or does it "
-    "stay confident while it gets them wrong?"
+SHIFT_QUIZ = Quiz(
+    key=f"{LAB.key}.quiz.shift",
+    question="Digits get noisier and more blurred. Accuracy falls — and the model's "
+    "confidence?",
+    options=("Falls just as much", "Falls, but much less than accuracy", "Stays the same"),
+    correct="Falls, but much less than accuracy",
+    explanation="The plain network stays confident on inputs it gets wrong (over-confident "
+    "mistakes), and that gap widens with the severity of the shift.",
 )
 
-init_form_state(OODLabConfig, key=KEY, presets=report.PRESETS)
-preset_picker(report.PRESETS, key=KEY)
-view = choice("View", list(VIEWS), key=f"{KEY}.view", param="view", format_func=VIEWS.get)
-with guard():
-    config = config_form(OODLabConfig, key=KEY, rules=VIEW_CONFIGS[view],
-                         hidden=hidden_fields() | OODLabConfig.hidden_for(VIEW_CONFIGS[view]))
-    sync_url(config)
-teacher_link(config, key=KEY)
-with st.sidebar:
-    download_script("ood", config)
 
-if view == "shift":
-    if not predict_then_reveal(Quiz(
-        key=f"{KEY}.quiz.shift",
-        question="Digits get noisier and more blurred. Accuracy falls — and the model's "
-        "confidence?",
-        options=("Falls just as much", "Falls, but much less than accuracy", "Stays the same"),
-        correct="Falls, but much less than accuracy",
-        explanation="The plain network stays confident on inputs it gets wrong (over-confident "
-        "mistakes), and that gap widens with the severity of the shift.",
-    )):
+def distribution_shift(page: LabPage) -> None:
+    """Accuracy, confidence, ECE and NLL of each method as corruptions grow more severe."""
+    if not predict_then_reveal(SHIFT_QUIZ):
         st.stop()
     with guard():
-        shift = run_cached(run_shift, config.shift_config(), label="Shift sweep")
+        shift = run_cached(run_shift, page.config.shift_config(), label="Shift sweep")
     corruption = choice(
-        "Corruption", ["mean", *CORRUPTIONS], key=f"{KEY}.corruption", param="corruption",
-        kind="selectbox",
+        "Corruption", ["mean", *CORRUPTIONS], key=page.state_key("corruption"),
+        param="corruption", kind="selectbox",
         format_func=lambda c: "Average over all six" if c == "mean" else CORRUPTION_LABELS[c])
     fig = plots.shift_figure(shift, corruption, cols=4 if presenting() else 2)
-    show_figure(fig, key=f"{KEY}.shift_fig")
+    show_figure(fig, key=page.state_key("shift_fig"))
     notice(report.shift_notice(shift, corruption))
     st.dataframe(pd.DataFrame(report.shift_rows(shift, corruption)), hide_index=True)
     fitted = (f" Fitted temperature T = {shift.temperature:.2f} (clean validation digits)."
-              if config.temperature else "")
+              if page.config.temperature else "")
     st.caption(f"Each cell: clean → severity 5, for the corruption chosen above.{fitted}")
     gallery = plots.corruption_gallery_figure(shift)
-    show_figure(gallery, key=f"{KEY}.gallery_fig")
+    show_figure(gallery, key=page.state_key("gallery_fig"))
     notice("Notice: where a person still reads the digit easily, the prediction already "
            "flips, often with high confidence. (Shown: of the test digits the first method "
            "gets right with ≥ 95 % confidence, the one it gets wrong most often.)")
     lazy_expander("What each severity means", lambda: st.dataframe(
-        pd.DataFrame(report.corruption_rows()), hide_index=True), key=f"{KEY}.severities")
+        pd.DataFrame(report.corruption_rows()), hide_index=True),
+        key=page.state_key("severities"))
     download_pair(pd.DataFrame(report.shift_table(shift)), "ood_shift.csv",
                   "Download every metric (CSV)", fig, "ood_shift.html")
 
-elif view == "detection":
+
+def ood_detection(page: LabPage) -> None:
+    """How well each score separates clean digits from each OOD set: tables, histogram, ROC."""
     with guard():
-        det = run_cached(run_ood, config.detection_config(), label="OOD detection")
+        det = run_cached(run_ood, page.config.detection_config(), label="OOD detection")
     st.markdown(report.CONVENTION)
-    metric = choice("Table", list(report.DETECTION_METRICS), key=f"{KEY}.metric", param="table",
-                    default="auroc", format_func=report.DETECTION_METRICS.get)
+    metric = choice("Table", list(report.DETECTION_METRICS), key=page.state_key("metric"),
+                    param="table", default="auroc", format_func=report.DETECTION_METRICS.get)
     st.dataframe(pd.DataFrame(report.detection_rows(det, metric)), hide_index=True)
     notice(report.detection_notice(det))
-    detector = choice("Score for the histogram", list(DETECTORS), key=f"{KEY}.hist_detector",
-                      param="histogram", default="plain_energy", kind="selectbox",
-                      format_func=DETECTOR_NAMES.get)
-    show_figure(plots.score_histogram_figure(det, detector), key=f"{KEY}.hist_fig")
+    detector = choice("Score for the histogram", list(DETECTORS),
+                      key=page.state_key("hist_detector"), param="histogram",
+                      default="plain_energy", kind="selectbox", format_func=DETECTOR_NAMES.get)
+    show_figure(plots.score_histogram_figure(det, detector), key=page.state_key("hist_fig"))
     notice("Notice: a set is easy to detect when its histogram sits left of the dashed "
            "line; every input right of it is accepted as in-distribution.")
     c1, c2 = st.columns([1, 2])
-    ood_set = choice("OOD set for the ROC curves", list(OOD_SETS), key=f"{KEY}.roc_set",
+    ood_set = choice("OOD set for the ROC curves", list(OOD_SETS), key=page.state_key("roc_set"),
                      param="roc_set", kind="selectbox", format_func=OOD_SETS.get, container=c1)
-    chosen = multi_choice("Detectors", list(DETECTORS), key=f"{KEY}.roc_detectors",
+    chosen = multi_choice("Detectors", list(DETECTORS), key=page.state_key("roc_detectors"),
                           param="detectors", kind="multiselect", container=c2,
                           default=["plain_msp", "plain_energy", "ensemble_mi", "mc_mi"],
                           format_func=DETECTOR_NAMES.get)
-    show_figure(plots.roc_figure(det, ood_set, chosen or []), key=f"{KEY}.roc_fig")
+    show_figure(plots.roc_figure(det, ood_set, chosen or []), key=page.state_key("roc_fig"))
     notice("Notice: a curve hugging the top-left corner separates well; where a curve "
            "crosses the dotted 95 % TPR line, read off its FPR at 95 % TPR.")
-    show_figure(plots.ood_examples_figure(det), key=f"{KEY}.examples_fig")
+    show_figure(plots.ood_examples_figure(det), key=page.state_key("examples_fig"))
     notice(report.fooling_notice(det))
     st.dataframe(pd.DataFrame(report.fooling_rows(det)), hide_index=True)
     download_csv(pd.DataFrame(report.detection_table(det)), "ood_detection.csv",
                  "Download the detection metrics (CSV)")
 
-else:
+
+def toy_2d(page: LabPage) -> None:
+    """Two scores mapped over the plane of a 2-D toy problem, and their radial profiles."""
     with guard():
-        toy = run_cached(run_toy_ood, config.toy_config(), label="2-D toy")
+        toy = run_cached(run_toy_ood, page.config.toy_config(), label="2-D toy")
     c1, c2 = st.columns(2)
-    left_d = choice("Left panel", list(DETECTORS), key=f"{KEY}.toy_left", param="left",
+    left_d = choice("Left panel", list(DETECTORS), key=page.state_key("toy_left"), param="left",
                     kind="selectbox", format_func=DETECTOR_NAMES.get, container=c1)
-    right_d = choice("Right panel", list(DETECTORS), key=f"{KEY}.toy_right", param="right",
-                     default="ensemble_mi", kind="selectbox", format_func=DETECTOR_NAMES.get,
-                     container=c2)
+    right_d = choice("Right panel", list(DETECTORS), key=page.state_key("toy_right"),
+                     param="right", default="ensemble_mi", kind="selectbox",
+                     format_func=DETECTOR_NAMES.get, container=c2)
     fig = plots.toy_figure(toy, [left_d, right_d])
-    show_figure(fig, key=f"{KEY}.toy_fig")
+    show_figure(fig, key=page.state_key("toy_fig"))
     notice("Notice: the plain network's max softmax is bright (near 100 %) almost "
            "everywhere far from the training points; only its extrapolated class boundary "
            "is dark. The ensemble's −mutual information darkens far away in wedges where "
            "the members' boundaries part — and stays bright where they all agree.")
     profile = plots.toy_profile_figure(toy, [left_d, right_d])
-    show_figure(profile, key=f"{KEY}.toy_profile_fig")
+    show_figure(profile, key=page.state_key("toy_profile_fig"))
     notice(f"Notice: {report.toy_summary(toy)} {report.toy_accuracy_text(toy)}")
     download_figure_html(fig, "ood_toy.html", "Download the figure (HTML)")
+
 
 def maths() -> None:
     st.markdown("**Scores** (higher = more in-distribution) from logits z and p = softmax(z):")
@@ -169,4 +150,22 @@ def maths() -> None:
                 "2016; Nguyen et al. 2015; Hein et al. 2019.")
 
 
-lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")
+VIEWS = {"shift": ("Distribution shift", distribution_shift),
+         "detection": ("OOD detection", ood_detection),
+         "toy": ("2-D toy", toy_2d)}
+
+page_header(
+    "Out of distribution",
+    "A network trained on clean digits meets inputs unlike its training data: corrupted "
+    "digits, digits it never saw, noise and images made to fool it. Does it notice, or does it "
+    "stay confident while it gets them wrong?",
+)
+# the view comes first: its experiment decides which settings the form shows and checks
+start_settings(LAB, OODLabConfig, picker=True)
+view = choose_view(LAB, {name: label for name, (label, _) in VIEWS.items()})
+config = settings(LAB, OODLabConfig, rules=VIEW_CONFIGS[view],
+                  hidden=OODLabConfig.hidden_for(VIEW_CONFIGS[view]), started=True)
+page = LabPage(LAB, config)
+page_sidebar(page)
+VIEWS[view][1](page)
+lazy_expander("The maths behind this page", maths, key=page.state_key("maths"))
