@@ -181,6 +181,39 @@ def make_adam(params: Sequence[nn.Parameter], lr: float, weight_decay: float,
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=betas)
 
 
+def flatten_parameters(params: Sequence[nn.Parameter]) -> nn.Parameter | None:
+    """Put ``params`` into one flat buffer and their gradients into another, for a lean step.
+
+    Each parameter becomes a view of a slice of one flat tensor, and its ``.grad`` a view of
+    the same slice of one flat gradient; the returned flat parameter carries both. Backward
+    then accumulates every gradient in place into the flat gradient (zeroed with one call per
+    step), and one optimiser step over the flat parameter updates them all: a handful of
+    operator calls a step instead of a few for every parameter. Adam is elementwise, so the
+    result is the one it would have given for the parameters one by one.
+
+    Returns None (and changes nothing) when the parameters do not share a dtype and device.
+
+    >>> a, b = nn.Parameter(torch.ones(2)), nn.Parameter(torch.zeros(1, 2))
+    >>> flat = flatten_parameters([a, b])
+    >>> flat.data.add_(1.0)[0].item(), b.tolist()  # the parameters are views of the buffer
+    (2.0, [[1.0, 1.0]])
+    >>> (a.sum() + 3 * b.sum()).backward(); flat.grad.tolist()
+    [1.0, 1.0, 3.0, 3.0]
+    """
+    params = list(params)
+    if not params or len({(p.dtype, p.device) for p in params}) > 1:
+        return None
+    flat = nn.Parameter(torch.cat([p.detach().reshape(-1) for p in params]))
+    flat.grad = torch.zeros_like(flat)
+    start = 0
+    for p in params:
+        end = start + p.numel()
+        p.data = flat.data[start:end].view_as(p)
+        p.grad = flat.grad[start:end].view_as(p)
+        start = end
+    return flat
+
+
 def _divergence_message(step: int, value: float, lr: float) -> str:
     kind = "NaN" if math.isnan(value) else "infinite" if math.isinf(value) else "huge"
     return (
@@ -411,7 +444,9 @@ def train(
     if any(t.shape[0] != n for t in data):
         shapes = [tuple(t.shape) for t in data]
         raise ValueError(f"data tensors must share their first dimension. Got {shapes}.")
-    optimiser = make_adam(_trainable(model), config.lr, config.weight_decay, config.adam_beta2)
+    flat = flatten_parameters(_trainable(model))
+    optimiser = make_adam([flat] if flat is not None else _trainable(model), config.lr,
+                          config.weight_decay, config.adam_beta2)
     val_loss_fn = val_loss_fn or loss_fn
     stopping = None
     if val_data is not None and (config.patience is not None or config.restore_best):
@@ -422,16 +457,24 @@ def train(
     val_losses: list[np.ndarray] = []
     lo, hi = progress_range
     look_every = snapshot_every or config.eval_every
+    ones: torch.Tensor | None = None
 
     model.train()
     for step, batch in zip(range(1, config.steps + 1),
                            batches(data, config.batch_size, config.seed), strict=False):
         if config.lr_schedule != "constant":
+            lr = step_lr(config, step)
             for group in optimiser.param_groups:
-                group["lr"] = step_lr(config, step)
+                group["lr"] = lr
         loss_members = loss_fn(model, batch)
-        optimiser.zero_grad(set_to_none=True)
-        loss_members.sum().backward()
+        if flat is not None:
+            flat.grad.zero_()  # one call; backward accumulates into the views in place
+        else:
+            optimiser.zero_grad(set_to_none=True)
+        if ones is None or ones.shape != loss_members.shape:
+            ones = torch.ones_like(loss_members)
+        # The gradient of the members' sum, without a sum node: one for every member.
+        loss_members.backward(ones)
         optimiser.step()
         log.append(loss_members)
 
