@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from labcore.device import default_device
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.problem import Problem
-from labcore.losses import beta_nll, gaussian_nll, mse
+from labcore.losses import beta_nll, constant, gaussian_nll, mse
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import (
     LossFn,
@@ -88,16 +88,17 @@ def bounded_log_var(raw: torch.Tensor) -> torch.Tensor:
     >>> [round(float(x), 4) for x in v]  # floor 1e-6; 4·tanh(log 2 / 4) = 0.6863; ceiling 4
     [0.0, 0.6863, 4.0]
     """
-    span = SIGMA_CEILING**2 - SIGMA_FLOOR**2
-    return torch.log(SIGMA_FLOOR**2 + span * torch.tanh(F.softplus(raw) / span))
+    span = constant(SIGMA_CEILING**2 - SIGMA_FLOOR**2, raw.dtype)
+    floor = constant(SIGMA_FLOOR**2, raw.dtype)
+    return torch.log(floor + span * torch.tanh(F.softplus(raw) / span))
 
 
 def heads(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The mean and the log-variance (None for an MSE model) of the networks' outputs."""
-    mean = out[..., 0]
     if out.shape[-1] == 1:
-        return mean, None
-    return mean, bounded_log_var(out[..., 1])
+        return out[..., 0], None
+    mean, raw = out.unbind(-1)  # one node whose backward stacks, not two that scatter
+    return mean, bounded_log_var(raw)
 
 
 VARIANCE_PRIOR = 100.0
@@ -129,7 +130,8 @@ def loss_fn(config: RegressionConfig, n_train: int | None = None) -> LossFn:
             loss = beta_nll(mean, log_var, batch[1], beta=config.beta, reduction="member")
         else:
             loss = gaussian_nll(mean, log_var, batch[1], reduction="member")
-        return loss + decay * (model.weights[-1][:, :, 1] ** 2).sum(dim=1)
+        w = model.weights[-1][:, :, 1]
+        return loss + constant(decay, w.dtype) * (w * w).sum(dim=1)
 
     return member_loss
 
