@@ -11,15 +11,14 @@ import streamlit as st
 from labcore.calibration import N_BINS
 from labcore.calibration.conformal_sets import SCORES
 from labcore.experiments.calibration import LAB, methods, report
+from labcore.experiments.calibration.config import CalibrationConfig, training_config
 from labcore.experiments.calibration.run import (
     T_MAX,
     T_MIN,
-    CalibrationConfig,
     four_panels,
     rescore,
     run_calibration,
     temperature_curves,
-    training_config,
 )
 from labcore.experiments.calibration.sweep import (
     SWEEP_SYMBOLS,

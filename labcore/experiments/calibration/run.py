@@ -24,7 +24,7 @@ import numpy as np
 from labcore import calibration as cal
 from labcore.data.classification import ClassificationData, load_digits_split, make_toy
 from labcore.device import rng_for
-from labcore.experiments.calibration.config import CalibrationConfig, training_config  # noqa: F401
+from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.models.classifier import ClassifierSpec, train_classifier
 from labcore.models.train import Progress
 
