@@ -50,21 +50,44 @@ def test_the_checker_sees_imports():
     assert "plotly" in _imported_roots(ROOT / "labcore" / "plots" / "regression.py")
 
 
+def _html_calls_with_text_from_outside(path: Path) -> list[int]:
+    """Lines of ``st.html`` calls whose markup is not a string constant of the module: only
+    constant markup (a stylesheet, a script the lab wrote) may go through ``st.html``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    constants = {t.id for node in tree.body if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                 for t in node.targets if isinstance(t, ast.Name)}
+    bad = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "html" and ast.unparse(node.func.value) == "st"):
+            arg = node.args[0] if node.args else None
+            constant = (isinstance(arg, ast.Constant) and isinstance(arg.value, str)) or (
+                isinstance(arg, ast.Name) and arg.id in constants)
+            if not constant:
+                bad.append(node.lineno)
+    return bad
+
+
 def test_no_page_renders_raw_html():
     # User text (file names, column names, labels) reaches the page; Streamlit escapes HTML in
-    # markdown unless told otherwise, so nobody may tell it otherwise.
-    # labui/present.py adds one constant stylesheet (no user text); tests/app/test_present.py
-    # checks that its only st.html call takes that constant.
+    # markdown unless told otherwise, so nobody may tell it otherwise. st.html may only take a
+    # string constant of its module (labui/present.py's stylesheet, the scripts the lab wrote).
     sources = [ROOT / "app.py", *_python_files("pages"), *_python_files("labui")]
-    sources.remove(ROOT / "labui" / "present.py")
     offenders = [p.relative_to(ROOT) for p in sources
                  if any(s in p.read_text(encoding="utf-8")
-                        for s in ("unsafe_allow_html", "st.html(", "components.html"))]
+                        for s in ("unsafe_allow_html", "components.html"))
+                 or _html_calls_with_text_from_outside(p)]
     assert offenders == []
 
 
-# A dotted name of the lab's own code (``labcore.models.mlp.BatchedMLP``) or a file path
-# (``labcore/experiments/calibration/run.py``) in a docstring or a comment.
+def test_the_html_checker_sees_markup_built_from_a_variable(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('import streamlit as st\nCSS = "<style></style>"\nst.html(CSS)\n'
+                    'name = input()\nst.html(f"<b>{name}</b>")\n')
+    assert _html_calls_with_text_from_outside(page) == [5]
+
+
 _DOTTED = re.compile(r"\b((?:labcore|labui|labserve)(?:\.[A-Za-z_]\w*)+)")
 _PATH = re.compile(r"\b((?:labcore|labui|labserve|pages|tests|benchmarks)/[\w/]+\.py)\b")
 
