@@ -83,6 +83,8 @@ class BatchedMLP(nn.Module):
             x = x.unsqueeze(0).expand(self.members, -1, -1)
         use_dropout = self.training if dropout is None else dropout
         use_dropout = use_dropout and self.dropout > 0
+        if not use_dropout and torch.is_grad_enabled():
+            return _Layers.apply(x, *self.weights, *self.biases)
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             x = torch.baddbmm(b, x, w)
@@ -107,3 +109,45 @@ class BatchedMLP(nn.Module):
             if i < last:
                 layers.append(nn.ReLU())
         return nn.Sequential(*layers).to(w.device)
+
+
+class _Layers(torch.autograd.Function):
+    """All layers of a :class:`BatchedMLP` without dropout as one autograd node.
+
+    Autograd would record two nodes a hidden layer (``baddbmm``, ``relu``) and run each with
+    a few bookkeeping calls; this node's backward makes exactly the calls their backward
+    formulas make (``BaddbmmBackward0``, ``ReluBackward0``), in the same order on the same
+    tensors, so the gradients are the same to the bit with half the operator calls.
+
+    ``apply(x, w_1, …, w_L, b_1, …, b_L)``: x (M, n, d) → (M, n, out_dim).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
+        n_layers = len(params) // 2
+        weights, biases = params[:n_layers], params[n_layers:]
+        inputs = [x]  # each layer's input: x, then each hidden layer's ReLU output
+        for w, b in zip(weights[:-1], biases[:-1], strict=True):
+            inputs.append(torch.relu_(torch.baddbmm(b, inputs[-1], w)))
+        ctx.save_for_backward(*inputs, *weights)
+        return torch.baddbmm(biases[-1], inputs[-1], weights[-1])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        saved = ctx.saved_tensors
+        n_layers = len(saved) // 2
+        inputs, weights = saved[:n_layers], saved[n_layers:]
+        grad_w: list[torch.Tensor | None] = [None] * n_layers
+        grad_b: list[torch.Tensor | None] = [None] * n_layers
+        grad_x = None
+        for i in reversed(range(n_layers)):
+            # BaddbmmBackward0: bias = grad summed over the broadcast rows, weight = inputᵀ·grad
+            grad_b[i] = grad.sum(dim=1, keepdim=True)
+            grad_w[i] = inputs[i].transpose(1, 2).bmm(grad)
+            if i > 0 or ctx.needs_input_grad[0]:
+                grad = grad.bmm(weights[i].transpose(1, 2))
+            if i > 0:  # ReluBackward0 on the layer's output
+                grad = torch.ops.aten.threshold_backward(grad, inputs[i], 0)
+            else:
+                grad_x = grad if ctx.needs_input_grad[0] else None
+        return grad_x, *grad_w, *grad_b
