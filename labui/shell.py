@@ -1,4 +1,5 @@
-"""What every page needs before it draws: page config, torch threads, logging, the device.
+"""What every page needs before it draws: page config, torch threads, logging, the device,
+and the lab's accessibility layer (readable captions, a visible focus ring, a skip link).
 
 ``app.py`` calls :func:`page_setup` on every run, and so does every page: when a fresh server's
 first request is a direct link (``/regression``), Streamlit runs the page script without
@@ -24,6 +25,95 @@ from labui import present
 ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
 _STARTED = "_labui.started"  # set once a session has run a page
 _VIA_APP = "_labui.via_app"  # True while app.py's navigation runs the page
+
+
+# Accessibility (WCAG 2.1 AA), added once per run by page_setup. A constant stylesheet:
+# - captions carry body text here (page intros, the device line, the quiz hint), so they are
+#   drawn opaque in the text colour at 70 % on white (#6d6c6b: 5.2:1 on white, 4.7:1 on the
+#   sidebar's #f0f2f6) instead of Streamlit's text colour at opacity 0.6 (3.9:1);
+# - every control shows keyboard focus as a 3 px outline in the theme colour (#2a63d4: 5.5:1
+#   on white, ≥ 3:1 on the sidebar and on a selected pill); a control drawn as a hidden input
+#   inside a box (selects, text and number fields, radios, toggles, the slider's thumb) shows
+#   it on that box;
+# - the "Skip to settings" link (SKIP_LINK_SCRIPT) stays out of sight until it has focus.
+# tests/unit/test_contrast.py reads the colours below; tests/e2e/test_accessibility.py checks
+# them in a browser.
+A11Y_CSS = """<style>
+[data-testid="stCaptionContainer"] { color: #6d6c6b; opacity: 1; }
+:is(a, button, summary, [role="button"], [role="tab"], [role="radio"], [role="slider"],
+    [tabindex]:not([tabindex="-1"])):not(input, textarea):focus-visible {
+  outline: 3px solid #2a63d4 !important; outline-offset: 2px; }
+:is(input, textarea):focus-visible { outline: none !important; }
+div:has(> :is(input:not([type="range"], [type="radio"], [type="checkbox"]),
+              textarea):focus-visible),
+label:has(input:is([type="radio"], [type="checkbox"]):focus-visible) {
+  outline: 3px solid #2a63d4 !important; outline-offset: 2px; border-radius: 0.5rem; }
+[data-testid="stSlider"] div:has(> div > input[type="range"]:focus-visible) {
+  outline: 3px solid #2a63d4 !important; outline-offset: 3px; border-radius: 50%; }
+#lab-skip-to-settings:not(:focus) {
+  position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+#lab-skip-to-settings:focus {
+  position: fixed; top: 0.5rem; left: 0.5rem; z-index: 1000200; padding: 0.5rem 1rem;
+  color: #2a63d4; background-color: #ffffff; border-radius: 0.5rem;
+  font: 600 1rem "Source Sans", sans-serif; text-decoration: underline;
+  box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25); }
+[data-testid="stElementContainer"]:has(#lab-a11y-hook) { display: none; }
+</style>"""
+
+# The "Skip to settings" link: the page's first Tab stop (prepended to <body>, outside
+# Streamlit's React tree, so it survives reruns and page switches; added once). Enter moves
+# focus to the first control after the first group heading of the settings in the sidebar
+# (labui.widgets.config_form); when the sidebar is closed (presentation mode) to the
+# "Settings" row above the charts (its expander's header while it is closed). Its hidden
+# element container is taken out of the layout by A11Y_CSS.
+SKIP_LINK_SCRIPT = """<span id="lab-a11y-hook"></span><script>
+(() => {
+  const ID = "lab-skip-to-settings";
+  if (document.getElementById(ID)) return;
+  const CONTROL = 'input:not([type="hidden"]):not([disabled]), select:not([disabled]), '
+    + 'textarea:not([disabled]), [role="slider"]';
+  const shown = el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.right > 0;
+  };
+  const after = (mark, els) => els.filter(
+    el => !mark || (mark.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING));
+  const firstSetting = () => {
+    const side = document.querySelector('[data-testid="stSidebarUserContent"]');
+    if (side) {
+      const heading = side.querySelector('[data-testid="stHeading"]');
+      const found = after(heading, [...side.querySelectorAll(CONTROL)]).find(shown);
+      if (found) return found;
+    }
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main) return null;
+    const row = [...main.querySelectorAll('[data-testid="stExpander"] summary')]
+      .find(s => s.innerText.trim().endsWith("Settings"));
+    if (row && !row.parentElement.open) return row;
+    return [...(row ? row.parentElement : main).querySelectorAll(CONTROL)].find(shown) || null;
+  };
+  const link = document.createElement("a");
+  link.id = ID;
+  link.href = "#";
+  link.textContent = "Skip to settings";
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    const target = firstSetting();
+    if (target) {
+      target.scrollIntoView({block: "center"});
+      target.focus();
+    }
+  });
+  document.body.prepend(link);
+})();
+</script>"""
+
+
+def _accessibility() -> None:
+    """Add :data:`A11Y_CSS` (style only: no space) and the skip link's script to the page."""
+    st.html(A11Y_CSS)
+    st.html(SKIP_LINK_SCRIPT, unsafe_allow_javascript=True)
 
 
 def _configure_logging() -> None:
@@ -103,7 +193,8 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
 
     In ``app.py`` (``main``) it also draws the sidebar's "Presentation mode" toggle and, when
     presenting, adds the presentation stylesheet once per run (see :mod:`labui.present`); the
-    sidebar starts collapsed when a presentation starts.
+    sidebar starts collapsed when a presentation starts. It adds the accessibility layer
+    (:data:`A11Y_CSS`, :data:`SKIP_LINK_SCRIPT`) on every run.
 
     Args:
         main: True in ``app.py``, whose ``st.navigation`` call itself ends folder navigation;
@@ -121,6 +212,7 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
                        initial_sidebar_state=present.sidebar_state())
     if main:
         present.inject_css()
+        _accessibility()
     _configure_logging()
     return start_up()
 
