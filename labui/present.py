@@ -65,7 +65,9 @@ TITLE_PAD = 8  # px above the figure title
 # scales every label, heading and caption; callouts (st.info) get larger still. The rest makes
 # the first chart fit a 1280×720 projector: the page starts under the header (which holds only
 # the » button that opens the sidebar) instead of below it, with a smaller title, tighter gaps,
-# and without the intro paragraph under the title (the teacher tells it).
+# and without the intro paragraph under the title (the teacher tells it). The notices' callouts
+# keep Streamlit's blue on light blue, pinned here because they carry the page's findings on a
+# washed-out projector: 6.7:1 (tests/unit/test_contrast.py).
 PRESENT_CSS = """<style>
 html { font-size: 20px; }
 [data-testid="stHeader"] { background: transparent; pointer-events: none; }
@@ -87,6 +89,8 @@ html { font-size: 20px; }
   > [data-testid="stSelectbox"] > div:last-child { flex: 0 1 32rem; }
 [data-testid="stMetricValue"] { font-size: 1.8rem; }
 [data-testid="stAlertContainer"] p { font-size: 1.2rem; line-height: 1.4; }
+[data-testid="stAlertContainer"]:has(> [data-testid="stAlertContentInfo"]) {
+  color: #244fb4; background-color: #edf5ff; }
 [data-testid="stWidgetLabel"] p { font-size: 1rem; }
 </style>"""
 
