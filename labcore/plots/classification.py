@@ -303,7 +303,7 @@ def coverage_figure(result: ClassificationResult,
                 line={"color": DARK, "dash": "dot"}),
         scatter([0, 1], [accuracy, accuracy], mode="lines",
                 name=f"rejecting at random (accuracy stays {accuracy:.1%})",
-                line={"color": palette.GREY, "dash": "dash"}),
+                line={"color": palette.BASELINE, "dash": "dash"}),
     ]
     for name, curve in result.curves.items():
         traces.append(scatter(

@@ -194,7 +194,7 @@ def roc_figure(result: OODResult, ood_set: str, detectors: Sequence[str]) -> go.
     """ROC curves of several detectors against one OOD set (in-distribution positive)."""
     j = result.ood_sets.index(ood_set)
     traces = [scatter([0, 1], [0, 1], mode="lines", name="chance (AUROC 0.5)",
-                      line={"color": palette.GREY, "dash": "dash"})]
+                      line={"color": palette.BASELINE, "dash": "dash"})]
     for d in detectors:
         fpr, tpr = result.roc[d][ood_set]
         auc = result.auroc[result.detectors.index(d), j]

@@ -83,6 +83,12 @@ VALIDATION = ORANGE
 TEST = BLUE
 REFERENCE = DARK_GREY  # the diagonal, T = 1 and other "ideal" lines
 COUNT = GREY  # how many predictions fall in a bin
+BASELINE = DARK_GREY  # chance and random-rejection lines: thin and dashed, so they need the
+# 3:1 of WCAG's non-text contrast on white (#555555: 7.5:1; GREY is 2.8:1)
+
+# Figure text (titles, axis labels, annotations) is drawn in the plotly_white template's
+# colour (#2a3f5f, 10.8:1 on white); no figure sets a text colour of its own
+# (tests/unit/test_contrast.py checks both).
 
 # --- meanings: categories ----------------------------------------------------------------------
 
