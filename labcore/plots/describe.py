@@ -34,11 +34,13 @@ MAX_CHARS = 600  # a description's length at most, the count of what was left ou
 MAX_NAME = 80  # a trace or axis name's length at most in a description
 FALLBACK_NAME = "Chart"  # the accessible name of a figure with no title and no panel titles
 TOP_BARS = 3  # bars named in a bar chart's description, largest first
+MAX_PANELS = 4  # panel titles named in a description
 
 _KINDS = {  # trace kind → (a chart of only that kind, the kind in a list)
     "line": ("Line chart", "lines"), "band": ("Band chart", "bands"),
     "points": ("Scatter plot", "points"), "bars": ("Bar chart", "bars"),
     "histogram": ("Histogram", "histograms"), "heatmap": ("Heatmap", "heatmaps"),
+    "contour": ("Contour plot", "contours"),
 }
 
 
@@ -348,13 +350,15 @@ def _chart_kind(kinds: Sequence[str], panels: int) -> str:
 def describe_figure(fig: Any) -> FigureText:
     """The accessible name and description of a figure, from its own data and layout.
 
-    The description names the chart type, each axis title, and per trace (legend name, or
-    ``trace <n>``): a line's x range, y range and mean; a band's (an unnamed edge and the trace
-    filled ``"tonexty"`` up to it, read as one) y extent and mean width; how many points a
-    scatter has; the number of bars and the largest :data:`TOP_BARS`; a histogram's count,
-    range and mean; a heatmap's size, value range and where it is highest. Traces without data
-    (legend-only entries) are skipped; after :data:`MAX_TRACES` traces, or when the text would
-    pass :data:`MAX_CHARS`, the rest are counted ("and 3 more traces").
+    The description names the chart type, each axis title, the panels' titles (the first
+    :data:`MAX_PANELS`), and per trace (legend name, its
+    colour bar's title, or ``trace <n>``): a line's x range, y range and mean; a band's (an
+    unnamed edge and the trace filled ``"tonexty"`` up to it, read as one) y extent and mean
+    width; how many points a scatter has; the number of bars and the largest
+    :data:`TOP_BARS`; a histogram's count, range and mean; a heatmap's size, value range and
+    where it is highest. Traces without data (legend-only entries) are skipped; after
+    :data:`MAX_TRACES` traces, or when the text would pass :data:`MAX_CHARS`, the rest are
+    counted ("And 3 more traces.").
 
     Args:
         fig: a ``plotly.graph_objects.Figure``, its dict (``{"data": [...], "layout": {...}}``)
@@ -364,8 +368,8 @@ def describe_figure(fig: Any) -> FigureText:
         The name (the title as plain text) and the description.
     """
     traces, layout = _spec(fig)
-    name = _title_text(layout) or " · ".join(dict.fromkeys(_panel_titles(layout))) \
-        or FALLBACK_NAME
+    panel_titles = list(dict.fromkeys(_panel_titles(layout)))
+    name = _title_text(layout) or " · ".join(panel_titles) or FALLBACK_NAME
     lines: list[str] = []
     kinds: list[str] = []
     panels: set[str] = set()
@@ -380,10 +384,16 @@ def describe_figure(fig: Any) -> FigureText:
             continue
         kinds.append(_kind(trace))
         panels.add(str(trace.get("xaxis") or "x"))
-        label = _short(plain(trace.get("name"))) or f"trace {i + 1}"
+        label = (_short(plain(trace.get("name"))) or _title_text(trace.get("colorbar"))
+                 or f"trace {i + 1}")
         lines.append(f"{label}: {text}.")
     head = [_chart_kind(kinds, len(panels)) + "."]
     head += [f"{axes}." for letter in "xy" if (axes := _axes_text(layout, letter))]
+    if panel_titles and _title_text(layout):
+        shown = "; ".join(_short(t) for t in panel_titles[:MAX_PANELS])
+        more = f"; and {len(panel_titles) - MAX_PANELS} more" \
+            if len(panel_titles) > MAX_PANELS else ""
+        head.append(f"Panel{'s' if len(panel_titles) > 1 else ''}: {shown}{more}.")
     return FigureText(_short_name(name), _capped(" ".join(head), lines))
 
 

@@ -136,3 +136,12 @@ def test_a_flat_line_is_at_its_value_and_numeric_labels_are_rounded() -> None:
     assert "true σ: line, x from 0 to 2, y at 3." in description
     assert "odd: line, x from -1 to 1, y from -1 to 1, mean 0." in description
     assert "bins: 2 bars, largest 0.967 (8), 0.0333 (5)." in description
+
+
+def test_a_titled_figure_names_its_panels() -> None:
+    panels = [{"text": f"model {k}<br><sup>ECE 0.0{k}</sup>", "xref": "paper", "yref": "paper",
+               "yanchor": "bottom", "x": k / 6} for k in range(1, 6)]
+    fig = figure([], {"title": {"text": "Reliability"}, "annotations": panels})
+    assert describe_figure(fig).description == (
+        "Empty chart. Panels: model 1 — ECE 0.01; model 2 — ECE 0.02; model 3 — ECE 0.03; "
+        "model 4 — ECE 0.04; and 1 more.")
