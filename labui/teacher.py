@@ -9,7 +9,17 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from labcore.config import Config
+from labui.cache.rooms import RoomUnavailable
 from labui.present import PRESENT_PARAM, presenting
+from labui.rooms import (
+    HOST_PARAM,
+    ROOM_PARAM,
+    UNAVAILABLE,
+    host_poll,
+    link_room,
+    open_room,
+    student_poll,
+)
 from labui.shell import lazy_expander
 from labui.state import HIDE_PARAM, hidden_fields
 from labui.upload import using_upload
@@ -31,6 +41,11 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
     (:mod:`labui.present`: the controls left visible appear in one row above the charts).
     It never carries an uploaded file: when the page trains on one (the "Data" choice of
     :func:`labui.upload.data_source` under the same ``key``), the box says so.
+
+    With "Open a class poll", the students' link also carries ``room=`` (a room opened for
+    this session, :func:`labui.rooms.open_room`, and always ``quiz=1``), and a second link,
+    the teacher's own, adds ``present=1`` and the room's host key: that page shows the class's
+    answers live and the Reveal to all button (:mod:`labui.rooms`).
     """
     specs = type(config).field_specs()
     options = [PRESET_CONTROL, *specs]
@@ -51,20 +66,33 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
                          key=f"{key}.teacher.present",
                          help="For the projector: the controls not hidden above in one row, "
                          "larger text, the sidebar collapsed.")
+        poll = st.toggle("Open a class poll", key=f"{key}.teacher.room",
+                         help="Students answer the quiz on their own devices, anonymously; "
+                         "your projector's link shows their answers live and reveals the "
+                         "answer to everyone at once. Turns the quiz on.")
+        room = open_room() if poll else None
         query = {k: v for k, v in st.query_params.to_dict().items()
-                 if k not in (HIDE_PARAM, QUIZ_PARAM, PRESENT_PARAM)}
+                 if k not in (HIDE_PARAM, QUIZ_PARAM, PRESENT_PARAM, ROOM_PARAM, HOST_PARAM)}
         if hide:
             query[HIDE_PARAM] = ",".join(hide)
-        if quiz:
+        if quiz or room:
             query[QUIZ_PARAM] = "1"
         if show:
             query[PRESENT_PARAM] = "1"
+        if room:
+            query[ROOM_PARAM] = room[0]
         base = str(st.context.url or "").split("?")[0]
         # Wrapped: the sidebar is narrower than any link, and a code box that scrolls sideways
         # shows only its start.
         st.code(f"{base}?{urlencode(query, safe=',')}" if query else base, language=None,
                 wrap_lines=True)
         st.caption("Copy the link (icon at the top right of the box) and share it.")
+        if room:
+            host = {**query, PRESENT_PARAM: "1", HOST_PARAM: room[1]}
+            st.code(f"{base}?{urlencode(host, safe=',')}", language=None, wrap_lines=True)
+            st.caption(f"Room {room[0]}: open this second link on your projector, and keep it "
+                       "to yourself: it shows the class's answers live and reveals the answer "
+                       "to everyone.")
 
     # Built only while open: every student's browser would otherwise render the code box.
     lazy_expander("Teacher link", link_builder, key=f"{key}.teacher", container=container)
@@ -106,6 +134,11 @@ def predict_then_reveal(quiz: Quiz) -> bool:
     sees ✓ or ✗ with the right answer and the explanation; the answer stays revealed in every
     view that shares the quiz.
 
+    In a class poll's room (``?room=``, :mod:`labui.rooms`) the answer is counted for the class
+    and the teacher reveals it to everyone: the student's page waits for that, and the
+    teacher's page (its link's host key) shows the live count and Reveal to all instead of the
+    question's buttons.
+
     Returns:
         Whether the result may be shown now.
     """
@@ -115,6 +148,12 @@ def predict_then_reveal(quiz: Quiz) -> bool:
     revealed = st.session_state.get(revealed_key, False)
     with st.container(border=True):
         st.markdown(f"**Predict first:** {quiz.question}")
+        room = link_room()
+        if room is not None:
+            try:
+                return host_poll(quiz, room) if room.host else student_poll(quiz, room)
+            except RoomUnavailable:
+                st.warning(UNAVAILABLE)
         answer = st.radio("Your prediction", list(quiz.options), index=None,
                           key=f"{quiz.key}.answer", label_visibility="collapsed",
                           disabled=revealed, persist_state="session")
@@ -125,15 +164,20 @@ def predict_then_reveal(quiz: Quiz) -> bool:
                 st.rerun()
             st.caption("The result appears once you have chosen an answer and pressed Reveal.")
             return False
-        if answer is None:
-            st.info(f"The answer is *{quiz.correct}*. {quiz.explanation}")
-        elif answer == quiz.correct:
-            st.success(f"✓ Right: *{quiz.correct}*. {quiz.explanation}")
-        else:
-            st.error(f"✗ Not quite — you said *{answer}*; the answer is *{quiz.correct}*. "
-                     f"{quiz.explanation}")
+        show_feedback(quiz, answer)
         if st.button("Ask again", key=f"{quiz.key}.again"):
             st.session_state[revealed_key] = False
             st.session_state.pop(f"{quiz.key}.answer", None)
             st.rerun()
     return True
+
+
+def show_feedback(quiz: Quiz, answer: str | None) -> None:
+    """After the reveal: ✓ or ✗ for ``answer`` (None: not answered), the answer, and why."""
+    if answer is None:
+        st.info(f"The answer is *{quiz.correct}*. {quiz.explanation}")
+    elif answer == quiz.correct:
+        st.success(f"✓ Right: *{quiz.correct}*. {quiz.explanation}")
+    else:
+        st.error(f"✗ Not quite — you said *{answer}*; the answer is *{quiz.correct}*. "
+                 f"{quiz.explanation}")

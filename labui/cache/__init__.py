@@ -10,6 +10,8 @@ class. :func:`from_environment` picks; :mod:`labui.run` is its only user in the 
 - :mod:`labui.cache.stores`: the protocol and the in-process store.
 - :mod:`labui.cache.redis_store`: the shared store (signed values, single flight, local fallback).
 - :mod:`labui.cache.results`: pickling, and one computation per key however many sessions ask.
+- :mod:`labui.cache.rooms`: the class poll's rooms (:func:`rooms_from_environment`), in the
+  same Redis when there is one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 
 from labui.cache.keys import result_key
 from labui.cache.results import ResultsCache
+from labui.cache.rooms import InProcessRoomStore, RedisRoomStore, RoomStore
 from labui.cache.stores import InProcessStore, ResultStore
 
 logger = logging.getLogger(__name__)
@@ -26,7 +29,8 @@ logger = logging.getLogger(__name__)
 URL_ENV = "LAB_CACHE_URL"
 SECRET_ENV = "LAB_CACHE_SECRET"
 
-__all__ = ["InProcessStore", "ResultStore", "ResultsCache", "from_environment", "result_key"]
+__all__ = ["InProcessStore", "ResultStore", "ResultsCache", "RoomStore", "from_environment",
+           "result_key", "rooms_from_environment"]
 
 
 def from_environment(*, max_entries: int, max_bytes: int) -> ResultsCache:
@@ -56,3 +60,29 @@ def from_environment(*, max_entries: int, max_bytes: int) -> ResultsCache:
                        SECRET_ENV)
         secret = f"uncertainty-lab:{url}"
     return ResultsCache(local, RedisStore.from_url(url, secret.encode()))
+
+
+def rooms_from_environment() -> RoomStore:
+    """The class poll's rooms: this process's, or Redis's when ``LAB_CACHE_URL`` is set.
+
+    Replicas of a class server must share the rooms (a student's answer reaches one replica,
+    the teacher's chart another), so they use the results cache's Redis; its keys and values
+    are HMACs under ``LAB_CACHE_SECRET`` (a per-URL default with a warning, as
+    :func:`from_environment`). One process uses :class:`~labui.cache.rooms.InProcessRoomStore`,
+    keyed by ``LAB_CACHE_SECRET`` when set (a teacher's link then reopens its room after a
+    restart), else by a random secret.
+    """
+    secret = os.environ.get(SECRET_ENV, "")
+    url = os.environ.get(URL_ENV, "").strip()
+    if not url:
+        return InProcessRoomStore(secret.encode() or None)
+    try:
+        import redis  # noqa: F401  (RedisRoomStore imports it when made)
+    except ImportError:
+        logger.warning("%s is set but the redis package is missing (pip install redis); "
+                       "class poll rooms are this process's only", URL_ENV)
+        return InProcessRoomStore(secret.encode() or None)
+    if not secret:
+        logger.warning("%s is not set; class poll rooms use a default key", SECRET_ENV)
+        secret = f"uncertainty-lab:{url}"
+    return RedisRoomStore.from_url(url, secret.encode())
