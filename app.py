@@ -10,7 +10,7 @@ import streamlit as st
 
 from labui.errors import escape_markdown
 from labui.nav import navigation_pages, sidebar_links
-from labui.shell import page_setup, run_page
+from labui.shell import accessibility_layer, page_setup, run_page
 
 ABOUT = (
     "Uncertainty Lab trains small PyTorch models while you watch, so you can see when a model "
@@ -22,6 +22,7 @@ ABOUT = (
 
 
 device_text, device_problem = page_setup(main=True)
+accessibility_layer()  # readable captions, focus outlines, the "Skip to settings" link
 
 pages = navigation_pages()
 page = st.navigation(pages, position="hidden")  # the lab draws its own list: labui.nav

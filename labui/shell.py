@@ -1,5 +1,6 @@
 """What every page needs before it draws: page config, torch threads, logging, the device,
-and the lab's accessibility layer (readable captions, a visible focus ring, a skip link).
+and the lab's accessibility layer (readable captions, a visible focus ring, a skip link), which
+``app.py`` adds with :func:`accessibility_layer`.
 
 ``app.py`` calls :func:`page_setup` on every run, and so does every page: when a fresh server's
 first request is a direct link (``/regression``), Streamlit runs the page script without
@@ -27,7 +28,7 @@ _STARTED = "_labui.started"  # set once a session has run a page
 _VIA_APP = "_labui.via_app"  # True while app.py's navigation runs the page
 
 
-# Accessibility (WCAG 2.1 AA), added once per run by page_setup. A constant stylesheet:
+# Accessibility (WCAG 2.1 AA), added once per run by accessibility_layer. A constant stylesheet:
 # - captions carry body text here (page intros, the device line, the quiz hint), so they are
 #   drawn opaque in the text colour at 70 % on white (#6d6c6b: 5.2:1 on white, 4.7:1 on the
 #   sidebar's #f0f2f6) instead of Streamlit's text colour at opacity 0.6 (3.9:1);
@@ -110,8 +111,12 @@ SKIP_LINK_SCRIPT = """<span id="lab-a11y-hook"></span><script>
 </script>"""
 
 
-def _accessibility() -> None:
-    """Add :data:`A11Y_CSS` (style only: no space) and the skip link's script to the page."""
+def accessibility_layer() -> None:
+    """Add :data:`A11Y_CSS` (style only: no space) and the skip link's script to the page.
+
+    ``app.py`` calls it on every run, after :func:`page_setup`, so every page gets it (a deep
+    link hands over to ``app.py`` first); a test page that is its own main script does not.
+    """
     st.html(A11Y_CSS)
     st.html(SKIP_LINK_SCRIPT, unsafe_allow_javascript=True)
 
@@ -193,8 +198,7 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
 
     In ``app.py`` (``main``) it also draws the sidebar's "Presentation mode" toggle and, when
     presenting, adds the presentation stylesheet once per run (see :mod:`labui.present`); the
-    sidebar starts collapsed when a presentation starts. It adds the accessibility layer
-    (:data:`A11Y_CSS`, :data:`SKIP_LINK_SCRIPT`) on every run.
+    sidebar starts collapsed when a presentation starts.
 
     Args:
         main: True in ``app.py``, whose ``st.navigation`` call itself ends folder navigation;
@@ -212,7 +216,6 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
                        initial_sidebar_state=present.sidebar_state())
     if main:
         present.inject_css()
-        _accessibility()
     _configure_logging()
     return start_up()
 
