@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from labcore.config import Config
 from labcore.experiments import LAB_BY_KEY
@@ -97,7 +98,8 @@ def _import_lines(paths: list[str]) -> str:
     return "".join(f"from {m} import {', '.join(sorted(set(n)))}\n" for m, n in modules.items())
 
 
-def scene_script(page: str, config: Config) -> str:
+def scene_script(page: str, config: Config, then: Sequence[str] = (),
+                 uses: Sequence[str] = ()) -> str:
     """A runnable script that reproduces ``page``'s scene with ``config`` and prints its
     headline metric.
 
@@ -106,6 +108,9 @@ def scene_script(page: str, config: Config) -> str:
             "calibration", "ood").
         config: the config the page runs (a config with more fields, like the OOD page's,
             is reduced to the fields of the script's config class).
+        then: statements run after the headline, for what the page shows beyond it (e.g. the
+            Regression page's X-ray at the x on screen).
+        uses: the names ``then`` needs, ``"module:name"`` each.
 
     Returns:
         The script's source.
@@ -122,7 +127,7 @@ def scene_script(page: str, config: Config) -> str:
         "Run it from the Uncertainty Lab folder (or with that folder on PYTHONPATH):\n"
         f"    python {page}_scene.py\n"
         'The same config and seed give the same result on the same device."""\n\n'
-        f"{_import_lines([*SETUP, spec.config_path, spec.run_path, *spec.uses])}\n"
+        f"{_import_lines([*SETUP, spec.config_path, spec.run_path, *spec.uses, *uses])}\n"
         "# Torch set up as the lab's server does it (one thread per operation, or\n"
         "# LAB_TORCH_THREADS), before any training: the page's numbers on any machine.\n"
         "configure_threads()\n"
@@ -130,5 +135,6 @@ def scene_script(page: str, config: Config) -> str:
         f"config = {config_source(config)}\n"
         f"result = {run_name}(config)\n"
         f"print({spec.headline})\n"
+        + "".join(f"{line}\n" for line in then)
     )
 

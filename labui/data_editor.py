@@ -9,6 +9,7 @@ callback before the next run of the page, so it cannot read the page's variables
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -39,14 +40,18 @@ def set_edits(config: RegressionConfig, fields: tuple[str, str], *, remember: bo
         st.session_state[f"{KEY}.{name}"] = value
 
 
-CHART_MODES = {"look": "Look", "add": "Add points", "remove": "Remove points"}
+CHART_MODES = {"look": "Look", "add": "Add points", "remove": "Remove points", "xray": "X-ray"}
 CHART_HELP = {
     "look": "Hover for values; the page scrolls over the chart (on a phone too).",
     "add": "Drag a box (or a lasso) across x: that many points are drawn from the true "
            "process over its x range.",
     "remove": "Click a grey training point to remove it; the box tool in the chart's toolbar "
               "removes every point inside a box.",
+    "xray": "Click the chart at any x (or set x under the chart) to see each member's "
+            "prediction there and how the band splits into aleatoric and epistemic.",
 }
+XRAY_X = f"{KEY}.xray_x"
+"""The X-ray's x (its slider's key; a click on the chart in X-ray mode sets it)."""
 RANGE_ERROR = f"{KEY}.range_error"
 
 
@@ -120,20 +125,58 @@ def range_form(config: RegressionConfig) -> None:
         st.error(escape_markdown(st.session_state[RANGE_ERROR]))
 
 
-def chart_mode(container) -> str:
-    """What a drag or click on the bands chart does (:data:`CHART_MODES`), kept in ?chart=."""
-    return choice("On the chart", list(CHART_MODES), key=f"{KEY}.chart_mode", param="chart",
-                  default="look", format_func=CHART_MODES.get, container=container,
-                  help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in CHART_MODES))
+def chart_mode(container, *, edits: bool = True) -> str:
+    """What a drag or click on the bands chart does (:data:`CHART_MODES`), kept in ?chart=;
+    without ``edits`` (a user's own data: no points can be drawn) only Look and X-ray."""
+    modes = [m for m in CHART_MODES if edits or m in ("look", "xray")]
+    return choice("On the chart", modes, key=f"{KEY}.chart_mode" + ("" if edits else ".own"),
+                  param="chart", default="look", format_func=CHART_MODES.get,
+                  container=container,
+                  help=" ".join(f"{CHART_MODES[m]}: {CHART_HELP[m]}" for m in modes))
 
 
-def drag_data(page: LabPage, fig, mode: str) -> None:
+def on_xray_pick() -> None:
+    """A click on the chart in X-ray mode: its x becomes the X-ray's x (to 0.01)."""
+    event = st.session_state.get(f"{KEY}.bands_fig") or {}
+    points = (event.get("selection") or {}).get("points") or []
+    if points and "x" in points[0]:
+        st.session_state[XRAY_X] = round(float(points[0]["x"]), 2)
+
+
+def xray_script() -> tuple[list[str], list[str]]:
+    """The X-ray's lines for the page's script (:func:`labui.downloads.download_script`): the
+    split at the x on screen when the chart is in X-ray mode, else nothing."""
+    if st.session_state.get(f"{KEY}.chart_mode") != "xray" or XRAY_X not in st.session_state:
+        return [], []
+    x = float(st.session_state[XRAY_X])
+    return ([f"ray = xray(result, {x!r})  # the page's uncertainty X-ray",
+             'print(f"at x = {ray.x:g}: aleatoric {ray.aleatoric_var:.4f} + epistemic '
+             '{ray.epistemic_var:.4f} = total {ray.total_var:.4f} (y²)")',
+             "print(xray_notice(ray))"],
+            ["labcore.experiments.regression.xray:xray",
+             "labcore.experiments.regression.xray:xray_notice"])
+
+
+def xray_chart(fig) -> None:
+    """The bands chart in X-ray mode: a click (a tap) on any curve picks its x; no drag, so a
+    phone still scrolls over it."""
+    fig.update_layout(hovermode="closest", dragmode=False)
+    show_figure(fig, key=f"{KEY}.bands_fig", on_select=on_xray_pick, selection_mode=("points",))
+
+
+def drag_data(page: LabPage, fig, mode: str, below_chart: Callable[[], None] | None = None
+              ) -> None:
     """The bands chart as an editor, in the mode the user picked: look (the default: the page
-    scrolls over it), add points (drag a box), remove points (click or box); undo, reset, and
-    the same edits by typing an x range."""
+    scrolls over it), add points (drag a box), remove points (click or box), X-ray (click to
+    pick an x; ``below_chart`` then draws what is seen there, right under the chart); undo,
+    reset, and the same edits by typing an x range."""
     config, result = page.config, page.result
     if mode == "look":
         show_figure(fig, key=f"{KEY}.bands_fig")
+    elif mode == "xray":
+        xray_chart(fig)
+        if below_chart is not None:
+            below_chart()
     else:
         # "closest": a click selects the point under the pointer (with the figure's "x unified"
         # hover, Plotly selects the first curve at that x, and the click removes nothing).

@@ -9,6 +9,7 @@ a cell as a formula: a class label or column name from a user's file such as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -122,7 +123,9 @@ def download_pair(frame: pd.DataFrame, csv_name: str, csv_label: str, fig: Any,
         download_figure_html(fig, html_name, "Download the figure (HTML)")
 
 
-def download_script(page: str, config: Config, label: str = "⬇ Python script") -> None:
+def download_script(page: str, config: Config, label: str = "⬇ Python script",
+                    extra: Callable[[], tuple[Sequence[str], Sequence[str]]] | None = None
+                    ) -> None:
     """A button that downloads a short script reproducing the page's scene with ``labcore``.
 
     The script (:func:`labcore.script.scene_script`) writes out the config's non-default
@@ -135,11 +138,15 @@ def download_script(page: str, config: Config, label: str = "⬇ Python script")
         config: the config the page passes to its run function (the OOD page may pass its
             whole config: the script keeps the detection experiment's fields).
         label: the button's text.
+        extra: called when the script is made: ``(then, uses)`` for
+            :func:`~labcore.script.scene_script` (what the page shows beyond its headline, as
+            chosen at that moment), or None.
     """
     filename = f"{page}_scene.py"
 
     def source() -> str:
-        return scene_script(page, config)
+        then, uses = extra() if extra is not None else ((), ())
+        return scene_script(page, config, then, uses)
 
     st.download_button(
         label,

@@ -20,7 +20,7 @@ Example (the shape of ``pages/calibration.py``)::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -116,15 +116,17 @@ def settings(lab: Lab, cls: type[Config] | None = None, *, picker: bool = False,
     return config
 
 
-def page_sidebar(page: LabPage, *, script: Config | None = None) -> None:
+def page_sidebar(page: LabPage, *, script: Config | None = None,
+                 extra: Callable[[], tuple[Sequence[str], Sequence[str]]] | None = None) -> None:
     """The teacher's link and (for generated data) the script download, in the sidebar.
 
     ``script`` is the config the script runs where it is not the form's (the Classification
-    page's training config, its thresholds at their defaults)."""
+    page's training config, its thresholds at their defaults); ``extra`` adds what the page
+    shows beyond the headline (see :func:`labui.downloads.download_script`)."""
     teacher_link(page.config, key=page.key)
     if page.uploaded is None:
         with st.sidebar:
-            download_script(page.key, script or page.config)
+            download_script(page.key, script or page.config, extra=extra)
 
 
 def show_view(page: LabPage, views: Mapping[str, tuple[str, View]], *,

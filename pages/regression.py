@@ -1,6 +1,7 @@
 """Regression lab: predictive bands, aleatoric vs epistemic uncertainty (scenes S2–S4, S12)."""
 
 import dataclasses
+import functools
 
 import pandas as pd
 import streamlit as st
@@ -18,8 +19,10 @@ from labcore.experiments.regression.run import (
     run_regression_upload,
 )
 from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
+from labcore.experiments.regression.xray import xray, xray_notice, xray_rows
 from labcore.plots import live as live_plots
 from labcore.plots import regression as plots
+from labcore.plots.xray import xray_figure
 from labui import (
     data_editor,
     download_csv,
@@ -35,7 +38,7 @@ from labui.page import LabPage, page_header, page_sidebar, settings, show_view, 
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.upload import data_source
-from labui.views import flag, multi_choice
+from labui.views import flag, multi_choice, number
 
 LAB = regression.LAB
 KEY = LAB.key
@@ -165,6 +168,26 @@ def adding(page: LabPage) -> bool:
     return page.config.add_where != "nowhere" and page.uploaded is None
 
 
+def xray_panel(page: LabPage, result: RegressionResult) -> None:
+    """The uncertainty X-ray at the x the user picked: each member's Gaussian there, their
+    mixture, and the split of its variance into aleatoric and epistemic."""
+    grid = result.x_grid
+    start = round((float(grid[0]) + result.data_range[0]) / 2, 1)  # beyond the data, left
+    x = number("X-ray at x", key=data_editor.XRAY_X, param="xray", default=start,
+               min_value=round(float(grid[0]), 2), max_value=round(float(grid[-1]), 2),
+               step=0.01, help="The input to look through; a click on the chart sets it too.")
+    kind = "dropout pass" if page.config.method == "mc_dropout" else "member"
+    with guard():
+        ray = xray(result, x)
+    left, right = st.columns([3, 2])
+    with left:
+        show_figure(xray_figure(ray, kind), key=f"{KEY}.xray_fig")
+    with right:
+        st.markdown(f"**Where the band's variance at x = {ray.x:.3g} comes from**")
+        st.table(pd.DataFrame(xray_rows(ray)).set_index("part"))
+    notice(xray_notice(ray, kind + "s" if kind == "member" else "dropout passes"))
+
+
 def bands_view(page: LabPage) -> None:
     """The bands with their picker, σ(x), the test metrics and the data editor."""
     config, result = page.config, page.result
@@ -183,12 +206,16 @@ def bands_view(page: LabPage) -> None:
     )
     live = flag("Train live", key=f"{KEY}.live", param="live",
                 help="Watch the bands form while the networks train (a fresh, uncached run).")
-    mode = data_editor.chart_mode(st) if page.uploaded is None else "look"
+    mode = data_editor.chart_mode(st, edits=page.uploaded is None)
     if live:
         result = train_live(page) or result  # trained to the end: the same numbers, drawn below
     fig = plots.bands_figure(result, show=shown or ())
+    panel = functools.partial(xray_panel, page, result)  # what the X-ray sees, under the chart
     if page.uploaded is None:  # in Add / Remove mode the chart takes drags and clicks
-        data_editor.drag_data(dataclasses.replace(page, result=result), fig, mode)
+        data_editor.drag_data(dataclasses.replace(page, result=result), fig, mode, panel)
+    elif mode == "xray":
+        data_editor.xray_chart(fig)
+        panel()
     else:
         show_figure(fig, key=f"{KEY}.bands_fig")
     notice(report.bands_notice(result, config))
@@ -359,7 +386,7 @@ with guard():
         result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
                             label="Your data")
 page = LabPage(LAB, config, result, uploaded)
-page_sidebar(page)
+page_sidebar(page, extra=data_editor.xray_script)
 quiz_view = "more_data" if adding(page) else "mse_vs_nll"  # the view a quiz link opens on
 show_view(page, VIEWS, default=quiz_view if quiz_mode() else "bands")
 lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")

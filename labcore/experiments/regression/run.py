@@ -89,6 +89,8 @@ class RegressionResult:
         true_mean, true_std: f(x) and σ(x) on the grid (None for a user's data: unknown).
         pred_mean, aleatoric_std, epistemic_std, total_std: the predictive mixture on the grid.
         member_means: (S, G) each ensemble member's or dropout sample's mean.
+        member_vars: (S, G) each one's predicted variance σ²_s(x) (for an MSE model the one
+            σ² measured on the validation points); their mean is the aleatoric variance.
         conformal_lower, conformal_upper: the split-conformal 95 % band on the grid.
         calibration_expected, calibration_observed: central-interval coverage on the test set.
         train_loss: (steps, M) loss per step; eval_steps, val_loss: (E,), (E, M).
@@ -130,6 +132,7 @@ class RegressionResult:
     gap: tuple[float, float] | None
     quantile: QuantileBand | None = None
     gp: GPBand | None = None
+    member_vars: np.ndarray | None = None
 
 
 
@@ -198,12 +201,14 @@ class Prediction(NamedTuple):
     Attributes:
         mean, aleatoric, epistemic: (n,) mixture mean, mean variance and variance of the means.
         members: (S, n) each member's or dropout pass's mean.
+        member_vars: (S, n) each member's or pass's variance (its aleatoric σ²).
     """
 
     mean: np.ndarray
     aleatoric: np.ndarray
     epistemic: np.ndarray
     members: np.ndarray
+    member_vars: np.ndarray
 
     @property
     def std(self) -> np.ndarray:
@@ -236,7 +241,8 @@ def _predictor(config: RegressionConfig, fitted: Fitted, y_val: np.ndarray):
         if variances is None:
             variances = np.broadcast_to(resid_var[:, None], means.shape)
         mean, alea, epi = variance_decomposition(means, variances)
-        return Prediction(mean * to_y + y_mu, alea * to_y**2, epi * to_y**2, means * to_y + y_mu)
+        return Prediction(mean * to_y + y_mu, alea * to_y**2, epi * to_y**2, means * to_y + y_mu,
+                          np.asarray(variances) * to_y**2)
 
     return predict
 
@@ -306,7 +312,7 @@ def measure(config: RegressionConfig, problem: Problem, fitted: Fitted,
         calibration_expected=expected, calibration_observed=observed,
         train_loss=history.train_loss, eval_steps=history.eval_steps, val_loss=history.val_loss,
         metrics=metrics, data_range=problem.data_range, gap=problem.gap,
-        quantile=quantile, gp=gp,
+        quantile=quantile, gp=gp, member_vars=grid.member_vars,
     )
 
 
