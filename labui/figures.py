@@ -1,9 +1,9 @@
-"""Show a plotly figure the same way on every page: as built, with a crisp PNG export and the
-chart's data as CSV; larger and bolder in presentation mode."""
+"""Show a plotly figure the same way on every page: as built, with a crisp PNG export, the
+chart's data as CSV and the chart as text for a screen reader; larger and bolder in
+presentation mode."""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,12 +11,58 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from labcore.plots.describe import FigureText, array, describe_figure, is_band_edge, is_number
 from labui.downloads import csv_bytes
+from labui.errors import escape_markdown
 from labui.present import presentation_figure, presenting
 
 PNG_SCALE = 3  # the modebar's camera saves at 3× the shown size: sharp on slides
 CSV_LABEL = "⬇ Data (CSV)"
+TEXT_LABEL = "Chart as text"
+CONTAINER_KEY = "labui_figure"  # a chart's container is keyed "labui_figure.<chart key>"
+_SCRIPT_RUN = "_labui.figures.script_run"  # the script run whose first chart carried the script
+
+# Names each chart for assistive technology: on the chart element (``stPlotlyChart``) in every
+# container keyed CONTAINER_KEY (class ``st-key-labui_figure-…``, written out: markup sent
+# through st.html must be a string constant, tests/unit/test_architecture.py), role "figure",
+# aria-label the title shown in its "Chart as text" expander and aria-describedby the
+# description there (given an id here). Both are read from the page's text, so nothing from a
+# figure is ever parsed as HTML. A MutationObserver applies it again whenever the page changes
+# (reruns, other views); the work is batched to one animation frame and touches only
+# attributes that differ. The script is the same text on every run, so Streamlit runs it once
+# per page load (again only if its element is remounted, which the window flag makes a cheap
+# re-check).
+ARIA_SCRIPT = """<script>
+(() => {
+  if (window.labuiChartText) { window.labuiChartText(); return; }
+  const boxes = '[class*="st-key-labui_figure-"]';
+  const texts = '[data-testid="stExpanderDetails"] [data-testid="stMarkdownContainer"]';
+  let made = 0, queued = false;
+  const set = (el, name, value) => {
+    if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  };
+  const label = () => {
+    queued = false;
+    for (const box of document.querySelectorAll(boxes)) {
+      const chart = box.querySelector('[data-testid="stPlotlyChart"]');
+      const [name, text] = box.querySelectorAll(texts);
+      if (!chart || !text) continue;
+      if (!text.id) text.id = `labui-chart-text-${++made}`;
+      set(chart, "role", "figure");
+      set(chart, "aria-label", name.textContent.trim());
+      set(chart, "aria-describedby", text.id);
+    }
+  };
+  window.labuiChartText = () => {
+    if (!queued) { queued = true; requestAnimationFrame(label); }
+  };
+  new MutationObserver(window.labuiChartText).observe(
+    document.body, {childList: true, subtree: true, characterData: true});
+  window.labuiChartText();
+})();
+</script>"""
 
 
 def figure_config(filename: str, select: bool = False) -> dict[str, Any]:
@@ -45,21 +91,11 @@ def figure_name(key: str) -> str:
     return key.removesuffix("_fig").replace(".", "_")
 
 
-def _array(values: Any) -> np.ndarray:
-    """A trace array as numpy: plotly's JSON keeps numeric arrays as typed arrays
-    (``{"dtype": "f8", "bdata": <base64>, "shape": "2, 3"}``); lists and tuples pass through."""
-    if isinstance(values, Mapping) and "bdata" in values:
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        shape = values.get("shape")
-        return flat.reshape([int(n) for n in shape.split(",")]) if shape else flat
-    return np.asarray(values, dtype=object)
-
-
 def _values(values: Any) -> list[Any]:
     """A trace array (typed array, numpy array, list or None) as a flat list."""
     if values is None:
         return []
-    return _array(values).ravel().tolist()
+    return array(values).ravel().tolist()
 
 
 def _error_bounds(y: list[Any], error: Mapping[str, Any] | None) -> tuple[list, list] | None:
@@ -70,13 +106,11 @@ def _error_bounds(y: list[Any], error: Mapping[str, Any] | None) -> tuple[list, 
     minus = _values(error.get("arrayminus")) if error.get("arrayminus") is not None else plus
     if not error.get("symmetric", True) and error.get("arrayminus") is None:
         minus = [0.0] * len(plus)
-    lower = [v - m if _number(v) and _number(m) else None for v, m in zip(y, minus, strict=False)]
-    upper = [v + p if _number(v) and _number(p) else None for v, p in zip(y, plus, strict=False)]
+    lower = [v - m if is_number(v) and is_number(m) else None
+             for v, m in zip(y, minus, strict=False)]
+    upper = [v + p if is_number(v) and is_number(p) else None
+             for v, p in zip(y, plus, strict=False)]
     return lower, upper
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 def _subplot(trace: Mapping[str, Any]) -> int:
@@ -85,19 +119,12 @@ def _subplot(trace: Mapping[str, Any]) -> int:
     return int(match.group(1) or 1) if match else 1
 
 
-def _is_band_edge(trace: Mapping[str, Any], following: Mapping[str, Any] | None) -> bool:
-    """Whether ``trace`` is the unnamed first edge of a band that ``following`` fills up to."""
-    if following is None or following.get("fill") != "tonexty":
-        return False
-    return not trace.get("name") or trace.get("showlegend") is False
-
-
 def _rows(trace: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Columns of one trace: x, y, and z (heatmaps) or lower/upper (error bars)."""
     x, y = _values(trace.get("x")), _values(trace.get("y"))
     z = trace.get("z")
     if z is not None:
-        grid = _array(z)
+        grid = array(z)
         if grid.ndim == 2:
             xs = x or list(range(grid.shape[1]))
             ys = y or list(range(grid.shape[0]))
@@ -144,7 +171,7 @@ def figure_table(fig: Any) -> pd.DataFrame:
     edge: Mapping[str, Any] | None = None  # the first edge of the band being read
     for i, trace in enumerate(traces):
         following = traces[i + 1] if i + 1 < len(traces) else None
-        if _is_band_edge(trace, following):
+        if is_band_edge(trace, following):
             edge = trace
             continue
         name = trace.get("name") or f"trace {i}"
@@ -154,9 +181,9 @@ def figure_table(fig: Any) -> pd.DataFrame:
             edge = None
             if len(other) == len(columns["y"]):
                 pairs = list(zip(columns["y"], other, strict=True))
-                columns["lower"] = [min(a, b) if _number(a) and _number(b) else None
+                columns["lower"] = [min(a, b) if is_number(a) and is_number(b) else None
                                     for a, b in pairs]
-                columns["upper"] = [max(a, b) if _number(a) and _number(b) else None
+                columns["upper"] = [max(a, b) if is_number(a) and is_number(b) else None
                                     for a, b in pairs]
                 columns["y"] = [None] * len(pairs)
         frame = pd.DataFrame({"trace": name, "subplot": _subplot(trace), **columns})
@@ -174,7 +201,8 @@ def figure_table(fig: Any) -> pd.DataFrame:
 
 def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = True,
                 on_select: Any = None, selection_mode: Any = None) -> None:
-    """Draw ``fig`` where the page is (a column, the main area), with a CSV of its data below.
+    """Draw ``fig`` where the page is (a column, the main area), with its text alternative and
+    a CSV of its data below.
 
     Streamlit's own chart theme is off (``theme=None``): it recolours traces and replaces any
     colour from #000001 to #000040 (its placeholders), which would turn the dark end of scales
@@ -189,6 +217,12 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
 
     The "⬇ Data (CSV)" button's file is made from the figure's traces
     (:func:`figure_table`) only when it is clicked, not on every run of the page.
+
+    The chart, its text and its CSV button share a container keyed ``labui_figure.<key>``.
+    Below the chart a collapsed "Chart as text" expander holds the figure's title and a
+    description of what it shows with its numbers (:func:`labcore.plots.describe.describe_figure`
+    of the figure as drawn); :data:`ARIA_SCRIPT` makes them the chart's accessible name and
+    description for a screen reader.
 
     Args:
         fig: a ``plotly.graph_objects.Figure``.
@@ -205,20 +239,49 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
     shown = presentation_figure(fig) if presenting() else fig
     if on_select is None and shown.layout.dragmode is None:
         shown.layout.dragmode = False  # a finger on the chart scrolls the page (see above)
-    if on_select is None:
-        st.plotly_chart(shown, key=key, theme=None, config=figure_config(name))
-    else:
-        st.plotly_chart(shown, key=key, theme=None, config=figure_config(name, select=True),
-                        on_select=on_select,
-                        selection_mode=selection_mode or ("points", "box", "lasso"))
-    if csv:
+    with st.container(key=f"{CONTAINER_KEY}.{key}"):
+        if on_select is None:
+            st.plotly_chart(shown, key=key, theme=None, config=figure_config(name))
+        else:
+            st.plotly_chart(shown, key=key, theme=None, config=figure_config(name, select=True),
+                            on_select=on_select,
+                            selection_mode=selection_mode or ("points", "box", "lasso"))
+        show_text(describe_figure(shown))
+        if csv:
 
-        def data() -> bytes:
-            return csv_bytes(figure_table(fig))  # a label never runs as a spreadsheet formula
+            def data() -> bytes:
+                return csv_bytes(figure_table(fig))  # a label never runs as a spreadsheet formula
 
-        st.download_button(
-            CSV_LABEL, data=data, file_name=f"{name}.csv", mime="text/csv",
-            key=f"figure_csv.{key}", on_click="ignore", type="tertiary",
-            help="The numbers behind this chart, one row per point (trace, x, y …). "
-            "The camera icon above the chart saves it as a PNG.",
-        )
+            st.download_button(
+                CSV_LABEL, data=data, file_name=f"{name}.csv", mime="text/csv",
+                key=f"figure_csv.{key}", on_click="ignore", type="tertiary",
+                help="The numbers behind this chart, one row per point (trace, x, y …). "
+                "The camera icon above the chart saves it as a PNG.",
+            )
+
+
+def show_text(text: FigureText) -> None:
+    """The chart's text alternative in a collapsed "Chart as text" expander: its name (bold),
+    then its description, each escaped (a trace name can come from a user's file). The first
+    chart of a script run also carries :data:`ARIA_SCRIPT`, which hands both to assistive
+    technology as the chart's accessible name and description."""
+    with st.expander(TEXT_LABEL):
+        st.markdown(f"**{escape_markdown(text.name)}**")
+        st.markdown(escape_markdown(text.description))
+        if _first_chart_of_run():
+            st.html(ARIA_SCRIPT, unsafe_allow_javascript=True)
+
+
+def _first_chart_of_run() -> bool:
+    """Whether no chart has been shown yet in this script run (of this session).
+
+    A run is told apart by its cursor table, a new dict each run
+    (``ScriptRunContext.reset``); the session keeps a reference to the last one seen.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return True
+    if st.session_state.get(_SCRIPT_RUN) is ctx.cursors:
+        return False
+    st.session_state[_SCRIPT_RUN] = ctx.cursors
+    return True
