@@ -42,6 +42,7 @@ _LAYOUT = {  # the template, plotly_white, is set by _spec.figure
     "legend": {"orientation": "h", "yanchor": "top", "xanchor": "left", "x": 0},
     "barmode": "overlay",
 }
+TITLED_TOP = 90  # the top margin of a figure with a title above (two-line) panel titles
 PAIR_HEIGHT = 430  # pixels per diagram + count panel
 SPACER = 0.3  # height of the empty row between two pairs, relative to the diagram's 0.7
 
@@ -108,8 +109,8 @@ def panel_title(scores: Scores) -> str:
 
 
 def reliability_figure(panels: Sequence[Scores], cols: int = 2,
-                       titles: Sequence[str] | None = None, strategy: str | None = "uniform"
-                       ) -> go.Figure:
+                       titles: Sequence[str] | None = None, strategy: str | None = "uniform",
+                       title: str | None = None) -> go.Figure:
     """Reliability diagrams with bin counts, ``cols`` per row (the 2×2 grid, or just one).
 
     Args:
@@ -118,6 +119,7 @@ def reliability_figure(panels: Sequence[Scores], cols: int = 2,
         titles: one title per panel (default :func:`panel_title`).
         strategy: "uniform" or "quantile", named in the axis title (None: not named, e.g.
             when the panels use different bins).
+        title: the figure's title (default: what the diagrams show).
     """
     if not panels:
         raise ValueError("panels must hold at least one scored model. Got none.")
@@ -157,10 +159,13 @@ def reliability_figure(panels: Sequence[Scores], cols: int = 2,
             merge(layout, {axis_key("x", spacer + col): {"visible": False},
                            axis_key("y", spacer + col): {"visible": False}})
     # The legend sits below the last x-axis title; one column wraps it into more rows.
-    height, top = PAIR_HEIGHT * n_pairs + (90 if cols > 1 else 150), _LAYOUT["margin"]["t"]
+    height, top = PAIR_HEIGHT * n_pairs + (90 if cols > 1 else 150), TITLED_TOP
     bottom = 150 if cols > 1 else 210
-    merge(layout, {"height": height, **_LAYOUT})
-    merge(layout, {"legend": {"y": -75 / (height - top - bottom)}, "margin": {"b": bottom}})
+    if title is None:
+        title = f"Reliability diagram{'s' if len(panels) > 1 else ''}: accuracy vs confidence"
+    merge(layout, {"height": height, **_LAYOUT, **_title(title)})
+    merge(layout, {"legend": {"y": -75 / (height - top - bottom)},
+                   "margin": {"b": bottom, "t": top}})
     return figure(traces, layout)
 
 
@@ -204,8 +209,8 @@ def temperature_figure(curves: TemperatureCurves, current: float | None = None) 
             "type": "log", "tickvals": [0.1, 0.2, 0.5, 1, 2, 5, 10]})
     merge(layout, {"yaxis": _title("NLL (nats per prediction)"),
                    "yaxis2": _title("ECE (0 = calibrated)", rangemode="tozero")})
-    merge(layout, {"height": 420, **_LAYOUT})
-    merge(layout, {"legend": {"y": -0.22}, "margin": {"b": 110}})
+    merge(layout, {"height": 420, **_LAYOUT, **_title("NLL and ECE against the temperature T")})
+    merge(layout, {"legend": {"y": -0.22}, "margin": {"b": 110, "t": TITLED_TOP}})
     return figure(traces, layout)
 
 
@@ -239,8 +244,9 @@ def sweep_figure(sweep: SweepResult, x_title: str) -> go.Figure:
         "yaxis2": _title("ECE (15 equal-width bins)", rangemode="tozero"),
         "yaxis3": _title("fitted temperature T (log scale)", type="log"),
     })
-    merge(layout, {"height": 430, **_LAYOUT})
-    merge(layout, {"legend": {"y": -0.25}, "margin": {"b": 120}})
+    merge(layout, {"height": 430, **_LAYOUT, **_title("Accuracy, ECE and fitted T against "
+                                                      + x_title.split(" (")[0])})
+    merge(layout, {"legend": {"y": -0.25}, "margin": {"b": 120, "t": TITLED_TOP}})
     return figure(traces, layout)
 
 

@@ -58,9 +58,11 @@ def shootout_figure(view: CalibratorView, cols: int = 4) -> go.Figure:
     result = view.shootout
     rows = (result.uncalibrated, *result.rows)
     fig = reliability_figure([_as_scores(r) for r in rows], cols=cols,
-                             titles=[_panel_title(r) for r in rows], strategy=result.strategy)
+                             titles=[_panel_title(r) for r in rows], strategy=result.strategy,
+                             title="Each calibrator's reliability diagram on the test set")
     for annotation in fig.layout.annotations:
         annotation.font.size = 12
+    fig.layout.margin.t = 110  # the title above three-line panel titles
     # Four panels a row leave a bin a few pixels wide: the counts written above every bar ran
     # into each other (or, squeezed into their bars, shrank to specks). Only the tallest bin's
     # count is written, at full size, ending at that bar's right edge so that it runs left over

@@ -200,7 +200,9 @@ def entropy_maps_figure(result: ClassificationResult) -> go.Figure:
         traces += [on_axes(t, col) for t in
                    [heat, boundary, *_training_points(result, legend=col == 1)]]
         merge(layout, {_spec.axis_key("x", col): _title(x_title)})
-    merge(layout, {"yaxis": _title(y_title), "height": 470, **_LAYOUT})
+    merge(layout, {"yaxis": _title(y_title), "height": 470, **_LAYOUT,
+                   **_title("Where the uncertainty is aleatoric and where it is epistemic")})
+    merge(layout, {"margin": {"t": 90}})
     return _spec.figure(traces, layout)
 
 

@@ -61,8 +61,9 @@ def coverage_figure(view: ConformalView) -> go.Figure:
     merge(layout, {"yaxis": {"title": {"text": "fraction of test labels in their set"}},
                    "yaxis2": {"title": {"text": "classes per set (average)"},
                               "rangemode": "tozero"}})
-    merge(layout, {"height": 440, **_LAYOUT})
-    merge(layout, {"legend": {"y": -0.22}, "margin": {"b": 130}})
+    merge(layout, {"height": 440, **_LAYOUT,
+                   "title": {"text": "Coverage and set size against the target coverage"}})
+    merge(layout, {"legend": {"y": -0.22}, "margin": {"b": 130, "t": 90}})
     return _spec.figure(traces, layout)
 
 

@@ -229,7 +229,8 @@ def side_by_side_figure(results: Sequence[RegressionResult], titles: Sequence[st
         shapes += _shade_regions(result, col)
         merge(layout, {axis_key("x", col): _title("x (input)")})
     merge(layout, {"yaxis": _title("y (output)", range=_y_range(*results)), "shapes": shapes,
-                   "height": 460, **_LAYOUT})
+                   "height": 460, **_LAYOUT, **_title("The same data, each model's bands")})
+    merge(layout, {"margin": {"t": 80}})
     return figure(traces, layout)
 
 
