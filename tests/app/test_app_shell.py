@@ -9,7 +9,16 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from labui import present
+from labui import figures, present, shell
+
+ACCESSIBILITY = {shell.A11Y_CSS, shell.SKIP_LINK_SCRIPT, figures.ARIA_SCRIPT}
+"""The constant accessibility layer every page carries (tested in tests/e2e/test_accessibility.py
+and tests/e2e/test_chart_text.py)."""
+
+
+def stylesheets(at: AppTest) -> list[str]:
+    """The page's raw HTML other than the accessibility layer."""
+    return [h.proto.body for h in at.get("html") if h.proto.body not in ACCESSIBILITY]
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -53,7 +62,7 @@ def test_present_link_collapses_the_sidebar_and_adds_the_stylesheet(
     assert not at.exception
     assert at.sidebar.toggle(key=present.TOGGLE_KEY).value is True
     assert states[0] == "collapsed"  # app.py's page_setup; the page's adds nothing
-    assert [h.proto.body for h in at.get("html")] == [present.PRESENT_CSS]
+    assert stylesheets(at) == [present.PRESENT_CSS]
     assert at.query_params["present"] == "1"
 
 
@@ -61,4 +70,4 @@ def test_the_app_is_not_presented_by_default(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("LAB_DEVICE", "cpu")
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.sidebar.toggle(key=present.TOGGLE_KEY).value is False
-    assert not at.get("html")
+    assert not stylesheets(at)

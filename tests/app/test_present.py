@@ -20,7 +20,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from labcore.plots._spec import axis_key, figure, grid, merge, on_axes, scatter  # noqa: E402
-from labui import present  # noqa: E402
+from labui import figures, present  # noqa: E402
 
 PAGE = str(HERE / "present_page.py")
 ROOT = HERE.parents[1]
@@ -57,7 +57,8 @@ def main_keys(at: AppTest) -> list[str]:
 
 
 def styles(at: AppTest) -> list[str]:
-    return [h.proto.body for h in at.get("html")]
+    """The page's raw HTML other than the charts' accessibility script (labui.figures)."""
+    return [h.proto.body for h in at.get("html") if h.proto.body != figures.ARIA_SCRIPT]
 
 
 def test_without_present_the_page_is_unchanged(page_configs: list[dict[str, Any]]) -> None:
