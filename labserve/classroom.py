@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import os
 import statistics
 import time
@@ -246,3 +247,147 @@ def run_responsiveness() -> tuple[float, float, float]:
     """
     with running_app() as app:
         return run_sync(_responsiveness(app.ws_url))
+
+
+# --- a class poll: every student answers, the teacher's projector counts ------------------------
+
+POLL_SECRET = "class-poll-load"  # LAB_CACHE_SECRET of the server: the driver makes the host key
+POLL_ROOM = "load1"
+POLL_PAGE = ("regression", "steps=100&quiz=1")  # the quiz a quiz link opens on (MSE vs NLL)
+POLL_ANSWER = "regression.quiz.mse.answer"
+POLL_REVEAL = "regression.quiz.mse.reveal_all"
+POLL_SPREAD_S = 4.0  # the students answer at random moments over this many seconds
+POLL_WAIT_S = 60.0  # how long the teacher's chart may take to show every answer (a failure)
+
+
+@dataclasses.dataclass(frozen=True)
+class PollReport:
+    """What a class poll measured at the server (protocol clients, :mod:`labserve.protocol`).
+
+    Attributes:
+        students: how many answered.
+        answered_s: seconds from the class's start to the last answer's run finishing.
+        answer_s: per student, seconds from clicking an answer to its run finishing.
+        counted: the total the teacher's chart showed at the end.
+        chart_s: seconds from the last answer to the teacher's chart showing every answer
+            (the chart's fragment reruns every second, as in the browser).
+        reveal_s: seconds from Reveal to all to the last student's page showing the answer
+            (each waiting page checks every 2 s, as in the browser).
+        revealed: students whose page showed the answer and the class chart after the reveal.
+        errors: runs that ended with an exception or an error message (a student who chose a
+            wrong answer sees "✗ Not quite" in an error box after the reveal; not counted).
+        server_cpu_s: the server's CPU seconds from the start to the end of the reveal.
+        peak_mb: the server's peak resident memory.
+    """
+
+    students: int
+    answered_s: float
+    answer_s: tuple[float, ...]
+    counted: int
+    chart_s: float
+    reveal_s: float
+    revealed: int
+    errors: int
+    server_cpu_s: float
+    peak_mb: float
+
+
+def chart_total(spec: str) -> int:
+    """The total of the bars of a class poll chart (:func:`labui.rooms.poll_figure`)."""
+    import json
+
+    return int(sum(json.loads(spec)["data"][0]["x"]))
+
+
+async def _poll_student(ws_url: str, index: int, seated: asyncio.Barrier, start: asyncio.Event,
+                        rng_seed: int) -> tuple[float, float, float, int, bool]:
+    """Sit down, answer at a random moment, then wait (polling, as the page does) for the
+    reveal. Returns (answered at, the answer's run time, saw the reveal at, errors, whether
+    the page showed the answer's charts)."""
+    import random
+
+    from labserve.protocol import connect
+
+    async with connect(ws_url) as session:
+        opened = await session.open(POLL_PAGE[0], f"{POLL_PAGE[1]}&room={POLL_ROOM}")
+        errors = int(bool(opened.error))
+        await seated.wait()
+        await start.wait()
+        await asyncio.sleep(random.Random(rng_seed).uniform(0.0, POLL_SPREAD_S))
+        options = session.widgets[POLL_ANSWER].options
+        answered = await session.set(POLL_ANSWER, options[index % len(options)])
+        answered_at = time.perf_counter()
+        errors += int(bool(answered.error))
+        deadline = time.perf_counter() + POLL_SPREAD_S + 2 * POLL_WAIT_S
+        # The waiting fragment, every STUDENT_POLL_S, until it sees the reveal and reruns the
+        # page: that full run shows the charts and schedules no more waiting.
+        while session.fragments and time.perf_counter() < deadline:
+            (fragment, interval), = session.fragments.items()
+            await asyncio.sleep(interval)
+            await session.rerun_fragment(fragment)
+        # The page shows the charts only after the reveal (it may come before the teacher's
+        # own page has finished its run), with the answer: ✓, ✗, or "The answer is …".
+        shown = bool(session.chart_specs) and any(
+            a.startswith(("✓", "✗", "The answer is")) for a in session.alerts)
+        return answered_at, answered.finished_s, time.perf_counter(), errors, shown
+
+
+async def _class_poll(app: RunningApp, n: int, host_key: str) -> dict:
+    from labserve.protocol import connect
+
+    teacher_query = f"{POLL_PAGE[1]}&room={POLL_ROOM}&present=1&host={host_key}"
+    async with connect(app.ws_url) as teacher:
+        await teacher.open(*POLL_PAGE[:1], teacher_query)  # opens the room; trains the default
+        seated, start = asyncio.Barrier(n + 1), asyncio.Event()
+        tasks = []
+        for i in range(n):  # students sit down a few at a time (untimed)
+            tasks.append(asyncio.create_task(
+                _poll_student(app.ws_url, i, seated, start, rng_seed=i)))
+            if i % SEATING_BATCH == SEATING_BATCH - 1:
+                await asyncio.sleep(0.2)
+        await seated.wait()
+        cpu_before = cpu_seconds(app.pid)
+        began = time.perf_counter()
+        start.set()
+        (fragment, interval), = teacher.fragments.items()
+        seen: list[tuple[float, int]] = []  # (when, the chart's total)
+        tick = time.perf_counter()
+        while time.perf_counter() - began < POLL_SPREAD_S + POLL_WAIT_S:
+            tick += interval  # the browser's timer: every `interval` seconds
+            await asyncio.sleep(max(0.0, tick - time.perf_counter()))
+            await teacher.rerun_fragment(fragment)
+            seen.append((time.perf_counter(), chart_total(teacher.chart_specs[0])))
+            if seen[-1][1] >= n:
+                break
+        counted = seen[-1][1]
+        reveal_at = time.perf_counter()
+        await teacher.set(POLL_REVEAL, True)
+        results = await asyncio.gather(*tasks)
+        cpu = cpu_seconds(app.pid) - cpu_before
+    last_answer = max(r[0] for r in results)
+    shown = next((t for t, total in seen if total >= n), math.inf)
+    return {
+        "answered_s": last_answer - began, "answer_s": tuple(r[1] for r in results),
+        "counted": counted, "chart_s": max(0.0, shown - last_answer),
+        "reveal_s": max(r[2] for r in results) - reveal_at,
+        "revealed": sum(r[4] for r in results),
+        "errors": sum(r[3] for r in results), "server_cpu_s": cpu,
+    }
+
+
+def run_class_poll(n_students: int = 80) -> PollReport:
+    """``n_students`` protocol clients answer a class poll on one ``streamlit run app.py``.
+
+    The teacher's projector page (the room's host link) opens first; every student opens the
+    room's link (untimed), then all answer at random moments over :data:`POLL_SPREAD_S`
+    seconds while their pages poll the room every 2 s, as a browser's fragment timer does.
+    The teacher's chart fragment reruns every second until it shows every answer; then the
+    teacher presses Reveal to all and every student's page must show the answer.
+    """
+    from labui.cache.rooms import room_host_key
+
+    key = room_host_key(POLL_SECRET.encode(), POLL_ROOM)
+    with running_app(extra_env={"LAB_CACHE_SECRET": POLL_SECRET}) as app:
+        measured = run_sync(_class_poll(app, n_students, key))
+        peak = peak_rss_mb(app.pid)
+    return PollReport(students=n_students, peak_mb=peak, **measured)

@@ -13,6 +13,17 @@ Example (inside a coroutine, against a running ``streamlit run app.py``)::
         times = await session.set("calibration.temperature", 2.0)
         times.last_chart_s                                 # seconds to the redrawn chart
 
+A fragment with ``run_every`` (``@st.fragment``) is rerun by the browser on a timer; here the
+caller decides when: the fragments the last full run scheduled are in ``session.fragments``
+(id → seconds between reruns; a full run, even one a fragment started with ``st.rerun()``,
+schedules them anew), and :meth:`Session.rerun_fragment` reruns one. The plotly
+charts and the alert texts of the latest run are kept (``session.chart_specs``,
+``session.alerts``), for a test that reads what a page shows::
+
+    await session.set("regression.quiz.mse.answer", "The NLL model's")   # a radio button
+    (fragment_id,) = session.fragments
+    await session.rerun_fragment(fragment_id)                             # as its timer does
+
 Through a proxy (``python -m labserve``'s nginx), a session can carry cookies between its
 connections (the sticky ``lab_sticky`` cookie), send other headers (``Origin``), connect to one
 address while naming another host, and reconnect after its server went away::
@@ -46,6 +57,7 @@ WIDGET_VALUE_FIELDS = {
     "button_group": "string_array_value",  # st.segmented_control and st.pills
     "checkbox": "bool_value",  # st.checkbox and st.toggle
     "button": "trigger_value",
+    "radio": "string_value",  # the option's displayed text
 }
 RUN_TIMEOUT_S = 300.0
 
@@ -136,6 +148,9 @@ class Session:
         self.session_id = ""  # the server's id of this session (uploads are sent under it)
         self.page_name = ""
         self.query_string = ""
+        self.fragments: dict[str, float] = {}  # run_every fragments: id → seconds between runs
+        self.chart_specs: list[str] = []  # the plotly charts of the latest run (JSON specs)
+        self.alerts: list[str] = []  # the text of every alert (st.info, st.success …) of it
 
     async def open(self, page: str = "", query: str = "") -> RunTimes:
         """Go to ``page`` (its URL path name; "" is the default page) with ``query``."""
@@ -201,6 +216,14 @@ class Session:
             setattr(state, field, value)
         return await self._run(message)
 
+    async def rerun_fragment(self, fragment_id: str) -> RunTimes:
+        """Rerun one fragment of the page being shown, as the browser's timer for a
+        ``run_every`` fragment does (see :attr:`fragments`); only its elements come back."""
+        message = self._rerun_message()
+        message.rerun_script.fragment_id = fragment_id
+        message.rerun_script.is_auto_rerun = True
+        return await self._run(message)
+
     def _rerun_message(self) -> Any:
         """A rerun of the page being shown, with the URL query the server last wrote."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -224,16 +247,24 @@ class Session:
         await self._ws.send(message.SerializeToString())
         first = last = math.inf
         charts, error = 0, ""
+        self.chart_specs, self.alerts = [], []
         async for raw in self._ws:
             reply = ForwardMsg()
             reply.ParseFromString(raw)
             kind = reply.WhichOneof("type")
             if kind == "navigation":  # st.navigation names the page it is running
                 self.page_script_hash = reply.navigation.page_script_hash
-            elif kind == "new_session":
+            elif kind == "new_session":  # a run starts
                 self.session_id = reply.new_session.initialize.session_id or self.session_id
+                if not reply.metadata.run.fragment_ids:  # a full one (even one a fragment
+                    self.fragments = {}  # asked for): it schedules the fragments anew
             elif kind == "page_info_changed":
                 self.query_string = reply.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                self.fragments[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for fragment_id in reply.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(fragment_id, None)
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 element = reply.delta.new_element
                 element_type = element.WhichOneof("type")
@@ -241,13 +272,17 @@ class Session:
                     last = time.perf_counter() - start
                     first = min(first, last)
                     charts += 1
+                    self.chart_specs.append(element.plotly_chart.spec)
                 else:
+                    if element_type == "alert":
+                        self.alerts.append(element.alert.body)
                     error = error or _error_text(element, element_type)
                     self._remember_widget(element, element_type)
             elif kind == "script_finished":
                 if reply.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     first = last = math.inf  # the page restarts; its new run is what counts
                     charts, error = 0, ""
+                    self.chart_specs, self.alerts = [], []
                     continue
                 return RunTimes(first, last, time.perf_counter() - start, charts, error)
         raise ProtocolError("The server closed the connection before the run finished.")
@@ -256,7 +291,7 @@ class Session:
         if element_type not in WIDGET_VALUE_FIELDS:
             return
         proto = getattr(element, element_type)
-        if element_type == "selectbox":
+        if element_type in ("selectbox", "radio"):
             options = tuple(proto.options)
         elif element_type == "button_group":
             options = tuple(option.content for option in proto.options)
