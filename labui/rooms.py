@@ -173,8 +173,8 @@ def poll_figure(quiz: Quiz, counts: Mapping[int, int], *, truth: bool,
         colours.append((palette.BLUISH_GREEN if right else palette.GREY) if truth
                        else palette.BLUE)
         texts.append(f"{count} ({count / total:.0%})" if total else "0")
-    title = (f"The class's guesses against the truth — {total} answers" if truth
-             else f"The class's answers so far — {total}")
+    # Short: the title must fit a 390 px phone beside the chart's toolbar
+    title = f"Class vs truth: {total} answers" if truth else f"Class answers so far: {total}"
     bars = {"type": "bar", "orientation": "h", "x": values, "y": labels, "text": texts,
             "textposition": "auto", "marker": {"color": colours}, "name": "answers",
             "hovertemplate": "%{y}: %{x}<extra></extra>"}
@@ -297,8 +297,7 @@ def _live_poll(code: str, quiz: Quiz) -> None:
         st.rerun(scope="app")
     st.caption(f"Class poll, room {code}: students answer on their own devices; the chart "
                f"updates by itself. The room closes {ROOM_TTL_S // 3600} hours after it opens.")
-    show_figure(poll_figure(quiz, counts, truth=False), key=f"{quiz.key}.poll_fig",
-                filename="class_poll", csv=False)
+    # Above the chart: on a 1280×720 projector a button under it is below the fold.
     if st.button("Reveal to all", key=f"{quiz.key}.reveal_all", type="primary",
                  help="Shows the answer and the class's guesses on every student's page."):
         try:
@@ -307,3 +306,5 @@ def _live_poll(code: str, quiz: Quiz) -> None:
             st.warning(UNAVAILABLE)
             return
         st.rerun(scope="app")
+    show_figure(poll_figure(quiz, counts, truth=False), key=f"{quiz.key}.poll_fig",
+                filename="class_poll", csv=False)
