@@ -9,6 +9,7 @@ callback before the next run of the page, so it cannot read the page's variables
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import streamlit as st
@@ -47,8 +48,9 @@ CHART_HELP = {
            "process over its x range.",
     "remove": "Click a grey training point to remove it; the box tool in the chart's toolbar "
               "removes every point inside a box.",
-    "xray": "Click the chart at any x (or set x under the chart) to see each member's "
-            "prediction there and how the band splits into aleatoric and epistemic.",
+    "xray": "Click the predicted mean at any x (on a phone: tap once to see the value, again "
+            "to pick it), or set x under the chart, to see each member's prediction there and "
+            "how the band splits into aleatoric and epistemic.",
 }
 XRAY_X = f"{KEY}.xray_x"
 """The X-ray's x (its slider's key; a click on the chart in X-ray mode sets it)."""
@@ -157,10 +159,37 @@ def xray_script() -> tuple[list[str], list[str]]:
              "labcore.experiments.regression.xray:xray_notice"])
 
 
-def xray_chart(fig) -> None:
-    """The bands chart in X-ray mode: a click (a tap) on any curve picks its x; no drag, so a
-    phone still scrolls over it."""
+def xray_default(x_grid, data_range: tuple[float, float]) -> float:
+    """Where the X-ray starts: half-way between the chart's left end and the data (beyond
+    the data, where the members disagree most)."""
+    return round((float(x_grid[0]) + data_range[0]) / 2, 1)
+
+
+def current_xray_x(x_grid, data_range: tuple[float, float]) -> float:
+    """The X-ray's x before its slider is drawn (the chart, above it, marks it): this
+    session's, else the link's ``?xray=`` when it is a number on the chart, else the start."""
+    if XRAY_X in st.session_state:
+        return float(st.session_state[XRAY_X])
+    try:
+        x = float(st.query_params.get("xray", "nan"))
+    except ValueError:
+        x = math.nan
+    return x if x_grid[0] <= x <= x_grid[-1] else xray_default(x_grid, data_range)
+
+
+def xray_chart(fig, x: float | None = None) -> None:
+    """The bands chart in X-ray mode: a click (a tap) on the mean curve picks its x; no drag,
+    so a phone still scrolls over it. ``x``, the X-ray's current input, is marked."""
     fig.update_layout(hovermode="closest", dragmode=False)
+    if x is not None:
+        fig.add_vline(x=x, line={"color": "#444444", "dash": "dot", "width": 1.5},
+                      annotation={"text": f"X-ray x = {x:g}", "font": {"color": "#444444"}})
+    # Plotly selects markers, not lines: the mean curve gets invisible markers to click, and
+    # a selection dims nothing (the pick only moves the X-ray).
+    fig.update_traces(selector={"type": "scatter"}, unselected={"marker": {"opacity": 1}})
+    fig.update_traces(selector={"name": "predicted mean"}, mode="lines+markers",
+                      marker={"size": 10, "opacity": 0}, selected={"marker": {"opacity": 0}},
+                      unselected={"marker": {"opacity": 0}})
     show_figure(fig, key=f"{KEY}.bands_fig", on_select=on_xray_pick, selection_mode=("points",))
 
 
@@ -174,7 +203,7 @@ def drag_data(page: LabPage, fig, mode: str, below_chart: Callable[[], None] | N
     if mode == "look":
         show_figure(fig, key=f"{KEY}.bands_fig")
     elif mode == "xray":
-        xray_chart(fig)
+        xray_chart(fig, current_xray_x(result.x_grid, result.data_range))
         if below_chart is not None:
             below_chart()
     else:

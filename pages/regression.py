@@ -172,8 +172,8 @@ def xray_panel(page: LabPage, result: RegressionResult) -> None:
     """The uncertainty X-ray at the x the user picked: each member's Gaussian there, their
     mixture, and the split of its variance into aleatoric and epistemic."""
     grid = result.x_grid
-    start = round((float(grid[0]) + result.data_range[0]) / 2, 1)  # beyond the data, left
-    x = number("X-ray at x", key=data_editor.XRAY_X, param="xray", default=start,
+    x = number("X-ray at x", key=data_editor.XRAY_X, param="xray",
+               default=data_editor.xray_default(grid, result.data_range),
                min_value=round(float(grid[0]), 2), max_value=round(float(grid[-1]), 2),
                step=0.01, help="The input to look through; a click on the chart sets it too.")
     kind = "dropout pass" if page.config.method == "mc_dropout" else "member"
@@ -214,7 +214,7 @@ def bands_view(page: LabPage) -> None:
     if page.uploaded is None:  # in Add / Remove mode the chart takes drags and clicks
         data_editor.drag_data(dataclasses.replace(page, result=result), fig, mode, panel)
     elif mode == "xray":
-        data_editor.xray_chart(fig)
+        data_editor.xray_chart(fig, data_editor.current_xray_x(result.x_grid, result.data_range))
         panel()
     else:
         show_figure(fig, key=f"{KEY}.bands_fig")

@@ -1,7 +1,8 @@
 """End-to-end: the uncertainty X-ray on the Regression page, on a projector and on a phone.
 
-In the chart's X-ray mode the X-ray opens beyond the data (x = −5); a click (a tap on the
-phone) on the predicted-mean curve near x = 2 moves it there: its figure's title and the
+In the chart's X-ray mode the X-ray opens beyond the data (x = −5); a click (on the phone a
+tap, which shows the value, and a second tap, which picks it) on the predicted-mean curve near
+x = 2 moves it there: its figure's title and the
 split's table change, and the URL keeps the new x. Uses the session server and browser of
 ``conftest.py``.
 """
@@ -49,14 +50,17 @@ def check_xray_follows_a_pick(page: Any, tap: bool) -> None:
     assert page.get_by_text("Where the band's variance at x = -5 comes from").is_visible()
     page.locator(BANDS).scroll_into_view_if_needed()
     px, py = mean_curve_point(page, 2.0)
-    if tap:
+    if tap:  # Plotly on a touch screen: the first tap shows the value, the second picks it
+        page.touchscreen.tap(px, py)
+        page.wait_for_timeout(500)
         page.touchscreen.tap(px, py)
     else:
         page.mouse.click(px, py)
-    page.wait_for_url(re.compile(r"[?&]xray=(1\.9|2\.0|2)\d*(&|$)"), timeout=WAIT_MS)
+    page.wait_for_url(re.compile(r"[?&]xray=[\d.]+(&|$)"), timeout=WAIT_MS)
     wait_for_app(page)
     x, where = xray_title(page)
-    assert abs(x - 2.0) < 0.05 and where == "among the data"
+    # The point under the pointer: the mean curve's, or a training point's on a narrow phone.
+    assert abs(x - 2.0) < 0.2 and where == "among the data"
     assert_clean(page)
 
 
