@@ -54,11 +54,12 @@ def draw_frame(slots, specs, frame, loss_name: str) -> dict:
         specs["loss"] = live_plots.loss_spec(frame.total_steps, f"{loss_name} (own loss, "
                                              "per sample)", font_scale=scale)
     map_slot, loss_slot = slots
+    now = live_plots.progress_text(frame.step, frame.total_steps, frame.train_loss)
     draw_live(map_slot, specs["map"], live_plots.decision_map_table(frame),
               "The network's predicted class and confidence over the plane, with the training "
-              "points, while it trains.")
+              f"points, while it trains. {now}")
     draw_live(loss_slot, specs["loss"], live_plots.loss_table(frame.train_loss),
-              "The training loss at every step so far.")
+              f"The training loss at every step so far. {now}")
     return specs
 
 

@@ -82,11 +82,12 @@ class LiveCharts:
                                      "loss (standardised y; mean over networks)",
                                      font_scale=scale))
         bands, loss = self.specs
+        now = live_plots.progress_text(frame.step, frame.total_steps, frame.train_loss)
         draw_live(self.band_slot, bands, live_plots.regression_bands_table(frame),
                   "Predicted mean and its aleatoric, epistemic and total bands while the "
-                  "networks train, with the training data and the true mean.")
+                  f"networks train, with the training data and the true mean. {now}")
         draw_live(self.loss_slot, loss, live_plots.loss_table(frame.train_loss),
-                  "The training loss at every step so far.")
+                  f"The training loss at every step so far. {now}")
 
 
 def train_live(page: LabPage) -> RegressionResult | None:

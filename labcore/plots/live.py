@@ -170,6 +170,18 @@ def loss_spec(total_steps: int, y_title: str, *, height: int = 300,
     }
 
 
+def progress_text(step: int, total_steps: int, train_loss: np.ndarray) -> str:
+    """A frame's numbers in words, for a screen reader (the live charts' text alternative).
+
+    >>> progress_text(40, 200, np.array([2.0, 1.5, 1.25]))
+    'Step 40 of 200: training loss 1.25 (it started at 2, lowest so far 1.25).'
+    """
+    if train_loss.size == 0:
+        return f"Step {step} of {total_steps}."
+    return (f"Step {step} of {total_steps}: training loss {train_loss[-1]:.3g} (it started at "
+            f"{train_loss[0]:.3g}, lowest so far {np.min(train_loss):.3g}).")
+
+
 def loss_table(train_loss: np.ndarray) -> pd.DataFrame:
     """The (step, loss) rows of a loss curve, step counted from 1."""
     return pd.DataFrame({"step": np.arange(1, train_loss.size + 1), "loss": train_loss,
