@@ -155,8 +155,9 @@ def _multipart(size: int) -> tuple[bytes, str]:
     return body + rows + f"\r\n--{boundary}--\r\n".encode(), boundary
 
 
-async def _uploads(cluster: Cluster) -> tuple[int, int]:
-    """A session's uploads of 10 MB and 64 MB, sent as its browser would (cookies, token)."""
+async def _uploads(cluster: Cluster) -> tuple[int, int, str]:
+    """A session's uploads of 10 MB and 64 MB, sent as its browser would (cookies, token):
+    their statuses and the session's id."""
     jar = CookieJar()
     async with connect(cluster.ws_url, cookies=jar) as session:
         await session.open("")
@@ -170,16 +171,18 @@ async def _uploads(cluster: Cluster) -> tuple[int, int]:
                     "Content-Type": f"multipart/form-data; boundary={boundary}"}
             url = f"{cluster.url}{UPLOAD}{session.session_id}/{uuid.uuid4().hex}"
             statuses.append(await asyncio.to_thread(_put, url, body, sent))
-        return statuses[0], statuses[1]
+        return statuses[0], statuses[1], session.session_id
 
 
 def test_nginx_passes_uploads_up_to_streamlits_limit_and_refuses_larger(cluster: Cluster) -> None:
     logged = len(cluster.access_log())
-    within, beyond = run_sync(_uploads(cluster))
+    within, beyond, session_id = run_sync(_uploads(cluster))
     # 10 MB: above nginx's default 1 MB and the lab's own 5 MB (the page then says so), within
     # Streamlit's 50 MB: stored. 64 MB: above nginx's 60 MB, refused there.
     assert within == 204
     assert beyond in (413, -1)
     time.sleep(0.3)
-    entries = [e for e in cluster.access_log()[logged:] if e.uri.startswith(UPLOAD)]
+    # This session's uploads only: nginx may log an earlier test's request after ``logged``.
+    entries = [e for e in cluster.access_log()[logged:]
+               if e.uri.startswith(f"{UPLOAD}{session_id}/")]
     assert (entries[1].status, entries[1].upstream) == (413, "")  # nginx refused it itself

@@ -115,3 +115,13 @@ def test_the_regression_interval_and_reference_bands_render(
     bands = page.locator(f".st-key-regression-bands_fig {CHART}")
     assert legend.lower() in bands.inner_text().lower()
     screenshot(page, screenshot_dir, name)
+
+
+def test_the_uncertainty_xray_renders(page: Any, screenshot_dir: Path) -> None:
+    open_page(page, "/regression?chart=xray&xray=-5")
+    wait_for_charts(page, LOAD_WAIT_MS)
+    assert_no_error(page)
+    assert page.get_by_text("Where the band's variance at x = -5 comes from").is_visible()
+    titles = page.locator(f"{CHART} .gtitle").all_text_contents()
+    assert "Uncertainty X-ray at x = -5 (beyond the data)" in titles
+    screenshot(page, screenshot_dir, "regression_xray")
