@@ -7,15 +7,11 @@ The Redis tests are skipped when ``redis-server`` or the ``redis`` package is mi
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
+from redis_server import free_port, redis_server
 
 from labui.cache import rooms_from_environment
 from labui.cache.rooms import (
@@ -33,38 +29,10 @@ SECRET = b"test-secret"
 ROOM, QUIZ = "k7q2m", "regression.quiz.mse"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    missing = shutil.which("redis-server") is None
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        missing = True
-    if missing:
-        if os.environ.get("LAB_REQUIRE_CLUSTER") == "1":
-            pytest.fail("LAB_REQUIRE_CLUSTER=1 but redis-server or the redis package is missing")
-        pytest.skip("needs redis-server (apt-get install redis-server) and pip's redis")
-    port = _free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait()
+    with redis_server() as url:
+        yield url
 
 
 def _redis_store(url: str, **kwargs) -> RoomStore:
@@ -237,7 +205,7 @@ def test_redis_down_is_room_unavailable() -> None:
 
     from labui.cache.rooms import RedisRoomStore
 
-    client = redis.Redis(port=_free_port(), socket_connect_timeout=0.2, socket_timeout=0.2,
+    client = redis.Redis(port=free_port(), socket_connect_timeout=0.2, socket_timeout=0.2,
                          retry=Retry(NoBackoff(), 0))  # nobody listens there: fail at once
     store = RedisRoomStore(client, SECRET)
     for call in (lambda: store.open(ROOM), lambda: store.vote(ROOM, QUIZ, "a", 0),

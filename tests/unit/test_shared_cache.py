@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from redis_server import free_port, redis_server
 
 from labcore.experiments.regression.config import RegressionConfig
 from labui.cache import InProcessStore, ResultsCache, ResultStore, from_environment, result_key
@@ -31,39 +30,10 @@ LOGGER = "labui.cache"
 KB = 2**10
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    missing = shutil.which("redis-server") is None
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        missing = True
-    if missing:
-        if os.environ.get("LAB_REQUIRE_CLUSTER") == "1":
-            pytest.fail("LAB_REQUIRE_CLUSTER=1 but redis-server or the redis package is missing")
-        pytest.skip("needs redis-server (apt-get install redis-server) and pip's redis")
-    port = _free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait()
+    with redis_server("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru") as url:
+        yield url
 
 
 @pytest.fixture
@@ -297,7 +267,7 @@ def test_redis_down_computes_locally_with_one_log_line(caplog) -> None:
     redis = pytest.importorskip("redis")
     from labui.cache.redis_store import RedisStore
 
-    dead = redis.Redis(host="127.0.0.1", port=_free_port(), socket_connect_timeout=0.5)
+    dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     cache = ResultsCache(InProcessStore(max_entries=4, max_bytes=2**20), RedisStore(dead, b"s"))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert cache.get_or_compute("lab:test:d", lambda: 7) == 7
