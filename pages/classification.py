@@ -7,12 +7,6 @@ import streamlit as st
 
 from labcore.experiments import classification
 from labcore.experiments.classification import flips, notices, report
-from labcore.experiments.classification.config import ClassificationConfig
-from labcore.experiments.classification.live import (
-    keep_frames,
-    live_notice,
-    run_classification_live,
-)
 from labcore.experiments.classification.run import ClassificationResult, run_classification
 from labcore.experiments.classification.sweep import (
     SWEEP_RATES,
@@ -24,43 +18,30 @@ from labcore.experiments.classification.upload import (
     UploadedClassification,
     run_classification_upload,
 )
-from labcore.experiments.live_frames import record_frame
 from labcore.models.classifier import S_MAX, S_MIN
 from labcore.plots import classification as plots
-from labcore.plots import live as live_plots
-from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
+from labui import (
+    download_csv,
+    download_figure_html,
+    download_pair,
+    guard,
+    live_panels,
+    notice,
+    run_cached,
+)
 from labui.errors import escape_markdown
 from labui.figures import show_figure
-from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.present import presenting
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.upload import data_source
-from labui.views import choice, flag, number
+from labui.views import choice, number
 
 LAB = classification.LAB
 KEY = LAB.key
 DATA_FIELDS = {"dataset", "n_points", "toy_noise"}
 SPLITS = {"test": "Test set (clean labels)", "train": "Training set (noisy labels)"}
-LIVE = f"{KEY}.live_run"  # session state: the last live run's config, frames and result
-
-
-def draw_frame(slots, specs, frame, loss_name: str) -> dict:
-    """Draw one live frame (map, loss) in place; returns the run's specs, made on its first."""
-    if not specs:
-        scale = live_font_scale()
-        specs["map"] = live_plots.decision_map_spec(frame.scene, font_scale=scale)
-        specs["loss"] = live_plots.loss_spec(frame.total_steps, f"{loss_name} (own loss, "
-                                             "per sample)", font_scale=scale)
-    map_slot, loss_slot = slots
-    now = live_plots.progress_text(frame.step, frame.total_steps, frame.train_loss)
-    draw_live(map_slot, specs["map"], live_plots.decision_map_table(frame),
-              "The network's predicted class and confidence over the plane, with the training "
-              f"points, while it trains. {now}")
-    draw_live(loss_slot, specs["loss"], live_plots.loss_table(frame.train_loss),
-              f"The training loss at every step so far. {now}")
-    return specs
 
 
 def for_markdown(result: ClassificationResult) -> ClassificationResult:
@@ -74,63 +55,6 @@ def for_markdown(result: ClassificationResult) -> ClassificationResult:
     return dataclasses.replace(
         result, class_names=tuple(map(escape_markdown, result.class_names)),
         feature_names=tuple(map(escape_markdown, result.feature_names)))
-
-
-def train_live(config: ClassificationConfig) -> ClassificationResult | None:
-    """The "Train live" panel (2-D toys): watch the decision map and the loss while it trains.
-
-    Returns the live run's result when it trained this config (equal to the cached run's),
-    else None.
-    """
-    with st.sidebar:
-        if not config.is_toy:
-            st.caption("Train live works on the 2-D toys: choose one under **Data → Dataset**.")
-            return None
-        if not flag("Train live", key=f"{KEY}.live", param="live",
-                    help="Watch the decision map and the loss change while the network trains."):
-            return None
-    model = config.model_config()
-    st.subheader("Train live")
-    start, stop, counter = st.columns([1, 1, 3], vertical_alignment="center")
-    pressed = start.button("▶ Train live", key=f"{KEY}.live_start", type="primary")
-    stopped = stop.button("■ Stop", key=f"{KEY}.live_stop")
-    step_slot = counter.empty()
-    left, right = st.columns([3, 2])
-    map_slot, loss_slot, note_slot = left.empty(), right.empty(), st.empty()
-    loss_name = report.LOSS_LABELS[config.loss].split(" (")[0]
-    specs: dict = {}  # the run's chart specs, made from its first frame
-    if pressed:
-        record = {"config": model, "frames": [], "result": None}
-        st.session_state[LIVE] = record  # frames arrive here; a Stop keeps those so far
-
-        pacer = RedrawPacer()
-
-        def on_frame(frame) -> None:
-            record_frame(record["frames"], frame)  # kept weights replace the last step's
-            pacer.wait()
-            step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
-            draw_frame((map_slot, loss_slot), specs, frame, loss_name)
-
-        record["result"] = run_classification_live(model, on_frame)
-        record["frames"] = keep_frames(record["frames"])
-    record = st.session_state.get(LIVE)
-    if record is None or record["config"] != model or not record["frames"]:
-        step_slot.caption("Press ▶ Train live to watch this network learn, step by step; the "
-                          "charts below show it fully trained.")
-        return None
-    frames = record["frames"] = keep_frames(record["frames"])
-    if stopped or record["result"] is None:
-        st.info(f"Stopped at step {frames[-1].step} of {frames[-1].total_steps}. Press "
-                "▶ Train live to start again; the charts below show the fully trained model.")
-    steps = [f.step for f in frames]
-    chosen = steps[-1] if len(steps) < 2 else st.select_slider(
-        "Replay: step", options=steps, value=steps[-1],
-        key=f"{KEY}.live_step.{len(steps)}.{steps[-1]}")
-    index = steps.index(chosen)
-    step_slot.markdown(f"**step {chosen} of {frames[index].total_steps}**")
-    draw_frame((map_slot, loss_slot), specs, frames[index], loss_name)
-    notice(live_notice(frames, index), container=note_slot)
-    return record["result"]
 
 
 def summary(page: LabPage) -> None:
@@ -365,7 +289,7 @@ uploaded = data_source(key=KEY, presets=report.PRESETS, task="classification", i
                        target="label", generated_label="Generated (digits or 2-D toys)")
 config = settings(LAB, hidden=DATA_FIELDS if uploaded is not None else (), started=True)
 with guard():
-    live_result = train_live(config) if uploaded is None else None
+    live_result = live_panels.classification_live(config) if uploaded is None else None
     if live_result is not None:
         result = live_result
     elif uploaded is None:

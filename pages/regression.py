@@ -7,11 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from labcore.experiments import regression
-from labcore.experiments.live_frames import record_frame
 from labcore.experiments.regression import intervals, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import check_before_after
-from labcore.experiments.regression.live import LiveFrame, keep_frames, run_regression_live
 from labcore.experiments.regression.run import (
     RegressionResult,
     UploadedRegression,
@@ -20,7 +18,6 @@ from labcore.experiments.regression.run import (
 )
 from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
 from labcore.experiments.regression.xray import xray, xray_notice, xray_rows
-from labcore.plots import live as live_plots
 from labcore.plots import regression as plots
 from labcore.plots.xray import xray_figure
 from labui import (
@@ -29,11 +26,11 @@ from labui import (
     download_figure_html,
     download_pair,
     guard,
+    live_panels,
     notice,
     run_cached,
 )
 from labui.figures import show_figure
-from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
@@ -56,86 +53,6 @@ def run_variant(page: LabPage, variant: RegressionConfig, label: str):
         return run_cached(run_regression, variant, label=label)
     return run_cached(run_regression_upload, UploadedRegression(variant, page.uploaded),
                       label=label)
-
-
-LIVE_FRAMES = f"{KEY}.live_frames"
-
-
-class LiveCharts:
-    """The two live charts of a run (bands, loss), drawn in place frame after frame.
-
-    Their Vega-Lite specs are made once, from the run's first frame (the scene does not change
-    while it trains); each frame only sends its tables (see :mod:`labcore.plots.live`).
-    """
-
-    def __init__(self, band_slot, loss_slot) -> None:
-        self.band_slot, self.loss_slot = band_slot, loss_slot
-        self.specs: tuple[dict, dict] | None = None
-
-    def draw(self, frame: LiveFrame) -> None:
-        if self.specs is None:
-            scale = live_font_scale()
-            self.specs = (
-                live_plots.regression_bands_spec(frame.scene, plots.live_y_range(frame.scene),
-                                                 font_scale=scale),
-                live_plots.loss_spec(frame.total_steps,
-                                     "loss (standardised y; mean over networks)",
-                                     font_scale=scale))
-        bands, loss = self.specs
-        now = live_plots.progress_text(frame.step, frame.total_steps, frame.train_loss)
-        draw_live(self.band_slot, bands, live_plots.regression_bands_table(frame),
-                  "Predicted mean and its aleatoric, epistemic and total bands while the "
-                  f"networks train, with the training data and the true mean. {now}")
-        draw_live(self.loss_slot, loss, live_plots.loss_table(frame.train_loss),
-                  f"The training loss at every step so far. {now}")
-
-
-def train_live(page: LabPage) -> RegressionResult | None:
-    """"Train live": an uncached run that redraws the bands and the loss every few steps.
-
-    The charts are redrawn in place (never taken down between frames). The frames (at most
-    41) stay in the session, so after the run, or after "■ Stop" (a click reruns the page,
-    which ends the training at its next redraw), the step slider replays them.
-    Returns the result when this run of the page trained to the end, else None.
-    """
-    start, stop = st.columns(2)
-    pressed = start.button("▶ Train live", key=f"{KEY}.live_start", type="primary")
-    stop.button("■ Stop", key=f"{KEY}.live_stop",
-                help="Stop the training at its next redraw; the frames so far stay.")
-    counter, slider_slot, band_slot, loss_slot = st.empty(), st.empty(), st.empty(), st.empty()
-    charts = LiveCharts(band_slot, loss_slot)
-    config, uploaded = page.config, page.uploaded
-    ident = (config, uploaded is None)
-    finished = None
-    if pressed:
-        recorded: list[LiveFrame] = []
-        st.session_state.pop(LIVE_FRAMES, None)
-
-        pacer = RedrawPacer()
-
-        def on_frame(frame: LiveFrame) -> None:
-            record_frame(recorded, frame)  # the kept weights replace the last step's frame
-            st.session_state[LIVE_FRAMES] = (ident, keep_frames(recorded))
-            pacer.wait()
-            counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
-            charts.draw(frame)
-
-        with guard():
-            finished = run_regression_live(
-                config if uploaded is None else UploadedRegression(config, uploaded), on_frame)
-    stored = st.session_state.get(LIVE_FRAMES)
-    if stored is None or stored[0] != ident:
-        counter.caption("Press ▶ Train live to watch the bands form as the networks train.")
-        return finished
-    frames = stored[1]
-    steps = [f.step for f in frames]
-    step = slider_slot.select_slider("Replay: step", options=steps, value=steps[-1],
-                                     key=f"{KEY}.live_step.{len(steps)}.{steps[-1]}")
-    frame = frames[steps.index(step)]
-    counter.markdown(f"**step {frame.step} of {frame.total_steps}**")
-    charts.draw(frame)
-    notice(report.live_notice(frames, steps.index(step)))
-    return finished
 
 
 def add_quiz(config: RegressionConfig) -> Quiz:
@@ -209,7 +126,8 @@ def bands_view(page: LabPage) -> None:
                 help="Watch the bands form while the networks train (a fresh, uncached run).")
     mode = data_editor.chart_mode(st, edits=page.uploaded is None)
     if live:
-        result = train_live(page) or result  # trained to the end: the same numbers, drawn below
+        # Trained to the end: the same numbers as the cached run, drawn below.
+        result = live_panels.regression_live(page) or result
     fig = plots.bands_figure(result, show=shown or ())
     panel = functools.partial(xray_panel, page, result)  # what the X-ray sees, under the chart
     if page.uploaded is None:  # in Add / Remove mode the chart takes drags and clicks
