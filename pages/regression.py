@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from labcore.experiments import regression
-from labcore.experiments.regression import intervals, report
+from labcore.experiments.regression import compare, intervals, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.run import (
@@ -171,10 +171,10 @@ def mse_vs_nll_view(page: LabPage) -> None:
         st.stop()
     with guard():
         runs = {name: run_variant(page, variant, f"{name.split(':')[0]} model")
-                for name, variant in report.loss_comparison(config).items()}
+                for name, variant in compare.loss_comparison(config).items()}
     fig = plots.side_by_side_figure(list(runs.values()), list(runs))
     show_figure(fig, key=f"{KEY}.compare_fig")
-    notice(report.loss_comparison_notice(runs))
+    notice(compare.loss_comparison_notice(runs))
     for column, (name, run) in zip(st.columns(len(runs)), runs.items(), strict=True):
         column.metric(f"Test RMSE — {name.split(':')[0]}", f"{run.metrics['rmse']:.3f}")
     download_figure_html(fig, "regression_mse_vs_nll.html", "Download the figure (HTML)")

@@ -37,8 +37,8 @@ from labcore.experiments.classification.report import PRESETS as CLASSIFICATION_
 from labcore.experiments.ood import cost as ood_cost
 from labcore.experiments.ood.config import OODLabConfig, ShiftConfig
 from labcore.experiments.ood.report import PRESETS as OOD_PRESETS
+from labcore.experiments.regression import compare as regression_compare
 from labcore.experiments.regression import cost as regression_cost
-from labcore.experiments.regression import report as regression_report
 from labcore.experiments.regression import sweep as size_sweep
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.report import PRESETS as REGRESSION_PRESETS
@@ -137,7 +137,7 @@ def test_the_loss_comparison_and_before_after_are_checked_as_a_whole():
     config = RegressionConfig(method="none", hidden=256, n_points=1000, steps=3000,
                               add_where="everywhere", add_n=10)
     with pytest.raises(ValueError, match=r"^The loss comparison \(2 more trainings\)"):
-        regression_report.loss_comparison(config)
+        regression_compare.loss_comparison(config)
     with pytest.raises(ValueError, match=r"^Before and after \(2 trainings\)"):
         regression_cost.check_before_after(config, config.replace(add_where="nowhere"))
 
@@ -147,7 +147,7 @@ def test_the_default_configs_and_their_sweeps_pass_the_check():
     sizes = size_sweep.SWEEP_SIZES
     check_computation([p for n in sizes for p in regression_cost.run_parts(
         size_sweep.sweep_config(regression), n_points=n)], "-")
-    regression_report.loss_comparison(regression)
+    regression_compare.loss_comparison(regression)
     regression_cost.check_before_after(regression.replace(add_where="everywhere"), regression)
     classification = noise_sweep.sweep_config(ClassificationConfig())
     networks = 9 * getattr(noise_sweep, "SWEEP_RUNS", 1)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from labcore.experiments.regression import report
+from labcore.experiments.regression import compare, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import run_regression
 
@@ -39,14 +39,14 @@ def test_the_summary_averages_the_worst_tenth_of_plain_nlls_misses(tiny) -> None
     bad = (x >= 1) & (x <= 2)  # 1/8 of the data range [−4, 4]: more than its worst tenth
     nll = _with(truth, np.where(bad, 1.0, 0.0), np.where(bad, 5.0, 0.1))
     beta = _with(truth, np.full(x.shape, 0.25), np.full(x.shape, 0.3))
-    m = report.mean_fit_summary(nll, beta)
+    m = compare.mean_fit_summary(nll, beta)
     assert m == pytest.approx({"nll_miss": 1.0, "beta_miss": 0.25, "nll_std": 5.0,
                                "beta_std": 0.3, "true_std": 0.2})
 
 
 def test_the_summary_is_nan_when_the_truth_is_unknown(tiny) -> None:
     unknown = dataclasses.replace(tiny, true_mean=None, true_std=None)
-    assert all(math.isnan(v) for v in report.mean_fit_summary(unknown, unknown).values())
+    assert all(math.isnan(v) for v in compare.mean_fit_summary(unknown, unknown).values())
 
 
 @pytest.mark.parametrize(("e_nll", "e_beta", "words"), [
@@ -56,15 +56,15 @@ def test_the_summary_is_nan_when_the_truth_is_unknown(tiny) -> None:
 ])
 def test_the_caption_claims_a_better_mean_only_at_a_clear_margin(tiny, e_nll, e_beta, words):
     config = report.PRESETS[report.BETA_NLL_PRESET]
-    names = list(report.loss_comparison(config))
+    names = list(compare.loss_comparison(config))
     x = tiny.x_grid
     runs = dict(zip(names, [_with(tiny, tiny.pred_mean, np.full(x.shape, 0.3), 1.0),
                             _with(tiny, tiny.pred_mean, tiny.aleatoric_std, e_nll),
                             _with(tiny, tiny.pred_mean, tiny.aleatoric_std, e_beta)],
                     strict=True))
-    notice = report.loss_comparison_notice(runs)
+    notice = compare.loss_comparison_notice(runs)
     assert words in notice, notice
-    shown = e_nll >= report.CLEARLY_BETTER * e_beta
+    shown = e_nll >= compare.CLEARLY_BETTER * e_beta
     assert ("fits the mean less" in notice) == shown
     assert (f'"{report.BETA_NLL_PRESET}" shows it' in notice) == (not shown)
 
@@ -83,23 +83,23 @@ def test_beta_nll_fits_the_mean_that_plain_nll_calls_noise_at_its_preset() -> No
     torch.set_num_threads(1)
     config = report.PRESETS[report.BETA_NLL_PRESET]
     assert config.loss == "beta_nll" and config.beta in (0.5, 1.0)
-    names = list(report.loss_comparison(config))
+    names = list(compare.loss_comparison(config))
     ratios, seen = [], []
     for seed in range(5):
-        variants = report.loss_comparison(config.replace(seed=seed))  # what the view trains
+        variants = compare.loss_comparison(config.replace(seed=seed))  # what the view trains
         nll, beta = (run_regression(variants[name]) for name in names[1:])
         e_nll, e_beta = nll.metrics["rmse"], beta.metrics["rmse"]
-        m = report.mean_fit_summary(nll, beta)
+        m = compare.mean_fit_summary(nll, beta)
         ratios.append(e_nll / e_beta)
         seen.append(f"seed {seed}: RMSE {e_nll:.3f} (NLL) vs {e_beta:.3f} (β-NLL), worst tenth: "
                     f"miss {m['nll_miss']:.3f} vs {m['beta_miss']:.3f}, NLL σ "
                     f"{m['nll_std']:.3f} vs true {m['true_std']:.3f}")
         assert m["nll_std"] >= 5 * m["true_std"], seen[-1]
         assert m["beta_miss"] <= 0.75 * m["nll_miss"], seen[-1]
-        assert ratios[-1] >= report.CLEARLY_BETTER, seen[-1]
+        assert ratios[-1] >= compare.CLEARLY_BETTER, seen[-1]
         if seed == 0:
             mse = run_regression(variants[names[0]])
-            notice = report.loss_comparison_notice(dict(zip(names, (mse, nll, beta),
+            notice = compare.loss_comparison_notice(dict(zip(names, (mse, nll, beta),
                                                             strict=True)))
             assert f"plain NLL's is {e_nll / e_beta:.1f}×" in notice, notice
             assert "it calls its own miss noise" in notice, notice

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from labcore.experiments.live_frames import record_frame
-from labcore.experiments.regression import report
+from labcore.experiments.regression import compare, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.live import (
     frame_interval,
@@ -166,14 +166,14 @@ def test_the_mse_vs_nll_caption_reads_the_spread_of_sigma_and_the_rmse() -> None
         return dataclasses.replace(base, aleatoric_std=std,
                                    metrics={**base.metrics, "rmse": rmse})
 
-    names = list(report.loss_comparison(CONFIGS["none_mse"]))
+    names = list(compare.loss_comparison(CONFIGS["none_mse"]))
     inside = (x >= -4) & (x <= 4)
     ratio = np.percentile(varying[inside], 90) / np.percentile(varying[inside], 10)
     runs = dict(zip(names, [with_(np.full(x.shape, 2.0), 1.0), with_(varying, 1.2),
                             with_(varying, 1.0)], strict=True))
-    notice = report.loss_comparison_notice(runs)
+    notice = compare.loss_comparison_notice(runs)
     assert f"varies {ratio:.1f}× for the Gaussian NLL" in notice
     assert "the true σ(x) is about the same everywhere here, 1.0×" in notice
     assert "fits the mean less" in notice  # 1.2 > 1.05 · 1.0
     runs[names[1]] = with_(varying, 1.02)  # within 5 %: the effect is absent, and said so
-    assert "does not show on these settings" in report.loss_comparison_notice(runs)
+    assert "does not show on these settings" in compare.loss_comparison_notice(runs)

@@ -12,9 +12,9 @@ import numpy as np
 from labcore.experiments.regression.report import (
     CQR_PRESET,
     WIDER,
-    _num,
-    _regions,
     band_summary,
+    fmt,
+    grid_regions,
 )
 from labcore.experiments.regression.run import RegressionResult
 
@@ -62,8 +62,8 @@ def interval_notice(result: RegressionResult) -> str:
     cqr_cov, cqr_width, cqr_ratio = q.rows["cqr"]
     con_cov, con_width, _ = q.rows["constant"]
     coverage = (f"on 1,000 held-out points CQR covers {cqr_cov:.1%} (mean width "
-                f"{_num(cqr_width)}) and the constant-width band {con_cov:.1%} (width "
-                f"{_num(con_width)}), both aiming for {level} (Q = {q.cqr_q:.3g} from "
+                f"{fmt(cqr_width)}) and the constant-width band {con_cov:.1%} (width "
+                f"{fmt(con_width)}), both aiming for {level} (Q = {q.cqr_q:.3g} from "
                 f"{q.n_calibration} calibration points).")
     true_ratio = q.rows.get("truth", (math.nan,) * 3)[2]
     cqr = f"CQR's interval is {cqr_ratio:.1f}× as wide at the edges of the data as at its centre"
@@ -98,11 +98,11 @@ def interval_table(result: RegressionResult) -> dict[str, list]:
 def gp_notice(result: RegressionResult) -> str:
     """The caption of the GP reference: its noise σ and epistemic band beside the network's."""
     gp, b = result.gp, band_summary(result)
-    inside, gap, beyond = _regions(result)
+    inside, gap, beyond = grid_regions(result)
     g_in, g_out = float(np.mean(gp.std[inside])), float(np.mean(gp.std[beyond]))
-    truth = "" if math.isnan(b["true_inside"]) else f", the true σ {_num(b['true_inside'])}"
-    noise = (f"the Gaussian process fitted one noise σ = {_num(gp.noise_std)} for all x; the "
-             f"network's aleatoric σ averages {_num(b['aleatoric_inside'])} among the "
+    truth = "" if math.isnan(b["true_inside"]) else f", the true σ {fmt(b['true_inside'])}"
+    noise = (f"the Gaussian process fitted one noise σ = {fmt(gp.noise_std)} for all x; the "
+             f"network's aleatoric σ averages {fmt(b['aleatoric_inside'])} among the "
              f"points{truth}.")
     if g_out >= WIDER * g_in:
         band = "opens up beyond the data"
@@ -111,9 +111,9 @@ def gp_notice(result: RegressionResult) -> str:
     if gap.any():
         g_gap = float(np.mean(gp.std[gap]))
         band += (f" and {'opens up' if g_gap >= WIDER * g_in else 'is not clearly wider'} in "
-                 f"the gap ({_num(g_gap)})")
+                 f"the gap ({fmt(g_gap)})")
     network = ("" if result.member_means.shape[0] == 1 else
-               f"; the network's: {_num(b['epistemic_inside'])} and "
-               f"{_num(b['epistemic_beyond'])}")
+               f"; the network's: {fmt(b['epistemic_inside'])} and "
+               f"{fmt(b['epistemic_beyond'])}")
     return (f"Notice: {noise} Its epistemic band (dashed) {band} — mean epistemic σ "
-            f"{_num(g_in)} among the points, {_num(g_out)} beyond the data{network}.")
+            f"{fmt(g_in)} among the points, {fmt(g_out)} beyond the data{network}.")

@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 
-from labcore.budget import check_computation
 from labcore.experiments.regression.config import RegressionConfig
-from labcore.experiments.regression.cost import ADVICE, run_parts
 from labcore.experiments.regression.regions import (
     MIN_SETTLE_POINTS,
     UNSETTLED,
@@ -149,7 +147,7 @@ def gap_summary(before: RegressionResult, after: RegressionResult) -> dict[str, 
     }
 
 
-def _num(value: float) -> str:
+def fmt(value: float) -> str:
     """A σ for a sentence: three significant digits (units of y)."""
     return f"{value:.3g}"
 
@@ -159,7 +157,7 @@ WIDER = 1.5
 among the training points."""
 
 
-def _regions(result: RegressionResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid_regions(result: RegressionResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grid masks: among the points (data range minus gap), in the gap, beyond the data."""
     x = result.x_grid
     lo, hi = result.data_range
@@ -180,7 +178,7 @@ def band_summary(result: RegressionResult) -> dict[str, float]:
     ``true_beyond`` (NaN when the truth is unknown); units of y.
     """
     x = result.x_grid
-    inside, gap, beyond = _regions(result)
+    inside, gap, beyond = grid_regions(result)
     ends = [int(np.argmin(np.abs(x - v))) for v in (result.x_train.min(), result.x_train.max())]
 
     def mean(values: np.ndarray | None, where: np.ndarray) -> float:
@@ -225,7 +223,7 @@ def bands_notice(result: RegressionResult, config: RegressionConfig) -> str:
     if not math.isnan(b["epistemic_gap"]):
         gap = "in the gap, where points were added," if result.x_added.size else "in the gap"
         regions = {gap: b["epistemic_gap"], **regions}
-    numbers = ", ".join(f"{_num(v)} {name.rstrip(',')}" for name, v in regions.items())
+    numbers = ", ".join(f"{fmt(v)} {name.rstrip(',')}" for name, v in regions.items())
     wider = [name for name, v in regions.items() if v >= WIDER * inside]
     narrow = [name for name in regions if name not in wider]
     if not narrow:
@@ -236,7 +234,7 @@ def bands_notice(result: RegressionResult, config: RegressionConfig) -> str:
         epistemic = (f"opens up {' and '.join(wider)} (grey), but is not clearly wider "
                      f"{' or '.join(narrow)} than among the points here")
     return (f"Notice: {aleatoric} The epistemic band {epistemic} — mean epistemic σ "
-            f"{_num(inside)} among the points, {numbers}.")
+            f"{fmt(inside)} among the points, {numbers}.")
 
 
 OFF = 2.0
@@ -272,7 +270,7 @@ def noise_diagnosis(result: RegressionResult, config: RegressionConfig) -> str:
                 + more_steps)
     if result.true_std is None:
         return ""
-    inside = _regions(result)[0]
+    inside = grid_regions(result)[0]
     ratio = float(np.mean(result.aleatoric_std[inside]) / np.mean(result.true_std[inside]))
     if 1 / OFF <= ratio <= OFF:
         return ""
@@ -288,7 +286,7 @@ def noise_diagnosis(result: RegressionResult, config: RegressionConfig) -> str:
         return head + more_steps
     if ratio > OFF:
         miss = float(np.mean(np.abs(result.pred_mean - result.true_mean)[inside]))
-        return (head + f" the fitted curve misses f(x) by {_num(miss)} on average there, and "
+        return (head + f" the fitted curve misses f(x) by {fmt(miss)} on average there, and "
                 "the networks call their own misfit noise, so the band shows how far the curve "
                 "is from f(x), not only the noise in y — more points or more training steps pin "
                 "the curve down where it can follow f(x).")
@@ -307,13 +305,13 @@ def sigma_notice(result: RegressionResult, config: RegressionConfig) -> str:
                 "the networks)." + noise_diagnosis(result, config))
     b = band_summary(result)
     n = f"{result.x_train.size:,} training points"
-    inside = _regions(result)[0]
+    inside = grid_regions(result)[0]
     error = float(np.mean(np.abs(result.aleatoric_std[inside] - result.true_std[inside])
                           / result.true_std[inside]))
     kind = "learned aleatoric σ(x)" if config.heteroscedastic else "MSE's one σ"
     return (f"Notice: among the points the {kind} is {error:.0%} off the true σ(x) on "
-            f"average ({n}); its mean there is {_num(b['aleatoric_inside'])} against a true "
-            f"{_num(b['true_inside'])}." + noise_diagnosis(result, config))
+            f"average ({n}); its mean there is {fmt(b['aleatoric_inside'])} against a true "
+            f"{fmt(b['true_inside'])}." + noise_diagnosis(result, config))
 
 
 def more_data_notice(summary: dict[str, float], where: str) -> str:
@@ -327,11 +325,11 @@ def more_data_notice(summary: dict[str, float], where: str) -> str:
     a0, a1 = summary["aleatoric_before"], summary["aleatoric_after"]
     change = f"shrank {e0 / e1:.1f}-fold" if e1 < e0 else "did not shrink"
     truth = summary["true_std"]
-    aleatoric = f"the aleatoric σ there went from {_num(a0)} to {_num(a1)}"
+    aleatoric = f"the aleatoric σ there went from {fmt(a0)} to {fmt(a1)}"
     if not math.isnan(truth):
-        aleatoric += (f": it estimates the true noise, {_num(truth)}, which no number of points "
+        aleatoric += (f": it estimates the true noise, {fmt(truth)}, which no number of points "
                       "can remove")
-    return (f"Notice: {where}, the mean epistemic σ {change}, from {_num(e0)} to {_num(e1)}; "
+    return (f"Notice: {where}, the mean epistemic σ {change}, from {fmt(e0)} to {fmt(e1)}; "
             f"{aleatoric}.")
 
 
@@ -348,7 +346,7 @@ def sweep_notice(sweep: SizeSweepResult) -> str:
         moved = f"fell {e0 / e1:.1f}-fold{'' if every else ' overall (not at every step)'}"
     else:
         moved = "did not fall"
-    epistemic = (f"epistemic σ {moved}, from {_num(e0)} at n = {n0:,} to {_num(e1)} at "
+    epistemic = (f"epistemic σ {moved}, from {fmt(e0)} at n = {n0:,} to {fmt(e1)} at "
                  f"n = {n1:,}")
     if sweep.method == "mc_dropout":
         why = ("MC dropout at a fixed rate does not fall towards 0 the way an ensemble does: "
@@ -358,123 +356,14 @@ def sweep_notice(sweep: SizeSweepResult) -> str:
         why = ("a deep ensemble's members agree more as the data pin the curve down, so its "
                "spread falls towards 0 as n grows")
     a1 = float(sweep.aleatoric_std[-1])
-    return (f"Notice: {epistemic}; {why}. Aleatoric σ at n = {n1:,}: {_num(a1)} against the "
-            f"true noise {_num(sweep.true_std)} — more data cannot remove noise that is in y "
+    return (f"Notice: {epistemic}; {why}. Aleatoric σ at n = {n1:,}: {fmt(a1)} against the "
+            f"true noise {fmt(sweep.true_std)} — more data cannot remove noise that is in y "
             "itself.")
 
 
-def loss_comparison(config: RegressionConfig) -> dict[str, RegressionConfig]:
-    """The "MSE vs NLL" view's three models: the same data and networks, one loss each.
-
-    β-NLL keeps the config's β when it already trains with β-NLL, else the field's default.
-
-    Returns:
-        Display name → config, in the order the view shows them.
-
-    Raises:
-        ValueError: the two models besides the config's own (already trained) are estimated
-            together above the time limit (:mod:`labcore.budget`).
-    """
-    others = [loss for loss in ("mse", "gaussian_nll", "beta_nll") if loss != config.loss]
-    check_computation([part for loss in others for part in run_parts(config, loss=loss)],
-                      ADVICE, f"The loss comparison ({len(others)} more trainings)")
-    beta = config.beta if config.loss == "beta_nll" else RegressionConfig().beta
-    return {
-        "MSE: one σ from held-out residuals": config.replace(loss="mse"),
-        "Gaussian NLL: σ(x) learned": config.replace(loss="gaussian_nll"),
-        f"β-NLL (β = {beta:g}): σ(x) learned, mean kept": config.replace(loss="beta_nll",
-                                                                        beta=beta),
-    }
-
-
-VARIES = 1.5
-"""A σ(x) "varies" across the data when its 90th percentile there is at least this many times
-its 10th percentile."""
-NOISE_PRESET = "S2 · Noise growing with |x|"
 MISCALIBRATED = 0.05
 """A calibration curve is "off" when some level's observed coverage is this far from it."""
 GAP_PRESET = "S3 · A gap in the data"
-
-
-def _spread(std: np.ndarray | None, where: np.ndarray) -> float:
-    """90th over 10th percentile of a σ(x) on the grid points ``where`` (1.0 = constant)."""
-    if std is None:
-        return math.nan
-    lo, hi = np.percentile(std[where], [10, 90])
-    return float(hi / lo) if lo > 0 else math.inf
-
-
-def loss_comparison_notice(runs: dict[str, RegressionResult]) -> str:
-    """The caption of "MSE vs NLL": how much each learned σ(x) varies, and the test RMSE.
-
-    Args:
-        runs: :func:`loss_comparison`'s three models (MSE, Gaussian NLL, β-NLL), trained.
-    """
-    (_, mse), (_, nll), (beta_name, beta) = runs.items()
-    inside = _regions(nll)[0]
-    r_nll, r_beta = _spread(nll.aleatoric_std, inside), _spread(beta.aleatoric_std, inside)
-    r_true = _spread(nll.true_std, inside)
-    beta_label = beta_name.split(":")[0]
-    shape = (f"MSE's noise band has one width everywhere (1.0×); among the points the learned "
-             f"aleatoric σ(x) varies {r_nll:.1f}× for the Gaussian NLL and {r_beta:.1f}× for "
-             f"{beta_label}, 90th over 10th percentile")
-    if math.isnan(r_true):
-        shape += "."
-    elif r_true < VARIES:
-        shape += (f"; the true σ(x) is about the same everywhere here, {r_true:.1f}×, so one "
-                  f"width is right too (the preset \"{NOISE_PRESET}\" has σ(x) that varies).")
-    else:
-        shape += f"; the true σ(x) varies {r_true:.1f}×."
-    e_mse, e_nll, e_beta = (r.metrics["rmse"] for r in (mse, nll, beta))
-    rmse = (f"Test RMSE: {e_mse:.3g} (MSE), {e_nll:.3g} (Gaussian NLL), {e_beta:.3g} "
-            f"({beta_label})")
-    absent = (f"so the neglected mean that β-NLL repairs does not show on these settings; the "
-              f"preset \"{BETA_NLL_PRESET}\" shows it.")
-    if e_nll >= CLEARLY_BETTER * e_beta:
-        rmse += (f": plain NLL's is {e_nll / e_beta:.1f}× {beta_label}'s. Plain NLL divides "
-                 "each miss by σ², so where it calls the data noisy it fits the mean less; "
-                 f"{beta_label} weighs those points back in.")
-        m = mean_fit_summary(nll, beta)
-        if not math.isnan(m["true_std"]):
-            rmse += (f" Where plain NLL's mean is furthest off f(x) (the worst tenth of the "
-                     f"range) it misses by {_num(m['nll_miss'])} and claims σ = "
-                     f"{_num(m['nll_std'])} against a true {_num(m['true_std'])}: it calls its "
-                     f"own miss noise; {beta_label} misses by {_num(m['beta_miss'])} there.")
-    elif e_beta >= CLEARLY_BETTER * e_nll:
-        rmse += (f": {beta_label} fits the mean worse than plain NLL here, {absent}")
-    else:
-        rmse += (f": plain NLL fits the mean about as well as {beta_label} here (within "
-                 f"{CLEARLY_BETTER - 1:.0%}), {absent}")
-    return f"Notice: same data, same networks. {shape} {rmse}"
-
-
-CLEARLY_BETTER = 1.15
-"""β-NLL "fits the mean better" when plain NLL's test RMSE is at least this many times its own."""
-
-
-def mean_fit_summary(nll: RegressionResult, beta: RegressionResult) -> dict[str, float]:
-    """Where plain NLL's mean is furthest off the true f(x): its miss, its σ, the true σ.
-
-    The region is the worst tenth of the grid points among the training points (data range
-    minus gap), ranked by plain NLL's |μ(x) − f(x)|; all values are means over it, units of y.
-
-    Args:
-        nll: the Gaussian-NLL run.
-        beta: the β-NLL run on the same data.
-
-    Returns:
-        ``nll_miss``, ``beta_miss`` (mean |μ − f|), ``nll_std``, ``beta_std`` (mean learned
-        aleatoric σ) and ``true_std``; all NaN when the truth is unknown.
-    """
-    keys = ("nll_miss", "beta_miss", "nll_std", "beta_std", "true_std")
-    if nll.true_mean is None:
-        return dict.fromkeys(keys, math.nan)
-    inside = np.flatnonzero(_regions(nll)[0])
-    miss = np.abs(nll.pred_mean[inside] - nll.true_mean[inside])
-    worst = inside[np.argsort(miss)[-max(1, inside.size // 10):]]
-    values = (np.abs(nll.pred_mean - nll.true_mean), np.abs(beta.pred_mean - beta.true_mean),
-              nll.aleatoric_std, beta.aleatoric_std, nll.true_std)
-    return {k: float(np.mean(v[worst])) for k, v in zip(keys, values, strict=True)}
 
 
 def calibration_notice(result: RegressionResult) -> str:
@@ -505,14 +394,14 @@ def live_notice(frames: list, index: int) -> str:
         index: the frame shown.
     """
     first, shown, last = frames[0], frames[index], frames[-1]
-    inside, _, beyond = _regions(shown.scene)
+    inside, _, beyond = grid_regions(shown.scene)
     loss = (f"step {shown.step} of {shown.total_steps}: training loss {shown.train_loss[-1]:.3g} "
             f"(step {first.step}: {first.train_loss[-1]:.3g})")
     if not np.any(shown.epistemic_std > 0):
         spread = "one network has no epistemic band"
     else:
-        spread = (f"mean epistemic σ {_num(float(np.mean(shown.epistemic_std[inside])))} among "
-                  f"the points, {_num(float(np.mean(shown.epistemic_std[beyond])))} beyond the "
+        spread = (f"mean epistemic σ {fmt(float(np.mean(shown.epistemic_std[inside])))} among "
+                  f"the points, {fmt(float(np.mean(shown.epistemic_std[beyond])))} beyond the "
                   "data")
     end = ("" if last.step == last.total_steps else
            f" The frames end at step {last.step}: stopped, or ended by early stopping.")
