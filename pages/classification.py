@@ -20,17 +20,10 @@ from labcore.experiments.classification.upload import (
 )
 from labcore.models.classifier import S_MAX, S_MIN
 from labcore.plots import classification as plots
-from labui import (
-    download_csv,
-    download_figure_html,
-    download_pair,
-    guard,
-    live_panels,
-    notice,
-    run_cached,
-)
+from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.errors import escape_markdown
 from labui.figures import show_figure
+from labui.live_panels import classification_live
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.present import presenting
 from labui.shell import lazy_expander
@@ -289,7 +282,7 @@ uploaded = data_source(key=KEY, presets=report.PRESETS, task="classification", i
                        target="label", generated_label="Generated (digits or 2-D toys)")
 config = settings(LAB, hidden=DATA_FIELDS if uploaded is not None else (), started=True)
 with guard():
-    live_result = live_panels.classification_live(config) if uploaded is None else None
+    live_result = classification_live(config) if uploaded is None else None
     if live_result is not None:
         result = live_result
     elif uploaded is None:

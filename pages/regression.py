@@ -26,11 +26,11 @@ from labui import (
     download_figure_html,
     download_pair,
     guard,
-    live_panels,
     notice,
     run_cached,
 )
 from labui.figures import show_figure
+from labui.live_panels import regression_live
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
@@ -127,7 +127,7 @@ def bands_view(page: LabPage) -> None:
     mode = data_editor.chart_mode(st, edits=page.uploaded is None)
     if live:
         # Trained to the end: the same numbers as the cached run, drawn below.
-        result = live_panels.regression_live(page) or result
+        result = regression_live(page) or result
     fig = plots.bands_figure(result, show=shown or ())
     panel = functools.partial(xray_panel, page, result)  # what the X-ray sees, under the chart
     if page.uploaded is None:  # in Add / Remove mode the chart takes drags and clicks
