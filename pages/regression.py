@@ -8,6 +8,7 @@ import streamlit as st
 
 from labcore.experiments import regression
 from labcore.experiments.regression import compare, intervals, report
+from labcore.experiments.regression import sweep as size_sweep
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.run import (
@@ -218,8 +219,8 @@ def more_data_view(page: LabPage) -> None:
         with guard():
             sweep = run_cached(run_size_sweep, sweep_cfg, label="Size sweep")
         show_figure(plots.sweep_figure(sweep), key=f"{KEY}.sweep_fig")
-        notice(report.sweep_notice(sweep))
-        download_csv(pd.DataFrame(report.sweep_table(sweep)), "regression_sweep.csv",
+        notice(size_sweep.sweep_notice(sweep))
+        download_csv(pd.DataFrame(size_sweep.sweep_table(sweep)), "regression_sweep.csv",
                      "Download the sweep (CSV)")
     else:
         st.caption("Retrains the current settings (an ensemble if no method is chosen) at "

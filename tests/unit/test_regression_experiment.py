@@ -17,6 +17,7 @@ import torch
 from labcore.data.regression import true_mean, true_std
 from labcore.data.user_csv import prepare
 from labcore.experiments.regression import report
+from labcore.experiments.regression import sweep as size_sweep
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import (
     SIGMA_CEILING,
@@ -408,7 +409,7 @@ def test_mc_dropout_epistemic_levels_off_instead_of_falling_to_zero(seed, ensemb
     assert sweep.epistemic_std[0] < 2.5 * sweep.epistemic_std[-1]
     assert sweep.epistemic_std[-1] > 0.1
     assert sweep.epistemic_std[-1] >= 5 * ensemble_sweep.epistemic_std[-1]
-    notice = report.sweep_notice(sweep)
+    notice = size_sweep.sweep_notice(sweep)
     assert "MC dropout at a fixed rate does not fall towards 0" in notice
 
 
@@ -528,15 +529,15 @@ def test_the_sweep_caption_reads_the_sweep_and_names_what_holds_for_which_method
         sizes=sizes, aleatoric_std=np.full(6, 0.35),
         epistemic_std=np.array([0.212, 0.213, 0.187, 0.199, 0.181, 0.168]), true_std=0.3,
         rmse=np.ones(6), method="mc_dropout")
-    text = report.sweep_notice(ensemble)
+    text = size_sweep.sweep_notice(ensemble)
     # 2.469 / 0.233 = 10.6; 0.338 → 0.34 rises, so not at every step.
     assert text.startswith("Notice: epistemic σ fell 10.6-fold overall (not at every step), "
                            "from 2.47 at n = 20 to 0.233 at n = 1,000;")
     assert "a deep ensemble's members agree more" in text
     assert "Aleatoric σ at n = 1,000: 2.93 against the true noise 3" in text
-    text = report.sweep_notice(dropout)
+    text = size_sweep.sweep_notice(dropout)
     assert "fell 1.3-fold overall" in text  # 0.212 / 0.168 = 1.26
     assert "MC dropout at a fixed rate does not fall towards 0" in text
     falling = dataclasses.replace(dropout, epistemic_std=np.array([0.3, 0.2, 0.1, 0.05, 0.02,
                                                                    0.01]))
-    assert "fell 30.0-fold, from" in report.sweep_notice(falling)
+    assert "fell 30.0-fold, from" in size_sweep.sweep_notice(falling)

@@ -12,6 +12,7 @@ import pytest
 
 from labcore.data.regression import X_RANGE
 from labcore.experiments.regression import report
+from labcore.experiments.regression import sweep as size_sweep
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import run_regression
 from labcore.experiments.regression.sweep import run_size_sweep, sweep_config
@@ -77,7 +78,7 @@ def test_the_pages_size_sweep_lowers_epistemic_and_keeps_aleatoric_at_the_noise(
     a1 = sweep.aleatoric_std[-1]
     assert e0 >= 3 * e1, f"epistemic {e0:.3f} → {e1:.3f}"
     assert abs(a1 - sweep.true_std) <= 0.15 * sweep.true_std, f"aleatoric {a1:.3f} vs 3"
-    assert "fell" in report.sweep_notice(sweep)
+    assert "fell" in size_sweep.sweep_notice(sweep)
 
 
 @pytest.mark.science

@@ -13,7 +13,6 @@ from labcore.experiments.regression.regions import (
     noise_to_misses,
 )
 from labcore.experiments.regression.run import RegressionResult
-from labcore.experiments.regression.sweep import SizeSweepResult
 
 BETA_NLL_PRESET = "β-NLL: plain NLL calls its own misses noise (Seitzer et al. 2022)"
 """A quiet step (σ(x) from 0.009 to 0.06): no network fits the jump exactly, and plain NLL
@@ -115,17 +114,6 @@ def _quantile_columns(result: RegressionResult) -> dict[str, np.ndarray]:
     return {"quantile_lower": q.lower, "quantile_upper": q.upper, "cqr_lower": q.cqr_lower,
             "cqr_upper": q.cqr_upper, "constant_conformal_lower": q.constant_lower,
             "constant_conformal_upper": q.constant_upper}
-
-
-def sweep_table(sweep: SizeSweepResult) -> dict[str, np.ndarray]:
-    """Columns of the size sweep: n, mean aleatoric σ, mean epistemic σ, RMSE."""
-    return {
-        "n_points": sweep.sizes,
-        "mean_aleatoric_std": sweep.aleatoric_std,
-        "mean_epistemic_std": sweep.epistemic_std,
-        "true_mean_std": np.full(sweep.sizes.shape, sweep.true_std),
-        "test_rmse": sweep.rmse,
-    }
 
 
 def gap_summary(before: RegressionResult, after: RegressionResult) -> dict[str, float]:
@@ -332,33 +320,6 @@ def more_data_notice(summary: dict[str, float], where: str) -> str:
     return (f"Notice: {where}, the mean epistemic σ {change}, from {fmt(e0)} to {fmt(e1)}; "
             f"{aleatoric}.")
 
-
-def sweep_notice(sweep: SizeSweepResult) -> str:
-    """The caption of the size sweep: what the numbers did, and what holds for which method.
-
-    A deep ensemble's spread falls towards 0 as n grows; MC dropout at a fixed rate keeps a
-    spread from its masks however many points there are, so it does not.
-    """
-    e0, e1 = float(sweep.epistemic_std[0]), float(sweep.epistemic_std[-1])
-    n0, n1 = int(sweep.sizes[0]), int(sweep.sizes[-1])
-    every = bool(np.all(np.diff(sweep.epistemic_std) < 0))
-    if e1 < e0:
-        moved = f"fell {e0 / e1:.1f}-fold{'' if every else ' overall (not at every step)'}"
-    else:
-        moved = "did not fall"
-    epistemic = (f"epistemic σ {moved}, from {fmt(e0)} at n = {n0:,} to {fmt(e1)} at "
-                 f"n = {n1:,}")
-    if sweep.method == "mc_dropout":
-        why = ("MC dropout at a fixed rate does not fall towards 0 the way an ensemble does: "
-               "its spread comes from the random dropout masks, which stay however many points "
-               "there are")
-    else:
-        why = ("a deep ensemble's members agree more as the data pin the curve down, so its "
-               "spread falls towards 0 as n grows")
-    a1 = float(sweep.aleatoric_std[-1])
-    return (f"Notice: {epistemic}; {why}. Aleatoric σ at n = {n1:,}: {fmt(a1)} against the "
-            f"true noise {fmt(sweep.true_std)} — more data cannot remove noise that is in y "
-            "itself.")
 
 
 MISCALIBRATED = 0.05

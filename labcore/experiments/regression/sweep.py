@@ -12,6 +12,7 @@ from labcore.budget import check_computation
 from labcore.data.regression import X_RANGE
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import ADVICE, run_parts
+from labcore.experiments.regression.report import fmt
 from labcore.experiments.regression.run import run_regression
 from labcore.models.train import Progress
 
@@ -83,3 +84,42 @@ def run_size_sweep(
         sizes=np.asarray(sizes), aleatoric_std=np.asarray(alea), epistemic_std=np.asarray(epi),
         true_std=true_mean_std, rmse=np.asarray(rmse), method=base.method,
     )
+
+
+def sweep_table(sweep: SizeSweepResult) -> dict[str, np.ndarray]:
+    """Columns of the size sweep: n, mean aleatoric σ, mean epistemic σ, RMSE."""
+    return {
+        "n_points": sweep.sizes,
+        "mean_aleatoric_std": sweep.aleatoric_std,
+        "mean_epistemic_std": sweep.epistemic_std,
+        "true_mean_std": np.full(sweep.sizes.shape, sweep.true_std),
+        "test_rmse": sweep.rmse,
+    }
+
+
+def sweep_notice(sweep: SizeSweepResult) -> str:
+    """The caption of the size sweep: what the numbers did, and what holds for which method.
+
+    A deep ensemble's spread falls towards 0 as n grows; MC dropout at a fixed rate keeps a
+    spread from its masks however many points there are, so it does not.
+    """
+    e0, e1 = float(sweep.epistemic_std[0]), float(sweep.epistemic_std[-1])
+    n0, n1 = int(sweep.sizes[0]), int(sweep.sizes[-1])
+    every = bool(np.all(np.diff(sweep.epistemic_std) < 0))
+    if e1 < e0:
+        moved = f"fell {e0 / e1:.1f}-fold{'' if every else ' overall (not at every step)'}"
+    else:
+        moved = "did not fall"
+    epistemic = (f"epistemic σ {moved}, from {fmt(e0)} at n = {n0:,} to {fmt(e1)} at "
+                 f"n = {n1:,}")
+    if sweep.method == "mc_dropout":
+        why = ("MC dropout at a fixed rate does not fall towards 0 the way an ensemble does: "
+               "its spread comes from the random dropout masks, which stay however many points "
+               "there are")
+    else:
+        why = ("a deep ensemble's members agree more as the data pin the curve down, so its "
+               "spread falls towards 0 as n grows")
+    a1 = float(sweep.aleatoric_std[-1])
+    return (f"Notice: {epistemic}; {why}. Aleatoric σ at n = {n1:,}: {fmt(a1)} against the "
+            f"true noise {fmt(sweep.true_std)} — more data cannot remove noise that is in y "
+            "itself.")
