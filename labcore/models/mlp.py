@@ -96,6 +96,65 @@ class BatchedMLP(nn.Module):
                     x = x * (noise < keep) / keep
         return x
 
+    @classmethod
+    def _of(cls, weights: list[torch.Tensor], biases: list[torch.Tensor], dropout: float,
+            generator: torch.Generator) -> BatchedMLP:
+        """A model holding copies of ``weights`` and ``biases`` (M, …) and a dropout generator
+        in ``generator``'s state, without drawing initial weights."""
+        model = cls.__new__(cls)
+        nn.Module.__init__(model)
+        model.members, model.in_dim, model.out_dim = (
+            weights[0].shape[0], weights[0].shape[1], weights[-1].shape[2])
+        model.dropout = dropout
+        model.weights = nn.ParameterList(nn.Parameter(w.detach().clone()) for w in weights)
+        model.biases = nn.ParameterList(nn.Parameter(b.detach().clone()) for b in biases)
+        model.dropout_generator = torch.Generator(device=weights[0].device)
+        model.dropout_generator.set_state(generator.get_state())
+        return model
+
+    @classmethod
+    def stacked(cls, models: list[BatchedMLP]) -> BatchedMLP:
+        """One model whose members are those of ``models``, in order (copies of their weights).
+
+        The models must share their layer widths and dropout rate. Members do not interact,
+        so training the stacked model trains each member as it would train alone; the dropout
+        generator is a copy of the first model's (its masks are drawn for all members at once,
+        so MC dropout of a stacked model is not that of its parts).
+
+        >>> a, b = BatchedMLP(2, 1, 1, hidden=4, seed=0), BatchedMLP(3, 1, 1, hidden=4, seed=1)
+        >>> s = BatchedMLP.stacked([a, b])
+        >>> s.members, torch.equal(s.weights[0][2:], b.weights[0])
+        (5, True)
+        """
+        if not models:
+            raise ValueError("stacked needs at least one model. Got 0.")
+        shapes = {tuple(tuple(w.shape[1:]) for w in m.weights) for m in models}
+        rates = {m.dropout for m in models}
+        if len(shapes) > 1 or len(rates) > 1:
+            raise ValueError(f"stacked models must share layer widths and dropout. "
+                             f"Got {sorted(shapes)} and {sorted(rates)}.")
+        n_layers = len(models[0].weights)
+        weights = [torch.cat([m.weights[i].detach() for m in models]) for i in range(n_layers)]
+        biases = [torch.cat([m.biases[i].detach() for m in models]) for i in range(n_layers)]
+        return cls._of(weights, biases, models[0].dropout, models[0].dropout_generator)
+
+    def select(self, start: int, stop: int) -> BatchedMLP:
+        """A new plain :class:`BatchedMLP` of members ``start`` to ``stop − 1`` (copies of
+        their weights), in the same training or eval mode, with a copy of this model's dropout
+        generator.
+
+        >>> s = BatchedMLP(4, 1, 2, hidden=4).select(1, 3)
+        >>> s.members, tuple(s(torch.zeros(5, 1)).shape)
+        (2, (2, 5, 2))
+        """
+        if not 0 <= start < stop <= self.members:
+            raise ValueError(f"select needs 0 ≤ start < stop ≤ {self.members}. "
+                             f"Got {start} and {stop}.")
+        model = BatchedMLP._of([w[start:stop] for w in self.weights],
+                               [b[start:stop] for b in self.biases], self.dropout,
+                               self.dropout_generator)
+        return model.train(self.training)
+
     def member(self, index: int) -> nn.Sequential:
         """A plain ``nn.Sequential`` copy of one member (for checks against independent models)."""
         layers: list[nn.Module] = []

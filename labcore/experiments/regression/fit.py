@@ -310,6 +310,19 @@ def train_config(config: RegressionConfig, problem: Problem, n_val: int) -> Trai
     )
 
 
+def standardised(problem: Problem, device: torch.device
+                 ) -> tuple[Scaler, tuple[torch.Tensor, torch.Tensor],
+                            tuple[torch.Tensor, torch.Tensor]]:
+    """The training set's :class:`Scaler` (added points included), and the standardised
+    training and validation sets on ``device``: ``(scaler, (xt, yt), (xv, yv))`` with
+    (n, 1) inputs and (n,) targets, as :func:`fit` trains on them."""
+    x_train, y_train = problem.training_set()
+    x_val, y_val = problem.val
+    scaler = Scaler.fit(x_train, y_train)
+    return (scaler, (scaler.x(x_train, device), scaler.y(y_train, device)),
+            (scaler.x(x_val, device), scaler.y(y_val, device)))
+
+
 def fit(config: RegressionConfig, problem: Problem, progress: Progress | None = None,
         progress_range: tuple[float, float] = (0.0, 1.0), watch: Watch | None = None,
         watch_every: int | None = None) -> Fitted:
@@ -328,11 +341,7 @@ def fit(config: RegressionConfig, problem: Problem, progress: Progress | None = 
         TrainingDiverged: the loss became NaN or infinite, or the fit is far off the data.
     """
     device = default_device()
-    x_train, y_train = problem.training_set()
-    x_val, y_val = problem.val
-    scaler = Scaler.fit(x_train, y_train)
-    xt, yt = scaler.x(x_train, device), scaler.y(y_train, device)
-    xv, yv = scaler.x(x_val, device), scaler.y(y_val, device)
+    scaler, (xt, yt), (xv, yv) = standardised(problem, device)
     model = build_model(config, device)
     what = {"ensemble": f"{model.members} networks", "mc_dropout": "dropout network"}
     history = train(
