@@ -15,6 +15,8 @@ Every lab package has the same shape:
 - ``run.py`` — the experiment: config in, result (numpy arrays and numbers) out;
 - ``report.py`` — what the page says about a result: its rows, notices and presets;
 - ``cost.py`` — the computation a config asks for, checked against the budget;
+- ``whatif.py`` — its headline numbers, A/B comparisons and repeat over seeds
+  (:mod:`labcore.whatif`);
 - ``live.py`` and ``sweep.py`` where the lab trains live or sweeps a setting.
 """
 
@@ -97,6 +99,11 @@ class Lab:
     def preset_configs(self) -> Mapping[str, Any]:
         """Preset name → config (imported on first use); empty where the lab has none."""
         return load(self.path("report", "PRESETS")) if self.presets else {}
+
+    def whatif(self) -> Any:
+        """The lab's :class:`labcore.whatif.WhatIf` (``whatif.py``'s ``WHATIF``, imported on
+        first use): what its A/B comparison and its repeat over seeds train and report."""
+        return load(self.path("whatif", "WHATIF"))
 
     def exports(self, **names: str) -> Any:
         """A package ``__getattr__`` (PEP 562) for the lab's public names: its config class (from
