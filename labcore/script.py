@@ -138,3 +138,49 @@ def scene_script(page: str, config: Config, then: Sequence[str] = (),
         + "".join(f"{line}\n" for line in then)
     )
 
+
+
+def whatif_script(page: str, config: Config, pinned: Config | None = None, seeds: int = 1
+                  ) -> str:
+    """A runnable script for a page's "A/B · seeds" view: it trains B (``config``) and, when
+    ``pinned``, A, each on ``seeds`` seeds from its own seed, and prints the view's headline
+    numbers (:mod:`labcore.whatif`) for every run.
+
+    Example:
+        >>> from labcore.experiments.home.config import MLEConfig
+        >>> source = whatif_script("home", MLEConfig(), MLEConfig(n_samples=5), seeds=3)
+        >>> "A = MLEConfig(\\n    n_samples=5,\\n)" in source, "B = MLEConfig()" in source
+        (True, True)
+        >>> "for seed in range(base.seed, base.seed + 3):" in source
+        True
+
+    Raises:
+        ValueError: an unknown page, or fewer than one seed.
+    """
+    spec = _spec(page)
+    if seeds < 1:
+        raise ValueError(f"A script repeats over at least one seed. Got {seeds}.")
+    cls = type(config)
+    runs = ([("A", pinned)] if pinned is not None else []) + [("B", config)]
+    lab_module = spec.package
+    module = cls.__module__
+    what = "A and B" if pinned is not None else "these settings"
+    over = f" over {seeds} seeds each" if seeds > 1 else ""
+    return (
+        f'"""Reproduce the {spec.title} page\'s A/B view ({what}{over}) with labcore.\n\n'
+        "Run it from the Uncertainty Lab folder (or with that folder on PYTHONPATH):\n"
+        f"    python {page}_whatif.py\n"
+        'The same config and seed give the same result on the same device."""\n\n'
+        f"{_import_lines([*SETUP, f'{module}:{cls.__name__}', f'{lab_module}:LAB'])}\n"
+        "configure_threads()\n"
+        'print(f"Computing on: {describe_device()}")\n'
+        "whatif = LAB.whatif()  # the run, the config it trains and the headline numbers\n\n"
+        + "".join(f"{name} = {config_source(c)}\n" for name, c in runs)
+        + f"\nfor name, base in [{', '.join(f'({n!r}, {n})' for n, _ in runs)}]:\n"
+        f"    for seed in range(base.seed, base.seed + {seeds}):\n"
+        "        config = base.replace(seed=seed)\n"
+        "        result = whatif.run(whatif.trained(config))\n"
+        "        numbers = whatif.headline(config, result)\n"
+        '        print(f"{name}, seed {seed}: " + "; ".join(f"{n.label} {n.text()}" '
+        "for n in numbers))\n"
+    )

@@ -34,6 +34,9 @@ from labui.shell import page_setup
 from labui.state import hidden_fields, init_form_state, sync_url
 from labui.teacher import teacher_link
 from labui.views import choice
+from labui.whatif import LABEL as WHATIF_LABEL
+from labui.whatif import VIEW as WHATIF_VIEW
+from labui.whatif import compare_view, pin_button
 from labui.widgets import config_form
 
 
@@ -46,12 +49,16 @@ class LabPage:
         config: the settings the form gives.
         result: the page's main run, or None where each view runs its own.
         uploaded: the user's data where the page takes a file, else None.
+        runner: ``runner(config, label)``, the page's cached run of other settings where it
+            is not the lab's own (on a user's file); the "A/B · seeds" view trains A and the
+            seeds with it (:mod:`labui.whatif`).
     """
 
     lab: Lab
     config: Any
     result: Any = None
     uploaded: Any = None
+    runner: Callable[[Any, str], Any] | None = None
 
     @property
     def key(self) -> str:
@@ -124,6 +131,7 @@ def page_sidebar(page: LabPage, *, script: Config | None = None,
     page's training config, its thresholds at their defaults); ``extra`` adds what the page
     shows beyond the headline (see :func:`labui.downloads.download_script`)."""
     teacher_link(page.config, key=page.key)
+    pin_button(page.key, page.config)
     if page.uploaded is None:
         with st.sidebar:
             download_script(page.key, script or page.config, extra=extra)
@@ -131,11 +139,19 @@ def page_sidebar(page: LabPage, *, script: Config | None = None,
 
 def show_view(page: LabPage, views: Mapping[str, tuple[str, View]], *,
               default: str | None = None) -> str:
-    """The "View" picker (kept in ``?view=``) and the chosen view, drawn; returns its key."""
+    """The "View" picker (kept in ``?view=``) and the chosen view, drawn; returns its key.
+
+    Every page's views end with "A/B · seeds" (:func:`labui.whatif.compare_view`)."""
+    views = with_compare(views)
     view = choose_view(page, {name: label for name, (label, _) in views.items()},
                        default=default)
     views[view][1](page)
     return view
+
+
+def with_compare(views: Mapping[str, tuple[str, View]]) -> dict[str, tuple[str, View]]:
+    """``views`` and, last, the "A/B · seeds" view (:mod:`labui.whatif`)."""
+    return {**views, WHATIF_VIEW: (WHATIF_LABEL, lambda page: compare_view(page, page.runner))}
 
 
 def choose_view(page: LabPage | Lab, labels: Mapping[str, str], *,

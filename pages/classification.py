@@ -292,6 +292,10 @@ with guard():
                             UploadedClassification(config.model_config(), uploaded),
                             label="Your data")
 page = LabPage(LAB, config, result, uploaded)
+if uploaded is not None:  # the A/B view trains A and the seeds on the same file
+    page.runner = lambda variant, label: run_cached(
+        run_classification_upload, UploadedClassification(variant.model_config(), uploaded),
+        label=label)
 page_sidebar(page, script=config.model_config())  # what the page trained: thresholds aside
 if uploaded is not None:
     st.caption(report.upload_summary(for_markdown(result), config.label_noise,

@@ -17,6 +17,7 @@ from labui.page import LabPage, page_header, settings, start_settings
 from labui.present import presenting, side_by_side
 from labui.teacher import teacher_link
 from labui.views import number
+from labui.whatif import pin_button, whatif_section
 
 
 def explore(page: LabPage, controls: DeltaGenerator, figures: DeltaGenerator,
@@ -109,6 +110,7 @@ config = settings(LAB, container=None if slides else controls, started=True)
 with guard():
     page = LabPage(LAB, config, run_cached(run_mle, config))
 teacher_link(config, key=LAB.key)
+pin_button(LAB.key, config)
 if slides:  # one row: the θ slider beside the three numbers, then the charts
     controls, *metric_cols = st.columns([4, 3, 3, 3], vertical_alignment="bottom")
     figures = st.container()
@@ -116,4 +118,5 @@ with st.sidebar if slides else controls:
     download_script(LAB.key, config)
 explore(page, controls, figures, metric_cols)
 recipe_steps(page)
+whatif_section(page)
 where_next()

@@ -24,13 +24,24 @@ from labcore.experiments.ood.run import (
 from labcore.plots import ood as plots
 from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.figures import show_figure
-from labui.page import LabPage, choose_view, page_header, page_sidebar, settings, start_settings
+from labui.page import (
+    LabPage,
+    choose_view,
+    page_header,
+    page_sidebar,
+    settings,
+    start_settings,
+    with_compare,
+)
 from labui.present import presenting
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal
 from labui.views import choice, multi_choice
+from labui.whatif import VIEW as WHATIF_VIEW
 
-VIEW_CONFIGS = {"shift": ShiftConfig, "detection": OODConfig, "toy": ToyOODConfig}
+# the A/B view compares shift sweeps (labcore.experiments.ood.whatif)
+VIEW_CONFIGS = {"shift": ShiftConfig, "detection": OODConfig, "toy": ToyOODConfig,
+                WHATIF_VIEW: ShiftConfig}
 DETECTOR_NAMES = {key: label for key, (_, _, label) in DETECTORS.items()}
 SHIFT_QUIZ = Quiz(
     key=f"{LAB.key}.quiz.shift",
@@ -150,9 +161,9 @@ def maths() -> None:
                 "2016; Nguyen et al. 2015; Hein et al. 2019.")
 
 
-VIEWS = {"shift": ("Distribution shift", distribution_shift),
-         "detection": ("OOD detection", ood_detection),
-         "toy": ("2-D toy", toy_2d)}
+VIEWS = with_compare({"shift": ("Distribution shift", distribution_shift),
+                      "detection": ("OOD detection", ood_detection),
+                      "toy": ("2-D toy", toy_2d)})
 
 page_header(
     "Out of distribution",

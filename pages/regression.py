@@ -306,6 +306,8 @@ with guard():
         result = run_cached(run_regression_upload, UploadedRegression(config, uploaded),
                             label="Your data")
 page = LabPage(LAB, config, result, uploaded)
+if uploaded is not None:  # the A/B view trains A and the seeds on the same file
+    page.runner = lambda variant, label: run_variant(page, variant, label)
 page_sidebar(page, extra=data_editor.xray_script)
 quiz_view = "more_data" if adding(page) else "mse_vs_nll"  # the view a quiz link opens on
 show_view(page, VIEWS, default=quiz_view if quiz_mode() else "bands")
