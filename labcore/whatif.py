@@ -194,7 +194,8 @@ class Spread:
         finite = self.values[np.isfinite(self.values)]
         if finite.size == 0:
             return "not defined"
-        return f"{self.number.text(float(finite.min()))}–{self.number.text(float(finite.max()))}"
+        low = self.number.text(float(finite.min())).removesuffix(self.number.unit)
+        return f"{low}–{self.number.text(float(finite.max()))}"
 
 
 def spread_sentence(spread: Spread) -> str:

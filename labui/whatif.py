@@ -16,6 +16,7 @@ draws what they compute.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -179,15 +180,17 @@ def _repeat(page: Any, whatif: WhatIf, runner: Runner, config: Config, n: int, l
     return run_cached(run, RepeatRequest(page.key, config, n), label=label)
 
 
-def _quiz(lab_key: str, numbers_a, numbers_b) -> Quiz | None:
-    """"Which will have the better <first number with a rule>?", answered by the results."""
+def _quiz(lab_key: str, pair: str, numbers_a, numbers_b) -> Quiz | None:
+    """"Which will have the better <first number with a rule>?", answered by the results.
+
+    ``pair`` names the comparison (its A and B settings): a new pair asks again."""
     for na, nb in zip(numbers_a, numbers_b, strict=True):
         best = winner(na, nb)
         if best is None:
             continue
         word = {"lower": f"the lower {na.label}", "higher": f"the higher {na.label}",
                 "target": f"the {na.label} closer to {na.text(na.target)}"}[na.better]
-        return Quiz(key=_state(lab_key, f"quiz.{na.key}"),
+        return Quiz(key=_state(lab_key, f"quiz.{pair}.{na.key}"),
                     question=f"Which will have {word}: A or B?",
                     options=("A", "B"), correct=best,
                     explanation=f"{best} does: A has {na.text()}, B has {nb.text()}.")
@@ -251,7 +254,8 @@ def compare_view(page: Any, runner: Runner | None = None) -> None:
         _numbers_table(numbers_b)
     else:
         st.caption(escape_markdown(_what_differs(a, config)))
-        quiz = _quiz(lab.key, numbers_a, numbers_b)
+        pair = hashlib.sha256(f"{encode(a)}|{encode(config)}".encode()).hexdigest()[:10]
+        quiz = _quiz(lab.key, pair, numbers_a, numbers_b)
         if quiz is not None and not predict_then_reveal(quiz):
             return
         with guard():

@@ -34,6 +34,7 @@ SCANNED = [
     pytest.param("/calibration?present=1", id="calibration-present"),
     pytest.param("/calibration?quiz=1", id="calibration-quiz"),
     pytest.param("/ood?quiz=1&present=1", id="ood-quiz-present"),
+    pytest.param("/regression?view=compare&a=loss%3Dmse&repeat=3", id="regression-ab-seeds"),
 ]
 PROJECTOR = {"width": 1280, "height": 720}
 MAX_TABS_TO_SETTING = 5
