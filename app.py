@@ -11,6 +11,7 @@ import streamlit as st
 from labui.errors import escape_markdown
 from labui.nav import navigation_pages, sidebar_links
 from labui.shell import accessibility_layer, page_setup, run_page
+from labui.warm import start_warming
 
 ABOUT = (
     "Uncertainty Lab trains small PyTorch models while you watch, so you can see when a model "
@@ -36,3 +37,6 @@ with st.sidebar:
         st.write(ABOUT)
 
 run_page(page)
+# After the first page is drawn: train every page's default, comparisons and presets in the
+# background (LAB_WARM=0 turns it off).
+start_warming()

@@ -43,7 +43,7 @@ SHARED_RUN_MESSAGE = ("Training — everyone who asks for these settings now get
 
 
 @st.cache_resource(show_spinner=False)
-def _results() -> ResultsCache:
+def results_cache() -> ResultsCache:
     """This process's results cache, made from the environment on first use (one per
     process; ``st.cache_resource.clear()`` forgets it with everything else)."""
     return from_environment(max_entries=MAX_CACHED_RESULTS, max_bytes=MAX_CACHED_BYTES)
@@ -56,7 +56,7 @@ def _cached_call(
     progress: ProgressCallback,
 ) -> Any:
     """``fn(config, progress)``, cached on ``(fn_name, config)``."""
-    cache = _results()
+    cache = results_cache()
     key = result_key(fn_name, config)
     found, value = cache.get(key)
     if found:
@@ -84,6 +84,12 @@ def _qualified_name(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
+def run_name(fn: Callable[..., Any], config: Any) -> str:
+    """The name :func:`run_cached` keys ``fn(config)`` under (with the config's values):
+    ``"<module>.<fn>(<module>.<ConfigClass>)"``."""
+    return f"{_qualified_name(fn)}({_qualified_name(type(config))})"
+
+
 def run_cached(
     fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = ""
 ) -> R:
@@ -102,19 +108,18 @@ def run_cached(
     Returns:
         ``fn``'s result (a frozen dataclass of numpy arrays and floats, so it pickles).
     """
-    name = f"{_qualified_name(fn)}({_qualified_name(type(config))})"
     with progress_reporter(label) as progress:
-        return _cached_call(name, config, fn, progress)
+        return _cached_call(run_name(fn, config), config, fn, progress)
 
 
 def cached_bytes() -> int:
     """The bytes of the results this process keeps now (their pickles)."""
-    return _results().local.nbytes
+    return results_cache().local.nbytes
 
 
 def cached_count() -> int:
     """How many results this process keeps now."""
-    return len(_results().local)
+    return len(results_cache().local)
 
 
 def _release_freed_memory() -> None:
@@ -143,4 +148,4 @@ _LIBC = _glibc()
 def clear_caches() -> None:
     """Forget every result this process keeps (for tests, and after changing labcore code);
     the next run makes the cache again from the environment and the bounds above."""
-    _results.clear()
+    results_cache.clear()

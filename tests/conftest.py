@@ -5,6 +5,7 @@ when asked for).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,6 +20,9 @@ if str(ROOT) not in sys.path:
 from labcore.device import configure_threads, default_device  # noqa: E402
 
 configure_threads()
+# The tests count their own trainings: no server they start (nor AppTest's app) warms its
+# results cache in the background (labui.warm); test_warm.py calls it directly.
+os.environ.setdefault("LAB_WARM", "0")
 
 # Markers whose tests run only when ``-m`` names them, and where those tests live.
 OPT_IN = {"load": "tests/load", "cluster": "tests/cluster"}
