@@ -12,7 +12,7 @@ from benchmarks.common import Row, format_table
 MODULES = [
     "bench_pages", "bench_classroom", "bench_regression", "bench_classification",
     "bench_calibration", "bench_ood", "bench_figures", "bench_scale", "bench_live",
-    "bench_live_classification", "bench_budget", "bench_memory", "bench_engine",
+    "bench_live_classification", "bench_budget", "bench_memory", "bench_engine", "bench_browser",
     "bench_repeat",
 ]
 
