@@ -25,6 +25,10 @@ _UNSET = object()
 Kind = Literal["segmented", "pills", "selectbox", "radio"]
 
 
+def _range_key(key: str) -> str:
+    return f"_labui.range.{key}"
+
+
 def _marker(param: str) -> str:
     return f"_labui.view.{param}"
 
@@ -187,6 +191,12 @@ def number(
     if current is not None and not min_value <= current <= max_value:
         st.session_state[key] = default  # the range changed (another data set): start over
     _load(key, param, default, parse)
+    if st.session_state.get(_range_key(key)) != (min_value, max_value, step):
+        # Another range is another widget to Streamlit, which would start it at its minimum
+        # (while the URL and the charts read that, the old slider could still show its
+        # value): hand the new widget the value explicitly.
+        st.session_state[_range_key(key)] = (min_value, max_value, step)
+        st.session_state[key] = st.session_state[key]
     where = container or st
     widget = where.slider if kind == "slider" else where.number_input
     value = widget(label, min_value=min_value, max_value=max_value, step=step, key=key,

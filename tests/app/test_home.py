@@ -105,3 +105,16 @@ def test_changing_sample_settings_reruns(at: AppTest) -> None:
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     assert at.query_params["n_samples"] == "1" and at.query_params["seed"] == "5"
+
+
+def test_a_new_sample_keeps_the_theta_the_slider_shows_and_the_url_says_so() -> None:
+    """The θ slider's range follows the sample; when it moves, the θ the page computes with
+    (its metrics) and the URL must stay the value the slider shows (they once jumped to the
+    new range's minimum, μ = −2, while the slider still showed 1.00)."""
+    at = open_home()
+    at.query_params["n_samples"] = "5"  # another sample: the θ range becomes [−2, 4]
+    at.run()
+    slider = at.slider(key="home.theta")
+    assert slider.min == -2.0 and slider.value == 1.0
+    assert [m.label for m in at.metric][:2] == ["Mean NLL at μ = 1.00", "MSE at μ = 1.00"]
+    assert "theta" not in at.query_params  # 1.0 is the default: the link need not say it
