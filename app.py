@@ -10,7 +10,7 @@ import streamlit as st
 
 from labui.errors import escape_markdown
 from labui.nav import navigation_pages, sidebar_links
-from labui.shell import accessibility_layer, page_setup, run_page
+from labui.shell import accessibility_layer, page_setup, run_page, started
 from labui.warm import start_warming
 
 ABOUT = (
@@ -22,7 +22,7 @@ ABOUT = (
 )
 
 
-device_text, device_problem = page_setup(main=True)
+page_setup(main=True)
 accessibility_layer()  # readable captions, focus outlines, the "Skip to settings" link
 
 pages = navigation_pages()
@@ -30,13 +30,16 @@ page = st.navigation(pages, position="hidden")  # the lab draws its own list: la
 sidebar_links(pages)
 
 with st.sidebar:
-    if device_problem:
-        st.error(escape_markdown(device_problem))
-    st.caption(f"Computing on: {device_text}")
+    device_line = st.empty()  # filled once torch is set up: the page does not wait for it
     with st.expander("About"):
         st.write(ABOUT)
 
-run_page(page)
-# After the first page is drawn: train every page's default, comparisons and presets in the
-# background (LAB_WARM=0 turns it off).
+# In 3 s, once this first page is drawn: train every page's default, comparisons and presets in
+# the background (LAB_WARM=0 turns it off).
 start_warming()
+run_page(page)
+device_text, device_problem = started()
+with device_line.container():
+    if device_problem:
+        st.error(escape_markdown(device_problem))
+    st.caption(f"Computing on: {device_text}")

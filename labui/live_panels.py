@@ -24,6 +24,7 @@ from labui.errors import guard
 from labui.live import RedrawPacer, draw_live, live_font_scale
 from labui.page import LabPage
 from labui.present import notice
+from labui.shell import started
 from labui.views import flag
 
 CLASSIFICATION_RUN = "classification.live_run"
@@ -93,6 +94,7 @@ def regression_live(page: LabPage) -> RegressionResult | None:
             charts.draw(frame)
 
         with guard():
+            started()  # torch's threads and the device, set before the training
             finished = run_regression_live(
                 config if uploaded is None else UploadedRegression(config, uploaded), on_frame)
     stored = st.session_state.get(REGRESSION_FRAMES)
@@ -163,6 +165,7 @@ def classification_live(config: ClassificationConfig) -> ClassificationResult | 
             step_slot.markdown(f"**step {frame.step} of {frame.total_steps}**")
             draw_classification_frame((map_slot, loss_slot), specs, frame, loss_name)
 
+        started()  # torch's threads and the device, set before the training
         record["result"] = run_classification_live(model, on_frame)
         record["frames"] = keep_classification_frames(record["frames"])
     record = st.session_state.get(CLASSIFICATION_RUN)

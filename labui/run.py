@@ -22,6 +22,7 @@ import streamlit as st
 from labcore.config import Config
 from labui.cache import ResultsCache, from_environment, result_key
 from labui.progress import ProgressCallback, progress_reporter
+from labui.shell import started
 
 R = TypeVar("R")
 logger = logging.getLogger(__name__)  # configured by labui.shell (LAB_LOG_LEVEL)
@@ -54,6 +55,7 @@ def _cached_call(
     config: Config,
     fn: Callable[[Any, ProgressCallback], Any],
     progress: ProgressCallback,
+    torch: bool = True,
 ) -> Any:
     """``fn(config, progress)``, cached on ``(fn_name, config)``."""
     cache = results_cache()
@@ -64,6 +66,8 @@ def _cached_call(
     computed = []
 
     def compute() -> Any:
+        if torch:
+            started()  # torch's threads and the device are set before anything trains
         logger.info("computing %s", fn_name)  # a training; the classroom tests count them
         computed.append(True)
         return fn(config, progress)
@@ -91,7 +95,8 @@ def run_name(fn: Callable[..., Any], config: Any) -> str:
 
 
 def run_cached(
-    fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = ""
+    fn: Callable[[Any, ProgressCallback], R], config: Config, *, label: str = "",
+    torch: bool = True,
 ) -> R:
     """``fn(config, progress)`` through the results cache, with a progress bar while it runs.
 
@@ -104,12 +109,15 @@ def run_cached(
         config: its frozen config.
         label: what is computed ("Size sweep"), shown before labcore's own progress
             messages; empty for a page's main run.
+        torch: whether ``fn`` uses torch; only then does it wait for the process's start-up
+            (:func:`labui.shell.started`: threads, device), which a fresh server runs
+            while its first page draws. Home's numpy-only run passes False.
 
     Returns:
         ``fn``'s result (a frozen dataclass of numpy arrays and floats, so it pickles).
     """
     with progress_reporter(label) as progress:
-        return _cached_call(run_name(fn, config), config, fn, progress)
+        return _cached_call(run_name(fn, config), config, fn, progress, torch)
 
 
 def cached_bytes() -> int:

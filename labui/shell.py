@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
-from labcore import device
-from labcore.models import train
 from labui import present
 
 ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
@@ -144,22 +144,75 @@ def _configure_logging() -> None:
 
 
 @st.cache_resource(show_spinner=False)
+def prepare_torch() -> None:
+    """Once per process: import torch, set its thread count, warm up the optimizer (2 s on a
+    fresh server, 1 s each)."""
+    from labcore import device
+    from labcore.models import train
+
+    device.configure_threads()
+    train.warm_up()
+
+
 def start_up() -> tuple[str, str | None]:
-    """Once per process: set torch's thread count, warm up the optimizer, check ``LAB_DEVICE``.
+    """Torch ready (:func:`prepare_torch`, once per process) and ``LAB_DEVICE`` checked.
 
     Returns:
         The device's description, e.g. ``"CPU (4 threads)"``, and None when ``LAB_DEVICE`` is
         fine; otherwise the problem, after switching the whole process to the CPU
         (``LAB_DEVICE=cpu``) so every experiment can still run.
     """
-    device.configure_threads()
-    train.warm_up()
+    global _device_problem
+    begin_start_up().result()
+    from labcore import device
+
     try:
         chosen = device.default_device()
     except ValueError as exc:
         os.environ["LAB_DEVICE"] = "cpu"
-        return device.describe_device(device.parse_device("cpu")), f"{exc} Using the CPU."
-    return device.describe_device(chosen), None
+        _device_problem = f"{exc} Using the CPU."
+        chosen = device.parse_device("cpu")
+    # whoever checked first (a page's training, or app.py after the page) switched the process
+    # to the CPU; while it stays switched, every page says why
+    switched = _device_problem is not None and os.environ.get("LAB_DEVICE") == "cpu"
+    return device.describe_device(chosen), _device_problem if switched else None
+
+
+_device_problem: str | None = None
+
+
+_start_lock = threading.Lock()
+_start: Future | None = None
+
+
+def begin_start_up() -> Future:
+    """Run :func:`prepare_torch` once per process, in a thread of its own; return its future.
+
+    A page that trains nothing (Home) draws its chart meanwhile: importing torch and warming
+    up its optimizer took 2 s of a fresh server's first page. What trains waits for it first
+    (:func:`started`), so the thread count and the device are set before any training.
+    """
+    global _start
+    with _start_lock:
+        if _start is None:
+            future: Future = Future()
+
+            def run() -> None:
+                try:
+                    prepare_torch()
+                    future.set_result(None)
+                except BaseException as exc:  # handed to whoever waits (started())
+                    future.set_exception(exc)
+
+            threading.Thread(target=run, name="lab-start-up", daemon=True).start()
+            _start = future
+        return _start
+
+
+def started() -> tuple[str, str | None]:
+    """Wait for the process's start-up (:func:`begin_start_up`), check ``LAB_DEVICE`` and
+    return the device's description and the problem or None (:func:`start_up`)."""
+    return start_up()
 
 
 def _leave_folder_navigation() -> None:
@@ -193,8 +246,9 @@ def run_page(page: StreamlitPage) -> None:
         st.session_state[_VIA_APP] = False
 
 
-def page_setup(*, main: bool = False) -> tuple[str, str | None]:
-    """Set the page config, logging and (once per process) threads; return the device text.
+def page_setup(*, main: bool = False) -> None:
+    """Set the page config and logging. Torch's start-up (threads, device) is not waited for
+    here: what trains waits for it (:func:`started`), and ``app.py`` after the page.
 
     In ``app.py`` (``main``) it also draws the sidebar's "Presentation mode" toggle and, when
     presenting, adds the presentation stylesheet once per run (see :mod:`labui.present`); the
@@ -203,9 +257,6 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
     Args:
         main: True in ``app.py``, whose ``st.navigation`` call itself ends folder navigation;
             a page (False) started by folder navigation hands over to ``app.py`` first.
-
-    Returns:
-        The device's description and None, or the description and the ``LAB_DEVICE`` problem.
     """
     if main:
         st.session_state[_STARTED] = True
@@ -217,7 +268,6 @@ def page_setup(*, main: bool = False) -> tuple[str, str | None]:
     if main:
         present.inject_css()
     _configure_logging()
-    return start_up()
 
 
 def lazy_expander(label: str, body: Callable[[], None], *, key: str,

@@ -2,9 +2,10 @@
 its lecture comparisons and its presets are trained in the background, so the first student
 who opens a page, picks a preset or a comparison gets a cached result instead of waiting.
 
-:func:`start_warming` is called at the end of ``app.py``: the first page a server draws is
-never delayed, and the warming starts :data:`START_DELAY_S` later, in one daemon thread per
-process. It goes through the results cache itself (:func:`labui.run.results_cache`), so a
+:func:`start_warming` is called by ``app.py`` on every run; once per process it starts a daemon
+thread that waits :data:`START_DELAY_S` (a fresh server draws its first page meanwhile: Home's
+title showed 1.5–2.0 s after the first request here) and only then imports torch and trains.
+It goes through the results cache itself (:func:`labui.run.results_cache`), so a
 session that asks for a config while it is being warmed waits for that one computation
 instead of starting a second, and with a class's Redis (``LAB_CACHE_URL``) the replicas warm
 each config once between them. It stops adding results once this process keeps
@@ -27,12 +28,14 @@ from labcore.experiments import LABS
 from labcore.experiments.lab import Lab
 from labui.cache import ResultsCache, result_key
 from labui.run import MAX_CACHED_BYTES, results_cache, run_name
+from labui.shell import begin_start_up
 
 logger = logging.getLogger(__name__)
 
 WARM_ENV = "LAB_WARM"
 START_DELAY_S = 3.0
-"""Seconds between the first page the server drew and the first warm training."""
+"""Seconds from the server's first page run to the start of the warming (torch's import
+included), so that the first page is not slowed by it."""
 WARM_BYTES = MAX_CACHED_BYTES // 2
 """Warming stops once this process keeps this many bytes of results (half its bound)."""
 
@@ -125,6 +128,7 @@ def start_warming(delay: float = START_DELAY_S) -> bool:
 
     def work() -> None:
         time.sleep(delay)
+        begin_start_up().result()  # torch's threads before the first training
         started = time.perf_counter()
         count = warm(cache, warm_runs())
         logger.info("warmed %d results in %.1f s", count, time.perf_counter() - started)

@@ -108,7 +108,8 @@ if not slides:
     controls, figures = st.columns([1, 3])
 config = settings(LAB, container=None if slides else controls, started=True)
 with guard():
-    page = LabPage(LAB, config, run_cached(run_mle, config))
+    # numpy only: the page need not wait for torch's start-up (labui.shell.begin_start_up)
+    page = LabPage(LAB, config, run_cached(run_mle, config, torch=False))
 teacher_link(config, key=LAB.key)
 pin_button(LAB.key, config)
 if slides:  # one row: the θ slider beside the three numbers, then the charts

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from labcore.errors import SettingError
 from labcore.experiments.home.config import MLEConfig
-from labcore.models.train import Progress
+
+if TYPE_CHECKING:  # the Home page draws before torch is imported (labui.shell.begin_start_up)
+    from labcore.models.train import Progress
 
 N_CLASSES = 3
 CATEGORICAL_REST: tuple[float, float] = (2 / 3, 1 / 3)  # how classes 1 and 2 share 1 − p₀
