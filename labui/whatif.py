@@ -280,7 +280,7 @@ def _spread(page: Any, whatif: WhatIf, runner: Runner, a: Config | None, b: Conf
             ) -> None:
     """The headline numbers over ``n`` seeds (both A and B when A is pinned), and what the
     spread says."""
-    from labcore.plots.whatif import spread_figure
+    from labcore.plots.spread import spread_figure
 
     st.subheader(f"Over {n} seeds")
     with guard():

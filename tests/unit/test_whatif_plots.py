@@ -26,6 +26,7 @@ from labcore.experiments.ood.config import ShiftConfig
 from labcore.experiments.ood.sweep import run_shift
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import run_regression
+from labcore.plots import spread as strips
 from labcore.plots import whatif as plots
 from labcore.plots._spec import axis_keys
 from labcore.plots.describe import FALLBACK_NAME, describe_figure
@@ -79,7 +80,7 @@ def spreads(offset: float = 0.0) -> list[Spread]:
 
 def test_one_setting_strips_carry_the_values_and_mark_the_current_seed() -> None:
     a = spreads()[:2]
-    fig = plots.spread_figure(a)
+    fig = strips.spread_figure(a)
     check_conventions(fig, labels=())
     assert "over 5 seeds" in fig.layout.title.text
     dots = by_name(fig, "one dot per seed")
@@ -103,7 +104,7 @@ def test_one_setting_strips_carry_the_values_and_mark_the_current_seed() -> None
 
 def test_a_unit_joins_the_axis_title_and_a_missing_value_is_left_out() -> None:
     nll = Spread(NLL, SEEDS, np.array([1.2, np.nan, 1.5, np.inf, 1.4]))
-    fig = plots.spread_figure([nll])
+    fig = strips.spread_figure([nll])
     assert fig.layout.yaxis.title.text == "NLL (nats)"
     dot = by_name(fig, "one dot per seed")[0]
     assert list(dot.y) == [1.2, None, 1.5, None, 1.4]
@@ -113,7 +114,7 @@ def test_a_unit_joins_the_axis_title_and_a_missing_value_is_left_out() -> None:
 def test_a_and_b_stand_side_by_side_and_lines_join_the_same_seed() -> None:
     a, b = spreads(), spreads(0.01)
     b[2] = Spread(NLL, SEEDS, np.array([1.0, 1.6, 1.1, 1.2, 1.3]))
-    fig = plots.spread_figure(a, b)
+    fig = strips.spread_figure(a, b)
     check_conventions(fig)
     assert fig.layout.title.text.startswith("A and B over 5 seeds")
     assert "yaxis4" in fig.layout and "yaxis5" not in fig.layout  # four numbers in one row
@@ -141,7 +142,7 @@ def test_a_and_b_stand_side_by_side_and_lines_join_the_same_seed() -> None:
 def test_more_than_four_numbers_take_two_rows_titled_at_the_bottom() -> None:
     five = [*spreads(), Spread(dataclasses.replace(ECE, key="mce", label="MCE"), SEEDS,
                                np.linspace(0.1, 0.2, 5))]
-    fig = plots.spread_figure(five, five, labels=("small", "large"))
+    fig = strips.spread_figure(five, five, labels=("small", "large"))
     layout = fig.layout
     assert layout.height <= 420
     assert layout.yaxis.domain[0] > layout.yaxis4.domain[1]  # panel 4 sits below panel 1
@@ -157,15 +158,15 @@ def test_more_than_four_numbers_take_two_rows_titled_at_the_bottom() -> None:
 
 def test_b_must_have_the_same_numbers() -> None:
     with pytest.raises(ValueError, match="same headline numbers"):
-        plots.spread_figure(spreads()[:2], spreads()[1:3])
+        strips.spread_figure(spreads()[:2], spreads()[1:3])
     with pytest.raises(ValueError, match="at least one"):
-        plots.spread_figure([])
+        strips.spread_figure([])
 
 
 def test_the_jitter_is_fixed_and_stays_inside_its_strip() -> None:
-    offsets = plots.jitter(20)
-    assert np.array_equal(offsets, plots.jitter(20))
-    assert np.all(np.abs(offsets) <= plots.JITTER / 2) and np.unique(offsets).size == 20
+    offsets = strips.jitter(20)
+    assert np.array_equal(offsets, strips.jitter(20))
+    assert np.all(np.abs(offsets) <= strips.JITTER / 2) and np.unique(offsets).size == 20
 
 
 def _rgb(colour: str) -> str:
