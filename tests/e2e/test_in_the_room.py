@@ -29,7 +29,8 @@ PHONE = {"width": 390, "height": 844}
 GAP_PRESET = "S3 · A gap in the data"
 
 # Samples, every 100 ms, the first chart after the "▶ Train live" button (a plotly chart in the
-# page, or one inside an iframe): is it on screen, drawn, with traces? And the step counter.
+# page, or one inside an iframe): is it on screen, drawn, with traces, and is it the live
+# (Vega-Lite) chart rather than the static one further down? And the step counter.
 LIVE_SAMPLER = """() => {
   window.__live = [];
   const t0 = performance.now();
@@ -46,13 +47,14 @@ LIVE_SAMPLER = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
     const button = [...main.querySelectorAll('button')]
       .find(b => b.innerText.includes('Train live'));
-    let drawn = false;
+    let drawn = false, live = false;
     if (button) {
       const after = [...main.querySelectorAll(
         '[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"], iframe')].filter(
         el => button.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING);
       const first = after[0];
       if (first) {
+        live = first.matches('[data-testid="stVegaLiteChart"]');
         let root = first;
         if (first.tagName === 'IFRAME') {
           try { root = first.contentDocument; } catch (e) { root = null; }
@@ -64,7 +66,7 @@ LIVE_SAMPLER = """() => {
     }
     const m = main.innerText.match(/step (\\d+) of (\\d+)/);
     window.__live.push({t: performance.now() - t0, step: m ? +m[1] : null,
-                        total: m ? +m[2] : null, drawn});
+                        total: m ? +m[2] : null, drawn, live});
   }, 100);
 }"""
 
@@ -72,8 +74,10 @@ LIVE_SAMPLER = """() => {
 def _watch_live_training(page: Any) -> tuple[list[dict[str, Any]], float]:
     """Click ▶ Train live and sample the live chart until the last step shows.
 
-    Returns the samples from the first drawn frame to the last step, and the seconds from the
-    click to the first sample showing the last step.
+    Returns the samples from the first drawn live frame to the last step, and the seconds from
+    the click to the first sample showing the last step. (Before the live chart has drawn its
+    first frame, the first chart after the button is the static one below, or the live chart
+    being set up: its first appearance is not a chart taken down.)
     """
     page.evaluate(LIVE_SAMPLER)
     page.get_by_role("button", name="▶ Train live").click()
@@ -83,7 +87,8 @@ def _watch_live_training(page: Any) -> tuple[list[dict[str, Any]], float]:
     page.wait_for_timeout(300)
     samples = page.evaluate("() => { clearInterval(window.__liveTimer); return window.__live; }")
     click_t = samples[0]["t"]
-    first = next(i for i, s in enumerate(samples) if s["drawn"] and s["step"] is not None)
+    first = next(i for i, s in enumerate(samples)
+                 if s["drawn"] and s["live"] and s["step"] is not None)
     last = next(i for i, s in enumerate(samples)
                 if s["step"] is not None and s["step"] == s["total"] and i >= first)
     return samples[first:last + 1], (samples[last]["t"] - click_t) / 1000
