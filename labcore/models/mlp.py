@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -170,13 +171,84 @@ class BatchedMLP(nn.Module):
         return nn.Sequential(*layers).to(w.device)
 
 
+def layers_forward(x: torch.Tensor, weights: Sequence[torch.Tensor],
+                   biases: Sequence[torch.Tensor], outs: Sequence[torch.Tensor] | None = None,
+                   ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The layers of a :class:`BatchedMLP` without dropout, keeping what the backward needs.
+
+    Args:
+        x: (M, n, d) inputs.
+        weights, biases: the layers' parameters.
+        outs: tensors to write each layer's output into (by the same kernels with an
+            ``out=`` argument), instead of new ones.
+
+    Returns:
+        ``(out, inputs)``: the (M, n, out_dim) output and each layer's input (x, then each
+        hidden layer's ReLU output).
+    """
+    inputs = [x]
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        out = (torch.baddbmm(b, inputs[-1], w) if outs is None
+               else torch.baddbmm(b, inputs[-1], w, out=outs[i]))
+        if i == len(weights) - 1:
+            return out, inputs
+        inputs.append(torch.relu_(out))
+    raise ValueError("layers_forward needs at least one layer. Got 0.")
+
+
+def layers_backward(grad: torch.Tensor, inputs: Sequence[torch.Tensor],
+                    weights: Sequence[torch.Tensor], *, input_grad: bool = False,
+                    into: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None = None,
+                    transposed: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None
+                    = None) -> tuple[torch.Tensor | None, list[torch.Tensor], list[torch.Tensor]]:
+    """The gradients of :func:`layers_forward`'s inputs, given ``grad`` of its output.
+
+    The calls are the ones autograd's backward formulas would make for the layers
+    (``BaddbmmBackward0``, ``ReluBackward0``), in the same order on the same tensors, so the
+    gradients are the same to the bit.
+
+    Args:
+        grad: (M, n, out_dim) gradient of the output.
+        inputs, weights: :func:`layers_forward`'s saved inputs, and the weights.
+        input_grad: also compute the gradient of x.
+        into: the weights' and biases' gradient tensors to write into (overwritten, by the
+            same kernels with an ``out=`` argument), instead of new ones.
+        transposed: ``inputs`` and ``weights`` transposed (``t.transpose(1, 2)``), made once
+            by a caller that steps many times, instead of new views every call.
+
+    Returns:
+        ``(grad_x or None, grad_weights, grad_biases)``.
+    """
+    n_layers = len(weights)
+    grad_w: list[torch.Tensor] = []  # last layer first, reversed at the end
+    grad_b: list[torch.Tensor] = []
+    grad_x = None
+    for i in reversed(range(n_layers)):
+        # BaddbmmBackward0: bias = grad summed over the broadcast rows, weight = inputᵀ·grad
+        input_t = inputs[i].transpose(1, 2) if transposed is None else transposed[0][i]
+        if into is None:
+            grad_b.append(grad.sum(dim=1, keepdim=True))
+            grad_w.append(input_t.bmm(grad))
+        else:
+            grad_b.append(torch.sum(grad, dim=1, keepdim=True, out=into[1][i]))
+            grad_w.append(torch.bmm(input_t, grad, out=into[0][i]))
+        if i > 0 or input_grad:
+            grad = grad.bmm(weights[i].transpose(1, 2) if transposed is None
+                            else transposed[1][i])
+        if i > 0:  # ReluBackward0 on the layer's output
+            grad = torch.ops.aten.threshold_backward(grad, inputs[i], 0)
+        else:
+            grad_x = grad if input_grad else None
+    return grad_x, grad_w[::-1], grad_b[::-1]
+
+
 class _Layers(torch.autograd.Function):
     """All layers of a :class:`BatchedMLP` without dropout as one autograd node.
 
     Autograd would record two nodes a hidden layer (``baddbmm``, ``relu``) and run each with
-    a few bookkeeping calls; this node's backward makes exactly the calls their backward
-    formulas make (``BaddbmmBackward0``, ``ReluBackward0``), in the same order on the same
-    tensors, so the gradients are the same to the bit with half the operator calls.
+    a few bookkeeping calls; this node's backward (:func:`layers_backward`) makes exactly the
+    calls their backward formulas make, so the gradients are the same to the bit with half the
+    operator calls.
 
     ``apply(x, w_1, …, w_L, b_1, …, b_L)``: x (M, n, d) → (M, n, out_dim).
     """
@@ -185,28 +257,14 @@ class _Layers(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
         n_layers = len(params) // 2
         weights, biases = params[:n_layers], params[n_layers:]
-        inputs = [x]  # each layer's input: x, then each hidden layer's ReLU output
-        for w, b in zip(weights[:-1], biases[:-1], strict=True):
-            inputs.append(torch.relu_(torch.baddbmm(b, inputs[-1], w)))
+        out, inputs = layers_forward(x, weights, biases)
         ctx.save_for_backward(*inputs, *weights)
-        return torch.baddbmm(biases[-1], inputs[-1], weights[-1])
+        return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         saved = ctx.saved_tensors
         n_layers = len(saved) // 2
-        inputs, weights = saved[:n_layers], saved[n_layers:]
-        grad_w: list[torch.Tensor | None] = [None] * n_layers
-        grad_b: list[torch.Tensor | None] = [None] * n_layers
-        grad_x = None
-        for i in reversed(range(n_layers)):
-            # BaddbmmBackward0: bias = grad summed over the broadcast rows, weight = inputᵀ·grad
-            grad_b[i] = grad.sum(dim=1, keepdim=True)
-            grad_w[i] = inputs[i].transpose(1, 2).bmm(grad)
-            if i > 0 or ctx.needs_input_grad[0]:
-                grad = grad.bmm(weights[i].transpose(1, 2))
-            if i > 0:  # ReluBackward0 on the layer's output
-                grad = torch.ops.aten.threshold_backward(grad, inputs[i], 0)
-            else:
-                grad_x = grad if ctx.needs_input_grad[0] else None
+        grad_x, grad_w, grad_b = layers_backward(grad, saved[:n_layers], saved[n_layers:],
+                                                 input_grad=ctx.needs_input_grad[0])
         return grad_x, *grad_w, *grad_b

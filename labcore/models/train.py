@@ -268,7 +268,7 @@ class LossLog:
 
     def append(self, loss: torch.Tensor) -> None:
         """Record one step's (M,) loss (detached; stays on its device until read)."""
-        self._losses.append(loss.detach())
+        self._losses.append(loss.detach() if loss.requires_grad else loss)
 
     def numpy(self) -> np.ndarray:
         """(steps, M) every loss so far."""
@@ -460,21 +460,28 @@ def train(
     ones: torch.Tensor | None = None
 
     model.train()
+    # A loss may come with its gradient written by hand (``loss_fn.lean_for(model)``: a
+    # ``step(batch) -> loss`` that overwrites every ``.grad``, or None where it does not apply).
+    lean_for = getattr(loss_fn, "lean_for", None)
+    lean = lean_for(model) if lean_for is not None and flat is not None else None
     for step, batch in zip(range(1, config.steps + 1),
                            batches(data, config.batch_size, config.seed), strict=False):
         if config.lr_schedule != "constant":
             lr = step_lr(config, step)
             for group in optimiser.param_groups:
                 group["lr"] = lr
-        loss_members = loss_fn(model, batch)
-        if flat is not None:
-            flat.grad.zero_()  # one call; backward accumulates into the views in place
+        if lean is not None:
+            loss_members = lean(batch)
         else:
-            optimiser.zero_grad(set_to_none=True)
-        if ones is None or ones.shape != loss_members.shape:
-            ones = torch.ones_like(loss_members)
-        # The gradient of the members' sum, without a sum node: one for every member.
-        loss_members.backward(ones)
+            loss_members = loss_fn(model, batch)
+            if flat is not None:
+                flat.grad.zero_()  # one call; backward accumulates into the views in place
+            else:
+                optimiser.zero_grad(set_to_none=True)
+            if ones is None or ones.shape != loss_members.shape:
+                ones = torch.ones_like(loss_members)
+            # The gradient of the members' sum, without a sum node: one for every member.
+            loss_members.backward(ones)
         optimiser.step()
         log.append(loss_members)
 

@@ -133,6 +133,10 @@ def loss_fn(config: RegressionConfig, n_train: int | None = None) -> LossFn:
         w = model.weights[-1][:, :, 1]
         return loss + constant(decay, w.dtype) * (w * w).sum(dim=1)
 
+    if n_train is not None:  # a training loss: the same step, its gradient by hand
+        from labcore.experiments.regression.lean import lean_step
+
+        member_loss.lean_for = lambda model: lean_step(model, config.loss, config.beta, decay)
     return member_loss
 
 

@@ -312,12 +312,30 @@ class AdamPaths:
         """``member_loss`` that first corrects the last step; a training loss also counts the
         step it starts."""
 
-        def loss(model: nn.Module, batch) -> torch.Tensor:
+        def start() -> None:
             self.sync()
             if training:
                 self.steps_started += 1
+
+        def loss(model: nn.Module, batch) -> torch.Tensor:
+            start()
             return member_loss(model, batch)
 
+        lean_for = getattr(member_loss, "lean_for", None)
+        if lean_for is not None:  # the step with its gradient by hand (see train), the same way
+
+            def lean(model: nn.Module):
+                step = lean_for(model)
+                if step is None:
+                    return None
+
+                def corrected(batch) -> torch.Tensor:
+                    start()
+                    return step(batch)
+
+                return corrected
+
+            loss.lean_for = lean
         return loss
 
 

@@ -1,0 +1,137 @@
+"""The Regression lab's hand-written training step (labcore.experiments.regression.lean).
+
+Its gradients are checked against autograd's on the same loss, bit for bit (``torch.equal``):
+the step is meant to make the calls autograd's backward formulas make, so anything short of
+equality is a bug. A whole training through ``train`` must end on the same weights with the
+step as with autograd, and the step must stand aside where it does not apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from labcore.experiments.regression import fit
+from labcore.experiments.regression.config import RegressionConfig
+from labcore.experiments.regression.lean import lean_step
+from labcore.experiments.regression.problem import generated_problem
+from labcore.experiments.regression.seeds import OutputByMember
+from labcore.models.mlp import BatchedMLP
+from labcore.models.train import flatten_parameters, train
+
+CPU = torch.device("cpu")
+
+
+def setting(loss: str, method: str, **changes: object):
+    config = RegressionConfig().replace(loss=loss, method=method, **changes)
+    _, (xt, yt), (xv, yv) = fit.standardised(generated_problem(config), CPU)
+    return config, (xt, yt), (xv, yv)
+
+
+def flat_model(config: RegressionConfig, jitter: float = 0.3, seed: int = 0):
+    """The config's network with its parameters in one flat buffer, moved off its initial
+    weights (so that no gradient is special), in training mode."""
+    model = fit.build_model(config, CPU)
+    flat = flatten_parameters(list(model.parameters()))
+    with torch.no_grad():
+        flat.add_(torch.randn(flat.shape, generator=torch.Generator().manual_seed(seed))
+                  * jitter)
+    return model.train(), flat
+
+
+def autograd_gradient(config, model, flat, batch, n_train):
+    flat.grad.zero_()
+    loss = fit.loss_fn(config, n_train)(model, batch)
+    loss.backward(torch.ones_like(loss))
+    return loss.detach(), flat.grad.clone()
+
+
+LOSSES = ["gaussian_nll", "beta_nll", "mse"]
+METHODS = ["ensemble", "none"]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("method", METHODS)
+def test_the_step_gives_autograds_loss_and_gradient_to_the_bit(loss: str, method: str) -> None:
+    config, (xt, yt), _ = setting(loss, method)
+    model, flat = flat_model(config)
+    step = fit.loss_fn(config, xt.shape[0]).lean_for(model)
+    assert step is not None
+    flat.grad.fill_(123.0)  # the step overwrites every gradient; nothing is left over
+    lean_loss = step((xt, yt))
+    lean_grad = flat.grad.clone()
+    ref_loss, ref_grad = autograd_gradient(config, model, flat, (xt, yt), xt.shape[0])
+    assert lean_loss.shape == (model.members,)
+    assert torch.equal(lean_loss, ref_loss)
+    assert torch.equal(lean_grad, ref_grad)
+    assert ref_grad.abs().max() > 0
+
+
+def test_the_step_matches_autograd_on_a_mini_batch_and_a_second_shape() -> None:
+    # Buffers are made per batch shape: a step of another shape must not reuse the first's.
+    config, (xt, yt), _ = setting("gaussian_nll", "ensemble")
+    model, flat = flat_model(config)
+    step = fit.loss_fn(config, xt.shape[0]).lean_for(model)
+    for rows in (slice(0, 16), slice(5, 45), slice(0, 16)):
+        batch = (xt[rows], yt[rows])
+        lean_loss = step(batch)
+        lean_grad = flat.grad.clone()
+        ref_loss, ref_grad = autograd_gradient(config, model, flat, batch, xt.shape[0])
+        assert torch.equal(lean_loss, ref_loss) and torch.equal(lean_grad, ref_grad), rows
+
+
+def test_the_head_penalty_gradient_is_twice_its_strength_times_the_weight() -> None:
+    # Hand-derived: d/dw (c · Σ w²) = 2 c w on the variance head's output weights only.
+    config, (xt, yt), _ = setting("gaussian_nll", "ensemble")
+    model, flat = flat_model(config)
+    n = xt.shape[0]
+    with_penalty = fit.loss_fn(config, n).lean_for(model)
+    with_penalty((xt, yt))
+    grad_with = model.weights[-1].grad.clone()
+    without = lean_step(model, "gaussian_nll", config.beta, 0.0)
+    without((xt, yt))
+    grad_without = model.weights[-1].grad.clone()
+    c = fit.VARIANCE_PRIOR / n
+    expected = 2 * c * model.weights[-1].detach()[:, :, 1]
+    # the sum rounds to float32 at the layers' gradient's scale (hundreds here)
+    slack = 4 * torch.finfo(torch.float32).eps * grad_without[:, :, 1].abs() + 1e-6
+    error = (grad_with[:, :, 1] - grad_without[:, :, 1] - expected).abs()
+    assert (error <= slack + 1e-5 * expected.abs()).all(), float(error.max())
+    assert expected.abs().max() > 0.1
+    assert torch.equal(grad_with[:, :, 0], grad_without[:, :, 0])
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_training_with_the_step_ends_on_autograds_weights(loss: str) -> None:
+    config, (xt, yt), (xv, yv) = setting(loss, "ensemble", steps=120)
+    settings = dataclasses.replace(fit.train_config(config, generated_problem(config),
+                                                    yv.numel()), steps=120)
+    ends = []
+    for lean in (True, False):
+        model = fit.build_model(config, CPU)
+        member_loss = fit.loss_fn(config, xt.shape[0])
+        used = member_loss if lean else (lambda m, b, f=member_loss: f(m, b))  # no lean_for
+        history = train(model, used, (xt, yt), settings, val_data=(xv, yv),
+                        val_loss_fn=fit.loss_fn(config))
+        ends.append((torch.cat([p.detach().reshape(-1) for p in model.parameters()]),
+                     history.train_loss, history.val_loss))
+    assert torch.equal(ends[0][0], ends[1][0])
+    assert (ends[0][1] == ends[1][1]).all() and (ends[0][2] == ends[1][2]).all()
+
+
+def test_the_step_stands_aside_where_it_does_not_apply() -> None:
+    config, (xt, _), _ = setting("gaussian_nll", "mc_dropout")
+    model, _ = flat_model(config)
+    assert model.dropout > 0
+    assert fit.loss_fn(config, xt.shape[0]).lean_for(model) is None  # dropout masks
+    stacked = OutputByMember.stacked([BatchedMLP(1, 1, 1, hidden=8), BatchedMLP(1, 1, 1, hidden=8)])
+    flatten_parameters(list(stacked.parameters()))
+    assert lean_step(stacked.train(), "mse", 0.5, 0.0) is None  # another forward
+    plain = BatchedMLP(2, 1, 2, hidden=8)
+    assert lean_step(plain.train(), "gaussian_nll", 0.5, 0.0) is None  # no gradient buffers
+    flatten_parameters(list(plain.parameters()))
+    assert lean_step(plain, "mse", 0.5, 0.0) is None  # two outputs, one loss head
+    assert lean_step(plain, "pinball", 0.5, 0.0) is None
+    assert lean_step(plain, "gaussian_nll", 0.5, 0.0) is not None
