@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from labcore.errors import SettingError
+from labcore.models.adam import FlatAdam, make_adam
 
 Progress = Callable[[float, str], None]
 LossFn = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
@@ -168,17 +169,6 @@ def warm_up() -> None:
     optimiser = make_adam([weight], lr=1e-3, weight_decay=0.0)
     (weight**2).sum().backward()
     optimiser.step()
-
-
-def make_adam(params: Sequence[nn.Parameter], lr: float, weight_decay: float,
-              beta2: float = 0.999) -> torch.optim.Adam:
-    """Adam, fused into one kernel where this torch build supports it for the device."""
-    params = list(params)
-    betas = (0.9, beta2)
-    try:
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=betas, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=betas)
 
 
 def flatten_parameters(params: Sequence[nn.Parameter]) -> nn.Parameter | None:
@@ -445,8 +435,12 @@ def train(
         shapes = [tuple(t.shape) for t in data]
         raise ValueError(f"data tensors must share their first dimension. Got {shapes}.")
     flat = flatten_parameters(_trainable(model))
-    optimiser = make_adam([flat] if flat is not None else _trainable(model), config.lr,
-                          config.weight_decay, config.adam_beta2)
+    optimiser: torch.optim.Adam | FlatAdam
+    if flat is not None and FlatAdam.supported(flat):
+        optimiser = FlatAdam(flat, config.lr, config.weight_decay, config.adam_beta2)
+    else:
+        optimiser = make_adam([flat] if flat is not None else _trainable(model), config.lr,
+                              config.weight_decay, config.adam_beta2)
     val_loss_fn = val_loss_fn or loss_fn
     stopping = None
     if val_data is not None and (config.patience is not None or config.restore_best):
@@ -467,9 +461,7 @@ def train(
     for step, batch in zip(range(1, config.steps + 1),
                            batches(data, config.batch_size, config.seed), strict=False):
         if config.lr_schedule != "constant":
-            lr = step_lr(config, step)
-            for group in optimiser.param_groups:
-                group["lr"] = lr
+            optimiser.param_groups[0]["lr"] = step_lr(config, step)
         if lean is not None:
             loss_members = lean(batch)
         else:
@@ -477,7 +469,7 @@ def train(
             if flat is not None:
                 flat.grad.zero_()  # one call; backward accumulates into the views in place
             else:
-                optimiser.zero_grad(set_to_none=True)
+                optimiser.zero_grad(set_to_none=True)  # a torch.optim.Adam
             if ones is None or ones.shape != loss_members.shape:
                 ones = torch.ones_like(loss_members)
             # The gradient of the members' sum, without a sum node: one for every member.
