@@ -180,8 +180,14 @@ def test_wins_counts_the_seeds_each_side_wins_as_counted_here(data, better, digi
     number = Number("s", "score", va[0], better, digits, target=target)
     seeds = np.arange(len(va))
     sa, sb = Spread(number, seeds, np.array(va)), Spread(number, seeds, np.array(vb))
-    ties = sum(shown_same(x, y, digits) for x, y in zip(va, vb, strict=True))
-    b_wins = sum(not shown_same(x, y, digits) and b_is_better(x, y, better, target)
+
+    def tied(x: float, y: float) -> bool:  # with a target: as far from it, as shown
+        if better == "target":
+            return shown_same(abs(x - target), abs(y - target), digits)
+        return shown_same(x, y, digits)
+
+    ties = sum(tied(x, y) for x, y in zip(va, vb, strict=True))
+    b_wins = sum(not tied(x, y) and b_is_better(x, y, better, target)
                  for x, y in zip(va, vb, strict=True))
     a_wins = len(va) - ties - b_wins
     assert wins(sa, sb) == (b_wins, a_wins, ties)
