@@ -23,6 +23,7 @@ import torch
 
 from labcore.device import default_device
 from labcore.losses import brier, cross_entropy, smooth_labels, uanll
+from labcore.models.lean import LeanStep, leanable, member_mean
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, Snapshot, TrainConfig, TrainHistory, train
 from labcore.uncertainty.decomposition import certainty_from_log_var
@@ -249,6 +250,11 @@ def train_classifier(
         y = batch[1].transpose(0, 1) if per_member else batch[1]
         return member_loss(m(batch[0]), y)
 
+    if len(set(losses)) == 1 and spec.loss in ("ce", "uanll"):
+        # the same step, its gradient by hand (labcore.models.lean)
+        loss_fn.lean_for = lambda m: (ClassifierStep(m, spec.loss, n_classes, per_member)
+                                      if leanable(m) else None)
+
     def val_loss_fn(m: BatchedMLP, batch) -> torch.Tensor:
         out = m(batch[0])
         hits = out[..., :n_classes].argmax(dim=-1) == yv_index
@@ -267,6 +273,58 @@ def train_classifier(
 
 
 MemberLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class ClassifierStep(LeanStep):
+    """:func:`classifier_loss` with its gradient by hand, for cross-entropy and UANLL: the
+    calls autograd's backward formulas make (see :mod:`labcore.models.lean`), so the gradient
+    is autograd's to the bit.
+
+    ``y`` is (n, K) target rows shared by the members, or (n, M, K) one set per member
+    (``per_member``), as the training loop hands out rows.
+    """
+
+    def __init__(self, model: BatchedMLP, loss: LossName, n_classes: int,
+                 per_member: bool) -> None:
+        super().__init__(model)
+        self.loss, self.n_classes, self.per_member = loss, n_classes, per_member
+
+    def prepare(self, made: dict[str, torch.Tensor]) -> None:
+        k = self.n_classes
+        if self.loss == "ce":  # NegBackward0 and SumBackward1 of the mean's gradient
+            made["grad_terms"] = (-made["grad_rows"]).unsqueeze(-1).expand(made["out"].shape)
+        else:
+            grad_out = made["grad_out"]
+            made["grad_logits"], made["grad_s"] = grad_out[..., :k], grad_out[..., k]
+            made["logits"], made["s"] = made["out"][..., :k], made["out"][..., k]
+
+    def head(self, out: torch.Tensor, y: torch.Tensor,
+             made: dict[str, torch.Tensor]) -> torch.Tensor:
+        targets = y.transpose(0, 1) if self.per_member else y
+        if self.loss == "ce":
+            log_probs = torch.log_softmax(out, dim=-1)
+            value = member_mean(-(targets * log_probs).sum(dim=-1), self.dtype)
+            torch.ops.aten._log_softmax_backward_data.out(
+                made["grad_terms"] * targets, log_probs, -1, out.dtype, out=made["grad_out"])
+            return value
+        # UANLL: labcore.losses.uanll of the softmax and the clamped s, step by step
+        raw_s = made["s"]
+        s = raw_s.clamp(S_MIN, S_MAX)
+        probs = torch.softmax(made["logits"], dim=-1)
+        miss = targets - probs
+        sse = (miss**2).sum(dim=-1)
+        inv_var = torch.exp(-s)
+        value = member_mean(0.5 * (inv_var * sse + self.n_classes * s), self.dtype)
+        grad = made["grad_rows"] * 0.5  # MulBackward0
+        grad_sse = grad * inv_var
+        grad_s = -((grad * sse) * inv_var) + grad * self.n_classes  # Exp, Neg; MulBackward0
+        inside = (raw_s >= S_MIN).logical_and_(raw_s <= S_MAX)  # ClampBackward1
+        torch.where(inside, grad_s, torch.zeros((), dtype=out.dtype), out=made["grad_s"])
+        grad_miss = grad_sse.unsqueeze(-1).expand(miss.shape) * (2.0 * miss.pow(1.0))
+        # (the kernel writes contiguous rows: into the strided columns by a copy)
+        made["grad_logits"].copy_(torch.ops.aten._softmax_backward_data(
+            -grad_miss, probs, -1, out.dtype))
+        return value
 
 
 def _member_loss_fn(losses: list[LossName], n_classes: int, device: torch.device) -> MemberLoss:

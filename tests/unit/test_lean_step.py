@@ -1,4 +1,5 @@
-"""The Regression lab's hand-written training step (labcore.experiments.regression.lean).
+"""The hand-written training steps: the Regression lab's heads
+(labcore.experiments.regression.lean) and the classifier's cross-entropy (labcore.models.lean).
 
 Its gradients are checked against autograd's on the same loss, bit for bit (``torch.equal``):
 the step is meant to make the calls autograd's backward formulas make, so anything short of
@@ -18,6 +19,8 @@ from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.lean import lean_step
 from labcore.experiments.regression.problem import generated_problem
 from labcore.experiments.regression.seeds import OutputByMember
+from labcore.losses import smooth_labels
+from labcore.models.classifier import ClassifierStep, classifier_loss
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import flatten_parameters, train
 
@@ -85,7 +88,7 @@ def test_the_step_matches_autograd_on_a_mini_batch_and_a_second_shape() -> None:
 def test_the_head_penalty_gradient_is_twice_its_strength_times_the_weight() -> None:
     # Hand-derived: d/dw (c · Σ w²) = 2 c w on the variance head's output weights only.
     config, (xt, yt), _ = setting("gaussian_nll", "ensemble")
-    model, flat = flat_model(config)
+    model, _ = flat_model(config)
     n = xt.shape[0]
     with_penalty = fit.loss_fn(config, n).lean_for(model)
     with_penalty((xt, yt))
@@ -135,3 +138,68 @@ def test_the_step_stands_aside_where_it_does_not_apply() -> None:
     assert lean_step(plain, "mse", 0.5, 0.0) is None  # two outputs, one loss head
     assert lean_step(plain, "pinball", 0.5, 0.0) is None
     assert lean_step(plain, "gaussian_nll", 0.5, 0.0) is not None
+
+
+# --- the classifier's cross-entropy -------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["ce", "uanll"])
+@pytest.mark.parametrize("per_member", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_the_classifier_step_gives_autograds_gradient_to_the_bit(loss: str, per_member: bool,
+                                                                 smoothing: float) -> None:
+    members, n, d, k = 3, 40, 2, 4
+    generator = torch.Generator().manual_seed(7)
+    model = BatchedMLP(members, d, k + (loss == "uanll"), hidden=16, seed=3)
+    with torch.no_grad():  # some s beyond UANLL's clamp, so both sides of it are checked
+        model.biases[-1][:, :, -1] += 6.0 * (torch.arange(members)[:, None] - 1.0)
+    flat = flatten_parameters(list(model.parameters()))
+    model.train()
+    x = torch.randn(n, d, generator=generator)
+    labels = torch.randint(0, k, (members, n) if per_member else (n,), generator=generator)
+    if per_member:  # rows first, as the training loop hands them out: (n, M, K)
+        y = torch.stack([smooth_labels(row, k, smoothing) for row in labels], dim=1)
+    else:
+        y = smooth_labels(labels, k, smoothing)
+    step = ClassifierStep(model, loss, k, per_member)
+    flat.grad.fill_(5.0)
+    lean_loss = step((x, y))
+    lean_grad = flat.grad.clone()
+    flat.grad.zero_()
+    ref = classifier_loss(model(x), y.transpose(0, 1) if per_member else y, k, loss)
+    ref.backward(torch.ones_like(ref))
+    assert torch.equal(lean_loss, ref.detach())
+    assert torch.equal(lean_grad, flat.grad)
+    if loss == "uanll":
+        return
+    # and the loss is the cross-entropy torch computes itself, to float tolerance
+    logits = model(x).detach()
+    targets = y.transpose(0, 1) if per_member else y.expand(members, -1, -1)
+    by_torch = torch.stack([torch.nn.functional.cross_entropy(logits[j], targets[j])
+                            for j in range(members)])
+    torch.testing.assert_close(lean_loss, by_torch)
+
+
+@pytest.mark.parametrize("loss", ["ce", "uanll"])
+def test_a_classifier_trains_to_the_same_weights_with_and_without_the_step(monkeypatch,
+                                                                           loss: str) -> None:
+    from labcore.models import classifier as classifier_module
+
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(120, 2, generator=generator).numpy()
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)
+    spec = classifier_module.ClassifierSpec(loss=loss, smoothing=0.05, hidden=16, n_layers=2,
+                                            members=2, steps=60, lr=0.01, batch_size=32,
+                                            weight_decay=1e-4, patience=None, seed=0)
+    heads = []
+    head = classifier_module.ClassifierStep.head
+    monkeypatch.setattr(classifier_module.ClassifierStep, "head",
+                        lambda self, *args: heads.append(1) or head(self, *args))
+    lean = classifier_module.train_classifier(spec, x[:80], y[:80], x[80:], y[80:], 2)
+    assert len(heads) == spec.steps  # every step took the hand-written gradient
+    monkeypatch.setattr(classifier_module, "leanable", lambda model: False)
+    plain = classifier_module.train_classifier(spec, x[:80], y[:80], x[80:], y[80:], 2)
+    for a, b in zip(lean.model.parameters(), plain.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert (lean.history.train_loss == plain.history.train_loss).all()
+    assert len(heads) == spec.steps  # and the second training none
