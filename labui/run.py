@@ -12,9 +12,11 @@ own memory (``maxmemory``, set by whoever starts it).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -50,6 +52,28 @@ def results_cache() -> ResultsCache:
     return from_environment(max_entries=MAX_CACHED_RESULTS, max_bytes=MAX_CACHED_BYTES)
 
 
+_computing = 0
+_computing_lock = threading.Lock()
+
+
+def computing() -> int:
+    """How many computations a session asked for are running now (the cache warming's own
+    do not count; it waits for this to be 0, :func:`labui.warm.wait_for_quiet`)."""
+    return _computing
+
+
+@contextlib.contextmanager
+def _session_computation() -> Iterator[None]:
+    global _computing
+    with _computing_lock:
+        _computing += 1
+    try:
+        yield
+    finally:
+        with _computing_lock:
+            _computing -= 1
+
+
 def _cached_call(
     fn_name: str,
     config: Config,
@@ -70,7 +94,8 @@ def _cached_call(
             started()  # torch's threads and the device are set before anything trains
         logger.info("computing %s", fn_name)  # a training; the classroom tests count them
         computed.append(True)
-        return fn(config, progress)
+        with _session_computation():
+            return fn(config, progress)
 
     def waiting(others: int, seconds: float) -> None:
         also = f"; {others - 1} others asked for it too" if others > 1 else ""

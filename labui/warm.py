@@ -11,6 +11,10 @@ instead of starting a second, and with a class's Redis (``LAB_CACHE_URL``) the r
 each config once between them. It stops adding results once this process keeps
 :data:`WARM_BYTES` of them, so the warm results never push out what students computed.
 
+Warming gives way to the class: before each of its runs it waits until no session's
+computation is running and no page has run for :data:`QUIET_S` (:func:`wait_for_quiet`), so
+a server warming while students act spends its CPU on them, not on what they may ask later.
+
 ``LAB_WARM=0`` turns it off (the tests do, so that they count their own trainings).
 """
 
@@ -27,7 +31,7 @@ from labcore.config import Config
 from labcore.experiments import LABS
 from labcore.experiments.lab import Lab
 from labui.cache import ResultsCache, result_key
-from labui.run import MAX_CACHED_BYTES, results_cache, run_name
+from labui.run import MAX_CACHED_BYTES, computing, results_cache, run_name
 from labui.shell import begin_start_up
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,31 @@ START_DELAY_S = 3.0
 included), so that the first page is not slowed by it."""
 WARM_BYTES = MAX_CACHED_BYTES // 2
 """Warming stops once this process keeps this many bytes of results (half its bound)."""
+QUIET_S = 1.0
+"""Seconds without a page run (and no session's computation running) before the warming
+trains its next result."""
+POLL_S = 0.1
+
+_last_page_run = [float("-inf")]  # time.monotonic() of the last page run in this process
+
+
+def note_page_run(clock: Callable[[], float] = time.monotonic) -> None:
+    """Record that a page runs now (``app.py`` calls it on every run)."""
+    _last_page_run[0] = clock()
+
+
+def wait_for_quiet(quiet_s: float = QUIET_S, clock: Callable[[], float] = time.monotonic,
+                   sleep: Callable[[float], None] = time.sleep,
+                   busy: Callable[[], int] = computing) -> None:
+    """Return once no session's computation runs and no page has run for ``quiet_s``.
+
+    >>> ticks = iter([0.0, 0.5, 1.2]).__next__  # a page ran at 0.0
+    >>> _last_page_run[0] = 0.0; slept = []
+    >>> wait_for_quiet(1.0, clock=ticks, sleep=slept.append, busy=lambda: 0); len(slept)
+    2
+    """
+    while busy() > 0 or clock() - _last_page_run[0] < quiet_s:
+        sleep(POLL_S)
 
 Run = tuple[Callable[..., Any], Config]
 """A run function and the config it is called with."""
@@ -76,9 +105,11 @@ def warm_runs(labs: tuple[Lab, ...] = LABS) -> list[Run]:
     return runs
 
 
-def warm(cache: ResultsCache, runs: list[Run], max_bytes: int = WARM_BYTES) -> int:
+def warm(cache: ResultsCache, runs: list[Run], max_bytes: int = WARM_BYTES,
+         pause: Callable[[], None] = wait_for_quiet) -> int:
     """Compute every run of ``runs`` that ``cache`` does not hold, in order, until the
-    process keeps ``max_bytes`` of results. A run that fails is logged and skipped.
+    process keeps ``max_bytes`` of results, calling ``pause()`` before each (by default it
+    waits for the sessions to be quiet). A run that fails is logged and skipped.
 
     Returns:
         How many runs were computed here.
@@ -91,6 +122,9 @@ def warm(cache: ResultsCache, runs: list[Run], max_bytes: int = WARM_BYTES) -> i
         name = run_name(fn, config)
         key = result_key(name, config)
         if cache.get(key)[0]:
+            continue
+        pause()
+        if cache.get(key)[0]:  # a session asked for it while the warming waited
             continue
 
         def compute(fn: Callable[..., Any] = fn, config: Config = config,
@@ -113,11 +147,13 @@ def enabled() -> bool:
 
 
 def start_warming(delay: float = START_DELAY_S) -> bool:
-    """Start warming in a daemon thread, once per process, ``delay`` seconds from now.
+    """Record the page run (:func:`note_page_run`) and start warming in a daemon thread,
+    once per process, ``delay`` seconds from now.
 
     Returns:
         Whether this call started it.
     """
+    note_page_run()
     if not enabled() or _started.is_set():
         return False
     with _lock:

@@ -15,9 +15,10 @@ from labcore.experiments.home.config import MLEConfig
 from labcore.experiments.home.run import run_mle
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import run_regression
+from labui import warm as warm_module
 from labui.cache import ResultsCache, result_key
 from labui.cache.stores import InProcessStore
-from labui.run import results_cache, run_name
+from labui.run import computing, results_cache, run_cached, run_name
 from labui.warm import page_configs, warm, warm_runs
 
 FAST = RegressionConfig(steps=100)
@@ -99,3 +100,55 @@ def test_a_warmed_page_opens_without_training(computed: list[str]) -> None:
     at.query_params["steps"] = "200"
     at.run()
     assert len(computed) == 1  # a config nobody warmed trains as before
+
+
+def test_warm_waits_for_quiet_before_each_run_and_skips_what_a_session_made_meanwhile() -> None:
+    cache = ResultsCache(InProcessStore(max_entries=16, max_bytes=10**9))
+    events: list[str] = []
+
+    def fake(config: MLEConfig, progress) -> bytes:
+        events.append(f"train {config.n_samples}")
+        return b"x"
+
+    def pause() -> None:  # while the warming waits, a student asks for n = 2
+        events.append("pause")
+        if len(events) == 3:
+            cache.get_or_compute(key(fake, MLEConfig(n_samples=2)), lambda: b"student's")
+
+    runs = [(fake, MLEConfig(n_samples=n)) for n in (1, 2, 3)]
+    assert warm(cache, runs, pause=pause) == 2
+    assert events == ["pause", "train 1", "pause", "pause", "train 3"]
+    assert cache.get(key(fake, MLEConfig(n_samples=2))) == (True, b"student's")
+
+
+def test_wait_for_quiet_waits_while_a_session_computes_and_after_a_page_run() -> None:
+    now = [10.0]
+    asked: list[float] = []
+
+    def busy() -> int:  # a computation runs until 10.5
+        asked.append(now[0])
+        return int(now[0] < 10.5 - 1e-9)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    warm_module.note_page_run(clock=lambda: 9.0)
+    warm_module.wait_for_quiet(1.0, clock=lambda: now[0], sleep=sleep, busy=busy)
+    poll = warm_module.POLL_S + 1e-9
+    # the page ran at 9.0, so only the computation held it: it returns at 10.5 (one poll)
+    assert 10.5 - 1e-9 <= now[0] <= 10.5 + poll
+    warm_module.note_page_run(clock=lambda: 10.4)
+    warm_module.wait_for_quiet(1.0, clock=lambda: now[0], sleep=sleep, busy=busy)
+    assert 11.4 - 1e-9 <= now[0] <= 11.4 + poll  # and now 1 s after the page run at 10.4
+
+
+def test_a_sessions_computation_counts_while_it_runs() -> None:
+    seen: list[int] = []
+
+    def fake(config: MLEConfig, progress) -> str:
+        seen.append(computing())
+        return "done"
+
+    before = computing()
+    assert run_cached(fake, MLEConfig(n_samples=7), torch=False) == "done"
+    assert seen == [before + 1] and computing() == before
