@@ -21,9 +21,10 @@ from torch.profiler import ProfilerActivity, profile
 
 from benchmarks.common import Row, median_time, p50, p95, timings
 
-MATMULS = ("aten::bmm", "aten::baddbmm", "aten::mm", "aten::addmm")
+MATMULS = ("aten::bmm", "aten::baddbmm", "aten::baddbmm_", "aten::mm", "aten::addmm")
 """The kernels that are the maths: none of them calls another, so each call is counted once
-(``aten::matmul`` and ``aten::linear`` only dispatch to them)."""
+(``aten::matmul`` and ``aten::linear`` only dispatch to them; the in-place ``baddbmm_`` is
+the lean training step's forward, :func:`labcore.models.mlp.layers_forward`)."""
 
 EVAL_EVERY = 25  # the Regression lab's steps between validations
 FEW_STEPS, MORE_STEPS = 4 * EVAL_EVERY + 1, 5 * EVAL_EVERY - 1
@@ -103,7 +104,7 @@ def _replay(calls: list[tuple[str, list[list[int]]]]) -> Callable[[], None]:
         return made[tuple(shape)]
 
     ops = {"aten::bmm": torch.bmm, "aten::baddbmm": torch.baddbmm, "aten::mm": torch.mm,
-           "aten::addmm": torch.addmm}
+           "aten::addmm": torch.addmm, "aten::baddbmm_": torch.Tensor.baddbmm_}
     work = []
     for name, shapes in calls:
         n_tensors = 2 if name in ("aten::bmm", "aten::mm") else 3

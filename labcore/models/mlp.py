@@ -188,11 +188,13 @@ def layers_forward(x: torch.Tensor, weights: Sequence[torch.Tensor],
     """
     inputs = [x]
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        # With ``outs``: the bias copied in, then the product added in place, which is what
+        # baddbmm does into a new tensor (without its expand of the bias)
         out = (torch.baddbmm(b, inputs[-1], w) if outs is None
-               else torch.baddbmm(b, inputs[-1], w, out=outs[i]))
+               else outs[i].copy_(b).baddbmm_(inputs[-1], w))
         if i == len(weights) - 1:
             return out, inputs
-        inputs.append(torch.relu_(out))
+        inputs.append(out.clamp_min_(0.0))  # what relu_ calls, without the extra call
     raise ValueError("layers_forward needs at least one layer. Got 0.")
 
 

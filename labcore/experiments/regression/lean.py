@@ -60,45 +60,53 @@ class _RegressionStep(LeanStep):
         self.grad_w: torch.Tensor | None = None
 
     def prepare(self, made: dict[str, torch.Tensor]) -> None:
-        if self.heteroscedastic:
-            made["mean"], made["raw"] = made["out"].unbind(-1)
-            made["grad_mean"], made["grad_raw"] = made["grad_out"].unbind(-1)
-            # SumBackward1 of the penalty's MulBackward0 of ones
-            ones = torch.ones(self.head_w.shape[0], dtype=self.dtype, device=self.head_w.device)
-            made["grad_penalty"] = (ones * self.strength).unsqueeze(1).expand(self.head_w.shape)
+        # Constant factors are folded into the constant gradients where a power of two is
+        # all that moves: scaling by one only changes the exponent, so the bits stay those of
+        # the backward formulas' own order.
+        if not self.heteroscedastic:  # PowBackward0's 2 and SubBackward0's minus
+            made["grad_rows_m2"] = made["grad_rows"] * -2.0
+            return
+        made["mean"], made["raw"] = made["out"].unbind(-1)
+        made["grad_mean"], made["grad_raw"] = made["grad_out"].unbind(-1)
+        made["grad_half"] = made["grad_rows"] * constant(0.5, self.dtype)  # MulBackward0
+        # SumBackward1 of the penalty's MulBackward0 of ones, twice (w * w: both factors)
+        ones = torch.ones(self.head_w.shape[0], dtype=self.dtype, device=self.head_w.device)
+        made["grad_penalty"] = ((ones * self.strength) * 2.0).unsqueeze(1).expand(
+            self.head_w.shape)
 
     def head(self, out: torch.Tensor, y: torch.Tensor,
              made: dict[str, torch.Tensor]) -> torch.Tensor:
         if not self.heteroscedastic:
-            return _mse(out, y, self.dtype, made["grad_rows"], made["grad_out"])
-        value = _nll(made["mean"], made["raw"], y, self.dtype, self.beta, made["grad_rows"],
+            return _mse(out, y, self.dtype, made["grad_rows_m2"], made["grad_out"])
+        value = _nll(made["mean"], made["raw"], y, self.dtype, self.beta, made["grad_half"],
                      (made["grad_mean"], made["grad_raw"]))
         w = self.head_w
-        self.grad_w = made["grad_penalty"] * w  # MulBackward0, once for each factor
+        self.grad_w = made["grad_penalty"] * w
         return value + self.strength * (w * w).sum(dim=1)
 
     def after_backward(self) -> None:
         if self.heteroscedastic:  # the head's weights get both gradients, summed
-            self.head_grad.add_(self.grad_w + self.grad_w)
+            self.head_grad.add_(self.grad_w)
 
 
-def _mse(out: torch.Tensor, y: torch.Tensor, dtype: torch.dtype, grad_rows: torch.Tensor,
+def _mse(out: torch.Tensor, y: torch.Tensor, dtype: torch.dtype, grad_rows_m2: torch.Tensor,
          grad_out: torch.Tensor) -> torch.Tensor:
     """:func:`labcore.losses.mse` per member of the output ``out[..., 0]``; its gradient with
-    respect to ``out`` goes into ``grad_out``. ``grad_rows``: each row's from the mean."""
+    respect to ``out`` goes into ``grad_out``. ``grad_rows_m2``: −2 × each row's gradient
+    from the mean over rows."""
     miss = y - out[..., 0]
     loss = member_mean(miss**2, dtype)
-    grad_miss = grad_rows * (2.0 * miss.pow(1.0))  # PowBackward0
-    torch.neg(grad_miss, out=grad_out[..., 0])  # SubBackward0, SelectBackward0
+    # PowBackward0 (grad · 2·miss), SubBackward0 (−), SelectBackward0
+    torch.mul(grad_rows_m2, miss, out=grad_out[..., 0])
     return loss
 
 
 def _nll(mean: torch.Tensor, raw: torch.Tensor, y: torch.Tensor, dtype: torch.dtype,
-         beta: float | None, grad_rows: torch.Tensor,
+         beta: float | None, grad_half: torch.Tensor,
          grad_heads: Sequence[torch.Tensor]) -> torch.Tensor:
     """The Gaussian NLL (β-NLL with ``beta``) per member of the mean and raw variance head
     (:func:`~labcore.experiments.regression.fit.heads`); their gradients go into
-    ``grad_heads``. ``grad_rows``: each row's from the mean over rows."""
+    ``grad_heads``. ``grad_half``: ½ × each row's gradient from the mean over rows."""
     # fit.bounded_log_var, step by step
     span = constant(fit.SIGMA_CEILING**2 - fit.SIGMA_FLOOR**2, dtype)
     floor = constant(fit.SIGMA_FLOOR**2, dtype)
@@ -115,12 +123,12 @@ def _nll(mean: torch.Tensor, raw: torch.Tensor, y: torch.Tensor, dtype: torch.dt
     weight = None if beta is None else torch.exp(beta * log_var)
     loss = member_mean(terms if weight is None else terms * weight, dtype)
     # the backward formulas, from the loss back to the output
-    grad = grad_rows if weight is None else grad_rows * weight
-    grad = grad * half
+    grad = grad_half if weight is None else grad_half * weight  # MulBackward0 (two of them)
     grad_square = grad * inv_var
-    grad_log_var = grad + -((grad * square) * inv_var)  # AddBackward0 and NegBackward0∘ExpBackward0
-    grad_miss = grad_square * miss
-    torch.neg(grad_miss + grad_miss, out=grad_heads[0])  # MulBackward0 twice, SubBackward0
+    # AddBackward0 and NegBackward0∘ExpBackward0: a + (−b) is a − b, to the bit
+    grad_log_var = grad - (grad * square) * inv_var
+    # MulBackward0 twice (miss · miss), summed: 2×; then SubBackward0's minus
+    torch.mul(grad_square * miss, constant(-2.0, dtype), out=grad_heads[0])
     grad_tanh = (grad_log_var / var) * span  # LogBackward0, AddBackward0, MulBackward0
     grad_soft = torch.ops.aten.tanh_backward(grad_tanh, tanh) / span
     torch.ops.aten.softplus_backward.grad_input(grad_soft, raw, 1.0, 20.0,
