@@ -5,11 +5,15 @@
 - A websocket whose Host and Origin name the class's server (not localhost) is accepted:
   nginx forwards Host as the browser sent it, and Streamlit's Origin check stays on.
 - XSRF protection stays on: an upload without the token is refused.
+- Streamlit's JavaScript goes out compressed to a browser that accepts it: a class's browsers
+  all load it at once over the room's network, and Streamlit sends it uncompressed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import re
 import time
 import urllib.error
 import urllib.request
@@ -186,3 +190,18 @@ def test_nginx_passes_uploads_up_to_streamlits_limit_and_refuses_larger(cluster:
     entries = [e for e in cluster.access_log()[logged:]
                if e.uri.startswith(f"{UPLOAD}{session_id}/")]
     assert (entries[1].status, entries[1].upstream) == (413, "")  # nginx refused it itself
+
+
+def test_nginx_sends_streamlits_javascript_compressed(cluster: Cluster) -> None:
+    status, _, page = http_get(cluster.url + "/")
+    assert status == 200
+    script = re.search(r'src="\.?/?(static/js/[^"]+\.js)"', page.decode())
+    assert script is not None, page[:500]
+    url = f"{cluster.url}/{script[1]}"
+    _, plain_headers, plain = http_get(url)  # a client that does not accept gzip
+    status, headers, body = http_get(url, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert "content-encoding" not in plain_headers
+    assert headers.get("content-encoding") == ["gzip"]
+    assert gzip.decompress(body) == plain
+    assert len(body) < 0.5 * len(plain), (len(body), len(plain))
