@@ -19,8 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from labcore.errors import SettingError
 from labcore.models.adam import FlatAdam, make_adam
+from labcore.models.stopping import (
+    EarlyStopping,
+    LossLog,
+    TrainingDiverged,
+    divergence_message,
+    trainable,
+)
 
 Progress = Callable[[float, str], None]
 LossFn = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
@@ -47,17 +53,6 @@ def evenly_spaced(items: Sequence[T], at_most: int) -> list[T]:
         return list(items)
     picks = np.unique(np.round(np.linspace(0, len(items) - 1, at_most)).astype(int))
     return [items[i] for i in picks]
-
-
-class TrainingDiverged(SettingError):
-    """The loss became NaN or infinite, or exploded; the message says what to change."""
-
-
-BLOW_UP = 100.0
-"""The loss has exploded when its recent mean exceeds ``first + BLOW_UP · (|first| + 1)``,
-where ``first`` is the loss of the first step. A finite but exploded loss happens when a too
-high learning rate throws the weights far away while a clamp (e.g. on the log-variance) keeps
-the loss itself finite; no training that is working ever grows its loss a hundredfold."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,15 +199,6 @@ def flatten_parameters(params: Sequence[nn.Parameter]) -> nn.Parameter | None:
     return flat
 
 
-def _divergence_message(step: int, value: float, lr: float) -> str:
-    kind = "NaN" if math.isnan(value) else "infinite" if math.isinf(value) else "huge"
-    return (
-        f"Training diverged at step {step}: the loss became {kind}. The learning rate "
-        f"({lr:g}) is probably too high for this model and data; try {lr / 10:g} or lower, "
-        f"or fewer hidden units. Got loss = {value}."
-    )
-
-
 def batch_indices(n: int, batch_size: int, seed: int,
                   device: torch.device | str = "cpu") -> Iterator[torch.Tensor]:
     """Endless mini-batches of ``batch_size`` row indices out of ``n``, reshuffled every epoch.
@@ -246,126 +232,6 @@ def batches(data: Sequence[torch.Tensor], batch_size: int | None,
         yield [t[idx] for t in data]
 
 
-class LossLog:
-    """The (M,) training loss of every step, checked for divergence since the last check."""
-
-    def __init__(self) -> None:
-        self._losses: list[torch.Tensor] = []
-        self._checked = 0
-
-    def __len__(self) -> int:
-        return len(self._losses)
-
-    def append(self, loss: torch.Tensor) -> None:
-        """Record one step's (M,) loss (detached; stays on its device until read)."""
-        self._losses.append(loss.detach() if loss.requires_grad else loss)
-
-    def numpy(self) -> np.ndarray:
-        """(steps, M) every loss so far."""
-        return torch.stack(self._losses).cpu().numpy()
-
-    def check(self, step: int, lr: float) -> None:
-        """Raise :class:`TrainingDiverged` if a loss since the last check is NaN or infinite,
-        or their mean has exploded (:data:`BLOW_UP`) above the first step's loss.
-
-        Reading the losses waits for the device, so the loop checks only every few steps.
-        """
-        recent = torch.stack(self._losses[self._checked :])
-        if not torch.isfinite(recent).all():
-            flat = recent.cpu().numpy()
-            bad_row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
-            value = float(flat[bad_row][~np.isfinite(flat[bad_row])][0])
-            raise TrainingDiverged(_divergence_message(self._checked + bad_row + 1, value, lr))
-        first = self._losses[0].float()
-        recent_mean = recent.float().mean(dim=0)
-        exploded = recent_mean > first + BLOW_UP * (first.abs() + 1)
-        if bool(exploded.any()):
-            raise TrainingDiverged(_divergence_message(step, float(recent_mean[exploded][0]), lr))
-        self._checked = len(self._losses)
-
-
-def _trainable(model: nn.Module) -> list[nn.Parameter]:
-    return [p for p in model.parameters() if p.requires_grad]
-
-
-def _per_member(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """(M,) ``mask`` shaped to broadcast over a parameter ``like`` (M, ...)."""
-    return mask.view(-1, *([1] * (like.dim() - 1)))
-
-
-class EarlyStopping:
-    """Each member's best validation loss so far, the step and the weights it had then, and
-    how many evaluations ago that was; the members' own early stopping and their weights'
-    restoring, in one object.
-
-    A member stops when ``patience`` evaluations in a row have not beaten its best; later
-    improvements (while others train on) no longer count for it. Training stops when every
-    member has stopped. :meth:`restore` then gives a stopped member its best weights, and one
-    that trained to the end too if its last validation loss is worse than its best by more
-    than ``margin`` (``patience`` None: only restoring, no stopping).
-
-    Example (one member, patience 2; the losses 3, 2, 2.5, 2.1 at steps 10 to 40):
-        >>> model = nn.Linear(1, 1)
-        >>> stopping = EarlyStopping(patience=2)
-        >>> [stopping.update(s, torch.tensor([v]), model) for s, v in
-        ...  [(10, 3.0), (20, 2.0), (30, 2.5), (40, 2.1)]]
-        [False, False, False, True]
-        >>> stopping.best_step.tolist(), stopping.best_val.tolist()
-        ([20.0], [2.0])
-    """
-
-    def __init__(self, patience: int | None, margin: float = 0.0) -> None:
-        if patience is not None and patience < 1:
-            raise ValueError(f"patience must be at least 1 or None. Got {patience}.")
-        self.patience = patience
-        self.margin = margin
-        self.best_val: torch.Tensor | None = None  # (M,)
-        self.best_step: torch.Tensor | None = None  # (M,), of the validation loss's dtype
-        self.since_best: torch.Tensor | None = None  # (M,) evaluations since the best
-        self.stopped: torch.Tensor | None = None  # (M,) bool
-        self.last_val: torch.Tensor | None = None
-        self.last_step = 0
-        self._weights: list[torch.Tensor] = []  # each trainable parameter at the best step
-
-    def update(self, step: int, val_loss: torch.Tensor, model: nn.Module) -> bool:
-        """Take the (M,) validation loss after ``step``; True when every member has stopped."""
-        params = _trainable(model)
-        if self.best_val is None:
-            self.best_val = val_loss.clone()
-            self._weights = [p.detach().clone() for p in params]
-            self.best_step = torch.full_like(val_loss, step)
-            self.since_best = torch.zeros_like(val_loss)
-            self.stopped = torch.zeros_like(val_loss, dtype=torch.bool)
-        else:
-            improved = (val_loss < self.best_val) & ~self.stopped
-            self.best_val = torch.where(improved, val_loss, self.best_val)
-            self.best_step = torch.where(improved, torch.full_like(val_loss, step),
-                                         self.best_step)
-            self.since_best = torch.where(improved, torch.zeros_like(val_loss),
-                                          self.since_best + 1)
-            for saved, p in zip(self._weights, params, strict=True):
-                saved.copy_(torch.where(_per_member(improved, p), p.detach(), saved))
-        self.last_val, self.last_step = val_loss, step
-        if self.patience is None:
-            return False
-        self.stopped = self.stopped | (self.since_best >= self.patience)
-        return bool(self.stopped.all())
-
-    def restore(self, model: nn.Module) -> bool:
-        """Give back best weights to the members that stopped or ended worse than their best
-        by more than ``margin``; the others keep their last ones, and :attr:`best_step` then
-        says the last step for them. Returns whether any member's weights changed."""
-        if self.best_val is None:
-            return False
-        restore = self.stopped | (self.last_val > self.best_val + self.margin)
-        self.best_step = torch.where(restore, self.best_step,
-                                     torch.full_like(self.best_step, self.last_step))
-        with torch.no_grad():
-            for saved, p in zip(self._weights, _trainable(model), strict=True):
-                p.copy_(torch.where(_per_member(restore, p), saved, p))
-        return bool(restore.any())
-
-
 def _look(snapshot: Snapshot, step: int, model: nn.Module, log: LossLog) -> None:
     """Call ``snapshot`` in eval mode without gradients, then return to training mode."""
     model.eval()
@@ -383,7 +249,7 @@ def _validate(model: nn.Module, val_loss_fn: LossFn, val_data: Sequence[torch.Te
     model.train()
     if not torch.isfinite(val).all():
         bad = float(val[~torch.isfinite(val)][0])
-        raise TrainingDiverged(_divergence_message(step, bad, lr))
+        raise TrainingDiverged(divergence_message(step, bad, lr))
     return val
 
 
@@ -434,12 +300,12 @@ def train(
     if any(t.shape[0] != n for t in data):
         shapes = [tuple(t.shape) for t in data]
         raise ValueError(f"data tensors must share their first dimension. Got {shapes}.")
-    flat = flatten_parameters(_trainable(model))
+    flat = flatten_parameters(trainable(model))
     optimiser: torch.optim.Adam | FlatAdam
     if flat is not None and FlatAdam.supported(flat):
         optimiser = FlatAdam(flat, config.lr, config.weight_decay, config.adam_beta2)
     else:
-        optimiser = make_adam([flat] if flat is not None else _trainable(model), config.lr,
+        optimiser = make_adam([flat] if flat is not None else trainable(model), config.lr,
                               config.weight_decay, config.adam_beta2)
     val_loss_fn = val_loss_fn or loss_fn
     stopping = None
