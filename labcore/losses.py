@@ -42,10 +42,19 @@ def _reduce(values: torch.Tensor, reduction: Reduction) -> torch.Tensor:
     if reduction == "mean":
         return values.mean()
     if reduction == "member":  # mean over samples, one value per leading member index
-        flat = values if values.dim() == 2 else values.reshape(values.shape[0], -1)
-        # mean = sum, then divide by the count (what torch.mean does), in two calls, not nine
-        return flat.sum(dim=1) / constant(float(flat.shape[1]), flat.dtype)
+        return member_mean(values if values.dim() == 2
+                           else values.reshape(values.shape[0], -1))
     raise ValueError(f"reduction must be 'mean', 'none' or 'member'. Got {reduction!r}.")
+
+
+def member_mean(values: torch.Tensor) -> torch.Tensor:
+    """(M,) mean of each row of ``values`` (M, n): the sum, then divided by the count (what
+    ``torch.mean`` does), in two calls, not nine.
+
+    >>> member_mean(torch.tensor([[1.0, 2.0], [3.0, 5.0]])).tolist()
+    [1.5, 4.0]
+    """
+    return values.sum(dim=1) / constant(float(values.shape[1]), values.dtype)
 
 
 def mse(mean: torch.Tensor, y: torch.Tensor, reduction: Reduction = "mean") -> torch.Tensor:

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from labcore.device import default_device
-from labcore.losses import brier, cross_entropy, smooth_labels, uanll
-from labcore.models.lean import LeanStep, leanable, member_mean
+from labcore.losses import brier, cross_entropy, member_mean, smooth_labels, uanll
+from labcore.models.lean import LeanStep, leanable
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import Progress, Snapshot, TrainConfig, TrainHistory, train
 from labcore.uncertainty.decomposition import certainty_from_log_var
@@ -303,7 +303,7 @@ class ClassifierStep(LeanStep):
         targets = y.transpose(0, 1) if self.per_member else y
         if self.loss == "ce":
             log_probs = torch.log_softmax(out, dim=-1)
-            value = member_mean(-(targets * log_probs).sum(dim=-1), self.dtype)
+            value = member_mean(-(targets * log_probs).sum(dim=-1))
             torch.ops.aten._log_softmax_backward_data.out(
                 made["grad_terms"] * targets, log_probs, -1, out.dtype, out=made["grad_out"])
             return value
@@ -314,7 +314,7 @@ class ClassifierStep(LeanStep):
         miss = targets - probs
         sse = (miss**2).sum(dim=-1)
         inv_var = torch.exp(-s)
-        value = member_mean(0.5 * (inv_var * sse + self.n_classes * s), self.dtype)
+        value = member_mean(0.5 * (inv_var * sse + self.n_classes * s))
         grad = made["grad_rows"] * 0.5  # MulBackward0
         grad_sse = grad * inv_var
         grad_s = -((grad * sse) * inv_var) + grad * self.n_classes  # Exp, Neg; MulBackward0

@@ -102,7 +102,3 @@ class LeanStep:
             self.after_backward()
             return value
 
-
-def member_mean(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """(M,) mean over each member's rows (:func:`labcore.losses._reduce`'s "member")."""
-    return values.sum(dim=1) / constant(float(values.shape[1]), dtype)

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from labcore.experiments.regression import fit
-from labcore.losses import LOG_2PI, constant
-from labcore.models.lean import LeanStep, leanable, member_mean
+from labcore.losses import LOG_2PI, constant, member_mean
+from labcore.models.lean import LeanStep, leanable
 
 Step = Callable[[Sequence[torch.Tensor]], torch.Tensor]
 """``step(batch) -> (M,) loss``, with every parameter's ``.grad`` overwritten by its gradient."""
@@ -60,9 +60,9 @@ class _RegressionStep(LeanStep):
         self.grad_w: torch.Tensor | None = None
 
     def prepare(self, made: dict[str, torch.Tensor]) -> None:
-        # Constant factors are folded into the constant gradients where a power of two is
-        # all that moves: scaling by one only changes the exponent, so the bits stay those of
-        # the backward formulas' own order.
+        # Constant factors are folded into the constant gradients where they are powers of
+        # two: scaling by one only changes the exponent, so the bits stay those of the
+        # backward formulas' own order.
         if not self.heteroscedastic:  # PowBackward0's 2 and SubBackward0's minus
             made["grad_rows_m2"] = made["grad_rows"] * -2.0
             return
@@ -77,7 +77,7 @@ class _RegressionStep(LeanStep):
     def head(self, out: torch.Tensor, y: torch.Tensor,
              made: dict[str, torch.Tensor]) -> torch.Tensor:
         if not self.heteroscedastic:
-            return _mse(out, y, self.dtype, made["grad_rows_m2"], made["grad_out"])
+            return _mse(out, y, made["grad_rows_m2"], made["grad_out"])
         value = _nll(made["mean"], made["raw"], y, self.dtype, self.beta, made["grad_half"],
                      (made["grad_mean"], made["grad_raw"]))
         w = self.head_w
@@ -89,13 +89,13 @@ class _RegressionStep(LeanStep):
             self.head_grad.add_(self.grad_w)
 
 
-def _mse(out: torch.Tensor, y: torch.Tensor, dtype: torch.dtype, grad_rows_m2: torch.Tensor,
+def _mse(out: torch.Tensor, y: torch.Tensor, grad_rows_m2: torch.Tensor,
          grad_out: torch.Tensor) -> torch.Tensor:
     """:func:`labcore.losses.mse` per member of the output ``out[..., 0]``; its gradient with
     respect to ``out`` goes into ``grad_out``. ``grad_rows_m2``: −2 × each row's gradient
     from the mean over rows."""
     miss = y - out[..., 0]
-    loss = member_mean(miss**2, dtype)
+    loss = member_mean(miss**2)
     # PowBackward0 (grad · 2·miss), SubBackward0 (−), SelectBackward0
     torch.mul(grad_rows_m2, miss, out=grad_out[..., 0])
     return loss
@@ -121,7 +121,7 @@ def _nll(mean: torch.Tensor, raw: torch.Tensor, y: torch.Tensor, dtype: torch.dt
     inv_var = torch.exp(-log_var)
     terms = half * (constant(LOG_2PI, dtype) + log_var + square * inv_var)
     weight = None if beta is None else torch.exp(beta * log_var)
-    loss = member_mean(terms if weight is None else terms * weight, dtype)
+    loss = member_mean(terms if weight is None else terms * weight)
     # the backward formulas, from the loss back to the output
     grad = grad_half if weight is None else grad_half * weight  # MulBackward0 (two of them)
     grad_square = grad * inv_var
