@@ -10,6 +10,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+PROJECTOR = {"width": 1280, "height": 720}
+"""A classroom projector's viewport, the size the lab is designed for."""
+PHONE = {"width": 390, "height": 844}
+"""A phone's viewport."""
+PHONE_CONTEXT = {"viewport": PHONE, "has_touch": True, "is_mobile": True}
+"""A browser context like a phone's: its viewport, touch, mobile layout."""
+
 APP_IDLE = (
     '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
     '[data-test-script-state="notRunning"]'

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_helpers import fresh_context_page, open_through_home
+from e2e_helpers import PROJECTOR, fresh_context_page, open_through_home
 from test_pages import LOAD_WAIT_MS, assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +36,6 @@ SCANNED = [
     pytest.param("/ood?quiz=1&present=1", id="ood-quiz-present"),
     pytest.param("/regression?view=compare&a=loss%3Dmse&repeat=3", id="regression-ab-seeds"),
 ]
-PROJECTOR = {"width": 1280, "height": 720}
 MAX_TABS_TO_SETTING = 5
 MIN_OUTLINE_PX = 2
 SKIP_LINK_TEXT = "Skip to settings"

@@ -14,7 +14,7 @@ import contextlib
 from typing import Any
 
 import pytest
-from e2e_helpers import fresh_context_page, open_through_home
+from e2e_helpers import PROJECTOR, fresh_context_page, open_through_home
 from test_pages import (
     LOAD_WAIT_MS,
     PlaywrightTimeoutError,
@@ -25,7 +25,6 @@ from test_pages import (
 
 pytestmark = pytest.mark.e2e
 
-PROJECTOR = {"width": 1280, "height": 720}
 LABELLED_MS = 30_000  # the script labels charts a frame after they draw; slack for a busy machine
 
 # Per chart: its key (from the container's class), aria-label, role, and the text of the

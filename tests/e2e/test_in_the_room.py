@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from e2e_helpers import fresh_context_page
+from e2e_helpers import PHONE, PROJECTOR, fresh_context_page
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_drag_data import choose_chart_mode
@@ -24,8 +24,6 @@ from test_pages import LOAD_WAIT_MS, WAIT_MS, assert_no_error, wait_for_app, wai
 
 pytestmark = pytest.mark.e2e
 
-PROJECTOR = {"width": 1280, "height": 720}
-PHONE = {"width": 390, "height": 844}
 GAP_PRESET = "S3 · A gap in the data"
 
 # Samples, every 100 ms, the first chart after the "▶ Train live" button (a plotly chart in the

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import fresh_context_page
+from e2e_helpers import PHONE_CONTEXT, PROJECTOR, fresh_context_page
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_pages import (  # the e2e helpers live with the page tests
@@ -33,9 +33,7 @@ from test_pages import (  # the e2e helpers live with the page tests
 
 pytestmark = pytest.mark.e2e
 
-PROJECTOR = {"width": 1280, "height": 720}
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
-         "device_scale_factor": 2}
+PHONE_2X = {**PHONE_CONTEXT, "device_scale_factor": 2}
 AB_CHART = ".st-key-regression-ab_fig"
 DATAFRAME = '[data-testid="stDataFrame"]'
 # The lecture's pair "S2 · MSE vs Gaussian NLL, noise growing with |x|" (B, then A = MSE) over
@@ -150,7 +148,7 @@ def test_presentation_mode_shows_a_and_b_at_once_on_a_projector(
 
 def test_on_a_phone_the_view_works_by_taps_and_fits_the_width(browser: Any, app_url: str,
                                                               tmp_path: Path) -> None:
-    with fresh_context_page(browser, app_url, WAIT_MS, **PHONE) as page:
+    with fresh_context_page(browser, app_url, WAIT_MS, **PHONE_2X) as page:
         # No A yet, so no chart: wait for the run, not for a chart.
         page.goto("/regression?view=compare&steps=200", wait_until="domcontentloaded")
         page.locator("h1").first.wait_for(state="visible", timeout=LOAD_WAIT_MS)
@@ -180,7 +178,7 @@ def test_on_a_phone_the_view_works_by_taps_and_fits_the_width(browser: Any, app_
         assert chart.locator(".scatterlayer .trace").count() >= 4  # both runs are drawn
         box = chart.bounding_box()
         assert box is not None and box["x"] >= -SLACK_PX
-        assert box["x"] + box["width"] <= PHONE["viewport"]["width"] + SLACK_PX, box
+        assert box["x"] + box["width"] <= PHONE_2X["viewport"]["width"] + SLACK_PX, box
         table = _a_and_b_table(page)
         assert table["heads"][:3] == ["number", "A", "B"], table["heads"]
 

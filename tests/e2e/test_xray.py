@@ -13,13 +13,12 @@ import re
 from typing import Any
 
 import pytest
-from e2e_helpers import assert_clean, fresh_context_page
+from e2e_helpers import PHONE_CONTEXT, assert_clean, fresh_context_page
 from test_drag_data import BANDS, WAIT_MS, open_regression, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
 XRAY_TITLE = re.compile(r"Uncertainty X-ray at x = (-?[\d.]+) \(([a-z ]+)\)")
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 
 def xray_title(page: Any) -> tuple[float, str]:
@@ -71,5 +70,5 @@ def test_a_click_on_the_projector_moves_the_xray(browser: Any, app_url: str) -> 
 
 
 def test_a_tap_on_a_phone_moves_the_xray(browser: Any, app_url: str) -> None:
-    with fresh_context_page(browser, app_url, WAIT_MS, **PHONE) as page:
+    with fresh_context_page(browser, app_url, WAIT_MS, **PHONE_CONTEXT) as page:
         check_xray_follows_a_pick(page, tap=True)
