@@ -15,6 +15,7 @@ CLASSES = (20, 40)
 REPLICAS = 2
 THROUGHPUT_TARGET = 1.7  # 2 replicas give at least this much of one process's actions/s
 WORST_20_LIMIT_S = 15.0
+WORST_40_LIMITS_S = {REPLICAS: 8.0, 1: 20.0}  # issue #25: a class of 40, replicas | one process
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -36,8 +37,16 @@ def _rows(one: ClassActions, many: ClassActions) -> list[Row]:
     where = f"{n} students"
     ratio = many.throughput / one.throughput
     expected = 1 + n  # the shared instruction once for the class, then one seed per student
-    worst_target = f"≤ {WORST_20_LIMIT_S:g} s" if n == 20 else "report"
-    worst_ok = many.worst <= WORST_20_LIMIT_S if n == 20 else None
+    limit = WORST_20_LIMIT_S if n == 20 else WORST_40_LIMITS_S[REPLICAS] if n == 40 else None
+    worst_target = f"≤ {limit:g} s" if limit else "report"
+    worst_ok = many.worst <= limit if limit else None
+    alone = []
+    if n == 40:
+        one_limit = WORST_40_LIMITS_S[1]
+        alone = [Row(f"{where}: worst action → chart, 1 process (streamlit run app.py)",
+                     one.worst, "s", f"≤ {one_limit:g} s", one.worst <= one_limit,
+                     "trainings take turns, one at a time (labui.turns); server CPU "
+                     f"{one.server_cpu_s:.1f} s")]
     return [
         Row(f"{where}: action → chart, median (1 process | {REPLICAS} replicas)", many.median,
             "s", note=f"1 process: {one.median:.2f} s; p95 {one.quantile(0.95):.2f} s vs "
@@ -45,6 +54,7 @@ def _rows(one: ClassActions, many: ClassActions) -> list[Row]:
         Row(f"{where}: worst action → chart, {REPLICAS} replicas", many.worst, "s",
             worst_target, worst_ok, f"1 process: {one.worst:.2f} s; the shared instruction: "
             f"{max(many.shared_s):.2f} s vs {max(one.shared_s):.2f} s"),
+        *alone,
         Row(f"{where}: throughput, {REPLICAS} replicas / 1 process", ratio, "×",
             f"≥ {THROUGHPUT_TARGET:g} ×", ratio >= THROUGHPUT_TARGET,
             f"{many.throughput:.2f} vs {one.throughput:.2f} actions/s; {2 * n} actions in "

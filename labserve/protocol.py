@@ -17,8 +17,9 @@ A fragment with ``run_every`` (``@st.fragment``) is rerun by the browser on a ti
 caller decides when: the fragments the last full run scheduled are in ``session.fragments``
 (id → seconds between reruns; a full run, even one a fragment started with ``st.rerun()``,
 schedules them anew), and :meth:`Session.rerun_fragment` reruns one. The plotly
-charts and the alert texts of the latest run are kept (``session.chart_specs``,
-``session.alerts``), for a test that reads what a page shows::
+charts, the alert texts and the progress bars' texts of the latest run are kept
+(``session.chart_specs``, ``session.alerts``, ``session.progress``), for a test that reads
+what a page shows::
 
     await session.set("regression.quiz.mse.answer", "The NLL model's")   # a radio button
     (fragment_id,) = session.fragments
@@ -151,6 +152,7 @@ class Session:
         self.fragments: dict[str, float] = {}  # run_every fragments: id → seconds between runs
         self.chart_specs: list[str] = []  # the plotly charts of the latest run (JSON specs)
         self.alerts: list[str] = []  # the text of every alert (st.info, st.success …) of it
+        self.progress: list[str] = []  # every progress bar text it sent, in order
 
     async def open(self, page: str = "", query: str = "") -> RunTimes:
         """Go to ``page`` (its URL path name; "" is the default page) with ``query``."""
@@ -247,7 +249,7 @@ class Session:
         await self._ws.send(message.SerializeToString())
         first = last = math.inf
         charts, error = 0, ""
-        self.chart_specs, self.alerts = [], []
+        self.chart_specs, self.alerts, self.progress = [], [], []
         async for raw in self._ws:
             reply = ForwardMsg()
             reply.ParseFromString(raw)
@@ -276,13 +278,15 @@ class Session:
                 else:
                     if element_type == "alert":
                         self.alerts.append(element.alert.body)
+                    elif element_type == "progress":
+                        self.progress.append(element.progress.text)
                     error = error or _error_text(element, element_type)
                     self._remember_widget(element, element_type)
             elif kind == "script_finished":
                 if reply.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     first = last = math.inf  # the page restarts; its new run is what counts
                     charts, error = 0, ""
-                    self.chart_specs, self.alerts = [], []
+                    self.chart_specs, self.alerts, self.progress = [], [], []
                     continue
                 return RunTimes(first, last, time.perf_counter() - start, charts, error)
         raise ProtocolError("The server closed the connection before the run finished.")

@@ -25,6 +25,7 @@ from labcore.config import Config
 from labui.cache import ResultsCache, from_environment, result_key
 from labui.progress import ProgressCallback, progress_reporter
 from labui.shell import started
+from labui.turns import TRAINING_TURNS
 
 R = TypeVar("R")
 logger = logging.getLogger(__name__)  # configured by labui.shell (LAB_LOG_LEVEL)
@@ -92,10 +93,14 @@ def _cached_call(
     def compute() -> Any:
         if torch:
             started()  # torch's threads and the device are set before anything trains
-        logger.info("computing %s", fn_name)  # a training; the classroom tests count them
-        computed.append(True)
-        with _session_computation():
+        turn = TRAINING_TURNS.turn(on_wait=queued) if torch else contextlib.nullcontext()
+        with _session_computation(), turn:
+            logger.info("computing %s", fn_name)  # a training; the classroom tests count them
+            computed.append(True)
             return fn(config, progress)
+
+    def queued(ahead: int) -> None:
+        progress(0.0, f"Waiting for a turn to train: {_trainings(ahead)} ahead of this one")
 
     def waiting(others: int, seconds: float) -> None:
         also = f"; {others - 1} others asked for it too" if others > 1 else ""
@@ -107,6 +112,12 @@ def _cached_call(
     if computed:
         _release_freed_memory()
     return value
+
+
+def _trainings(count: int) -> str:
+    """>>> _trainings(1), _trainings(3)
+    ('1 training', '3 trainings')"""
+    return f"{count} training{'' if count == 1 else 's'}"
 
 
 def _qualified_name(obj: Any) -> str:

@@ -33,6 +33,7 @@ from labcore.experiments.lab import Lab
 from labui.cache import ResultsCache, result_key
 from labui.run import MAX_CACHED_BYTES, computing, results_cache, run_name
 from labui.shell import begin_start_up
+from labui.turns import TRAINING_TURNS
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,8 @@ def warm(cache: ResultsCache, runs: list[Run], max_bytes: int = WARM_BYTES,
             nonlocal computed
             logger.info("warming %s", name)
             computed += 1
-            return fn(config, None)
+            with TRAINING_TURNS.turn():  # behind the sessions already waiting
+                return fn(config, None)
 
         try:
             cache.get_or_compute(key, compute)
