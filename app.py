@@ -10,7 +10,7 @@ import streamlit as st
 
 from labui.errors import escape_markdown
 from labui.nav import navigation_pages, sidebar_links
-from labui.shell import accessibility_layer, page_setup, run_page, started
+from labui.shell import accessibility_layer, page_setup, run_page, started_if_ready
 from labui.warm import start_warming
 
 ABOUT = (
@@ -20,6 +20,8 @@ ABOUT = (
     "Every page follows one lecture on loss functions and uncertainty estimation. Change a "
     "setting and the page retrains; copy the address bar to share exactly what you see."
 )
+
+STARTING = "chosen when PyTorch starts, before the first model trains"
 
 
 page_setup(main=True)
@@ -38,8 +40,12 @@ with st.sidebar:
 # the background (LAB_WARM=0 turns it off).
 start_warming()
 run_page(page)
-device_text, device_problem = started()
+device = started_if_ready()  # a page that trained has waited for it; Home does not
 with device_line.container():
-    if device_problem:
-        st.error(escape_markdown(device_problem))
-    st.caption(f"Computing on: {device_text}")
+    if device is None:
+        st.caption(f"Computing on: {STARTING}")
+    else:
+        device_text, device_problem = device
+        if device_problem:
+            st.error(escape_markdown(device_problem))
+        st.caption(f"Computing on: {device_text}")

@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from labui import figures, present, shell
 
+STARTING = "chosen when PyTorch starts, before the first model trains"  # app.py's caption
+
 ACCESSIBILITY = {shell.A11Y_CSS, shell.SKIP_LINK_SCRIPT, figures.ARIA_SCRIPT}
 """The constant accessibility layer every page carries (tested in tests/e2e/test_accessibility.py
 and tests/e2e/test_chart_text.py)."""
@@ -29,6 +31,7 @@ def sidebar_captions(at: AppTest) -> list[str]:
 
 def test_app_runs_and_shows_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_DEVICE", "cpu")
+    shell.begin_start_up().result()  # a server that has been up a few seconds
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert any(text.startswith("Computing on: CPU (") for text in sidebar_captions(at))
@@ -37,11 +40,26 @@ def test_app_runs_and_shows_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bad_lab_device_shows_an_error_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_DEVICE", "tpu")
+    shell.begin_start_up().result()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     problem = at.sidebar.error[0].value
     assert "LAB_DEVICE must be one of cpu, cuda, cuda:N or mps. Got 'tpu'." in problem
     assert any(text.startswith("Computing on: CPU (") for text in sidebar_captions(at))
+
+
+def test_home_on_a_fresh_server_neither_waits_for_torch_nor_starts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Importing torch while the first visitor's browser draws Home took the CPU it needed;
+    the start-up waits for a training (or the cache warming, off in the tests)."""
+    monkeypatch.setenv("LAB_DEVICE", "cpu")
+    monkeypatch.setattr(shell, "_start", None)  # as in a process that has not started torch
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert shell._start is None
+    assert f"Computing on: {STARTING}" in sidebar_captions(at)
+    assert at.get("plotly_chart"), "Home draws its chart without torch"
 
 
 def test_present_link_collapses_the_sidebar_and_adds_the_stylesheet(
