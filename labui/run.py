@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from labcore.config import Config
 from labui.cache import ResultsCache, from_environment, result_key
 from labui.progress import ProgressCallback, progress_reporter
 from labui.shell import started
+from labui.together import Together
 from labui.turns import TRAINING_TURNS
 
 R = TypeVar("R")
@@ -93,14 +95,22 @@ def _cached_call(
     def compute() -> Any:
         if torch:
             started()  # torch's threads and the device are set before anything trains
-        turn = TRAINING_TURNS.turn(on_wait=queued) if torch else contextlib.nullcontext()
-        with _session_computation(), turn:
-            logger.info("computing %s", fn_name)  # a training; the classroom tests count them
-            computed.append(True)
-            return fn(config, progress)
+        together = _together(fn) if torch else None
+        group = together[0](config) if together is not None else None
+        with _session_computation():
+            if together is not None and group is not None:
+                computed.append(True)
+                return BATCHES.run((fn_name, group), config, _logged(fn_name, together[1]),
+                                   progress=progress, on_wait=queued)
+            with TRAINING_TURNS.turn(on_wait=queued) if torch else contextlib.nullcontext():
+                logger.info("computing %s", fn_name)  # a training; the classroom tests count them
+                computed.append(True)
+                return fn(config, progress)
 
-    def queued(ahead: int) -> None:
-        progress(0.0, f"Waiting for a turn to train: {_trainings(ahead)} ahead of this one")
+    def queued(ahead: int, others: int = 0) -> None:
+        also = (f"; {others} other request{'' if others == 1 else 's'} with the same settings "
+                "but the seed will train together with it") if others else ""
+        progress(0.0, f"Waiting for a turn to train: {_trainings(ahead)} ahead of this one{also}")
 
     def waiting(others: int, seconds: float) -> None:
         also = f"; {others - 1} others asked for it too" if others > 1 else ""
@@ -112,6 +122,37 @@ def _cached_call(
     if computed:
         _release_freed_memory()
     return value
+
+
+BATCHES = Together(TRAINING_TURNS, max_size=20)
+"""Requests that wait for a turn and differ only in their seed train as one batch
+(:mod:`labui.together`)."""
+
+_TOGETHER = {  # a run function → the labcore module with its together_key and run_together
+    "labcore.experiments.regression.run.run_regression": "labcore.experiments.regression.together",
+}
+
+
+def _together(fn: Callable[..., Any]) -> tuple[Callable[[Any], Any], Callable[..., Any]] | None:
+    """``(together_key, run_together)`` of a run function whose requests may train in one
+    batch, or None. Imported on first use (the modules import torch; Home's run must not)."""
+    name = _TOGETHER.get(_qualified_name(fn))
+    if name is None:
+        return None
+    module = importlib.import_module(name)
+    return module.together_key, module.run_together
+
+
+def _logged(fn_name: str, run_together: Callable[..., Any]) -> Callable[..., Any]:
+    """``run_together`` that first logs one "computing" line per request it trains (the
+    classroom tests count them)."""
+
+    def run(items: Any, progress: ProgressCallback) -> Any:
+        for _ in items:
+            logger.info("computing %s", fn_name)
+        return run_together(items, progress)
+
+    return run
 
 
 def _trainings(count: int) -> str:
