@@ -109,7 +109,7 @@ def _cached_call(
 
     def queued(ahead: int, others: int = 0) -> None:
         also = (f"; {others} other request{'' if others == 1 else 's'} with the same settings "
-                "but the seed will train together with it") if others else ""
+                "but the seed or noise will train together with it") if others else ""
         progress(0.0, f"Waiting for a turn to train: {_trainings(ahead)} ahead of this one{also}")
 
     def waiting(others: int, seconds: float) -> None:
@@ -125,8 +125,8 @@ def _cached_call(
 
 
 BATCHES = Together(TRAINING_TURNS, max_size=20)
-"""Requests that wait for a turn and differ only in their seed train as one batch
-(:mod:`labui.together`)."""
+"""Requests that wait for a turn and differ only in their seed (and, on Regression, noise level)
+train as one batch (:mod:`labui.together`)."""
 
 _TOGETHER = {  # a run function → the labcore module with its together_key and run_together
     "labcore.experiments.regression.run.run_regression": "labcore.experiments.regression.together",

@@ -72,8 +72,8 @@ def test_every_waiting_student_then_sees_their_own_training(progress_texts):
 
 # --- Regression: requests that differ only in the seed train together ---------------------------
 
-TOGETHER = re.compile(r"(\d+) other requests? with the same settings but the seed will train "
-                      r"together with it")
+TOGETHER = re.compile(r"(\d+) other requests? with the same settings but the seed or noise "
+                      r"will train together with it")
 LONG_STEPS = 5000  # each training takes over a second, so the waiting is seen
 
 

@@ -40,8 +40,8 @@ def no_single_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     RegressionConfig(loss="mse", method="none", steps=150, hidden=16),
 ], ids=["default-noise-2", "mse-one-network"])
 def test_each_request_gets_exactly_its_own_runs_result(config, no_single_runs):
-    seeds = (111, 3, 57)  # the students' own, in the order they arrived
-    configs = [config.replace(seed=s) for s in seeds]
+    # the students' own seeds and noise levels, in the order they arrived
+    configs = [config.replace(seed=s, noise_scale=n) for s, n in ((111, 2.0), (3, 2.0), (57, 0.5))]
     messages: list[str] = []
     outcomes = run_regression_together(configs, lambda f, m: messages.append(m))
     assert any("Training 3 seeds × " in m and "together" in m for m in messages)
@@ -78,12 +78,13 @@ def test_a_failed_batch_runs_each_alone_and_returns_each_error_in_its_place(
             real(config.replace(seed=k + 1)), protocol=4)
 
 
-def test_only_the_seed_may_differ():
-    assert together_key(RegressionConfig(seed=1)) == together_key(RegressionConfig(seed=9))
-    assert together_key(RegressionConfig(seed=1)) != together_key(
-        RegressionConfig(seed=1, noise_scale=2.0))
+def test_only_the_seed_and_the_noise_may_differ():
+    assert together_key(RegressionConfig(seed=1)) == together_key(
+        RegressionConfig(seed=9, noise_scale=2.0))
+    assert together_key(RegressionConfig()) != together_key(RegressionConfig(n_points=40))
+    assert together_key(RegressionConfig()) != together_key(RegressionConfig(loss="mse"))
     with pytest.raises(ValueError, match="Got 2 different settings and 0 config"):
-        run_regression_together([RegressionConfig(), RegressionConfig(noise_scale=2.0)])
+        run_regression_together([RegressionConfig(), RegressionConfig(n_points=40)])
 
 
 @pytest.mark.parametrize("config", [

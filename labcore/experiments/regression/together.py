@@ -1,5 +1,6 @@
 """Regression runs that arrive together train together: requests that differ only in their seed
-(a class whose students each try a seed of their own) as one batched network.
+and noise level (a class whose students each try a seed or a noise level of their own) as one
+batched network.
 
 :func:`run_regression_together` returns, for each config, what
 :func:`~labcore.experiments.regression.run.run_regression` returns for it alone, by the
@@ -32,13 +33,15 @@ Outcome = RegressionResult | ValueError
 
 
 def together_key(config: RegressionConfig) -> RegressionConfig | None:
-    """What configs must share to train in one batch: every setting but the seed.
+    """What configs must share to train in one batch: every setting but the seed and the noise
+    level (these change only the numbers a network is built from and trained on, not their
+    shapes or how it trains).
 
     None where such a config would not train stacked, so it trains alone: MC dropout (the
     members' masks come from one generator), mini-batches (each seed draws its own order), or
     a device other than the CPU (see :func:`~labcore.experiments.regression.seeds.stackable`).
 
-    >>> together_key(RegressionConfig(seed=7)) == together_key(RegressionConfig(seed=8))
+    >>> together_key(RegressionConfig(seed=7)) == together_key(RegressionConfig(noise_scale=2))
     True
     >>> together_key(RegressionConfig(method="mc_dropout")) is None
     True
@@ -46,7 +49,7 @@ def together_key(config: RegressionConfig) -> RegressionConfig | None:
     if (config.method not in ("none", "ensemble") or config.batch_size != 0
             or default_device().type != "cpu"):
         return None
-    return config.replace(seed=0)
+    return config.replace(seed=0, noise_scale=1.0)
 
 
 def run_regression_together(configs: Sequence[RegressionConfig],
@@ -71,7 +74,8 @@ def run_regression_together(configs: Sequence[RegressionConfig],
     keys = {together_key(c) for c in configs}
     if len(keys) != 1 or None in keys:
         alone = sum(together_key(c) is None for c in configs)
-        raise ValueError("Only configs that differ in nothing but the seed, and that train "
+        raise ValueError("Only configs that differ in nothing but the seed and the noise level, "
+                         "and that train "
                          f"stacked, train together. Got {len(keys - {None})} different "
                          f"settings and {alone} config(s) that train alone.")
     if len(configs) > 1:
