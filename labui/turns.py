@@ -7,6 +7,8 @@ each asking for a new training on one ``streamlit run app.py`` used 67 CPU-s, 37
 the kernel waking threads, and its last student waited 41 s. Taking turns, one training at a
 time (the others sleep in a queue and say how many trainings are ahead), the same class used
 15 CPU-s and its last student waited 10 s (``python -m benchmarks --only bench_scale``).
+Requests that differ only in their seed or noise level wait as one batch and train together
+when their turn comes (:mod:`labui.together`).
 
 ``LAB_TRAINING_SLOTS`` sets how many trainings run at once (default 1; more pays where there
 are cores to spare and the models are large enough to spend their time in the maths).

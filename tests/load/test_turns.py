@@ -7,7 +7,7 @@ each asks at the same instant for a seed of their own: three new trainings of ab
 each. One trains at once; the other two wait in arrival order, and their progress bars say how
 many trainings are ahead of theirs: the second is told 1, the third 2. Then four students do the
 same on Regression: the three that wait are told they will train together, and watch one
-training of their three seeds.
+training of their three requests.
 """
 
 from __future__ import annotations
@@ -114,5 +114,5 @@ def test_seeds_that_wait_together_train_together(seed_texts):
     for t in waited:
         together = [int(found.group(1)) for m in t if (found := TOGETHER.search(m))]
         assert together and together[-1] == 2, t  # the two others of the batch
-        assert any("Training 3 seeds × 5 networks together" in m for m in t), t
+        assert any("Training 3 requests × 5 networks together" in m for m in t), t
     assert trainings == 1 + 1 + 4  # the default, the longer training, then a seed each

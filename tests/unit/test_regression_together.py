@@ -44,7 +44,7 @@ def test_each_request_gets_exactly_its_own_runs_result(config, no_single_runs):
     configs = [config.replace(seed=s, noise_scale=n) for s, n in ((111, 2.0), (3, 2.0), (57, 0.5))]
     messages: list[str] = []
     outcomes = run_regression_together(configs, lambda f, m: messages.append(m))
-    assert any("Training 3 seeds × " in m and "together" in m for m in messages)
+    assert any("Training 3 requests × " in m and "together" in m for m in messages)
     for c, outcome in zip(configs, outcomes, strict=True):
         assert isinstance(outcome, RegressionResult)
         alone = pickle.dumps(run_regression(c), protocol=4)
@@ -62,7 +62,8 @@ def test_a_failed_batch_runs_each_alone_and_returns_each_error_in_its_place(
     """When the stacked training diverges, each config runs alone; a config whose own run
     raises gets its error back, the others their results."""
     config = RegressionConfig(steps=100, hidden=8)
-    monkeypatch.setattr(together_module, "_run_stacked", lambda *args: None)  # as if diverged
+    # as if the stacked training diverged
+    monkeypatch.setattr(together_module, "_run_stacked", lambda *args, **kwargs: None)
     real = together_module.run_regression
 
     def run(c, progress=None):

@@ -145,12 +145,14 @@ class _Unstackable(RuntimeError):
 
 
 def _run_stacked(configs: list[RegressionConfig], problems: list[Problem],
-                 progress: Progress | None) -> tuple[RegressionResult, ...] | None:
+                 progress: Progress | None, what: str = "seeds"
+                 ) -> tuple[RegressionResult, ...] | None:
     """Train every seed's networks as one batched network, then measure each seed.
 
-    Returns None when the training diverged: the seeds then run one by one, so that the
-    first seed that diverges says so with its own run's message (a seed whose members all
-    stopped early trains on here with the others, and may diverge only here).
+    ``what`` names the configs in the progress message ("Training 3 seeds × 5 networks
+    together"). Returns None when the training diverged: the seeds then run one by one, so
+    that the first seed that diverges says so with its own run's message (a seed whose members
+    all stopped early trains on here with the others, and may diverge only here).
     """
     config, n = configs[0], len(configs)
     device = default_device()
@@ -175,7 +177,7 @@ def _run_stacked(configs: list[RegressionConfig], problems: list[Problem],
         history = train(model, paths.wrap(loss_fn(config, n_train), training=True), (xt, yt),
                         settings, val_data=(xv, yv), val_loss_fn=paths.wrap(loss_fn(config)),
                         progress=progress, progress_range=(0.0, share),
-                        label=f"Training {n} seeds × {networks} together")
+                        label=f"Training {n} {what} × {networks} together")
     except (TrainingDiverged, _Unstackable):
         return None
     paths.sync()

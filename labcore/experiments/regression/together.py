@@ -81,7 +81,7 @@ def run_regression_together(configs: Sequence[RegressionConfig],
     if len(configs) > 1:
         problems = [generated_problem(c) for c in configs]
         if stackable(configs[0], problems):
-            stacked = _run_stacked(list(configs), problems, progress)
+            stacked = _run_stacked(list(configs), problems, progress, what="requests")
             if stacked is not None:
                 return list(stacked)
     n = len(configs)  # one config, or a batch in which a training diverged: each alone
