@@ -5,22 +5,12 @@ does not strand the others."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
+from waiting import PATIENCE_S, until
 
 from labui.together import Together
 from labui.turns import Turns
-
-PATIENCE_S = 10.0  # how long a test waits for a thread to reach a state (never a timing claim)
-
-
-def _until(condition, what: str) -> None:
-    deadline = time.monotonic() + PATIENCE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.001)
 
 
 class Trainer:
@@ -76,13 +66,18 @@ def _pending(together: Together, group: str) -> int:
     return 0 if batch is None else len(batch.items)
 
 
+def _one_batch(together: Together, group: str, requests: list[Request]) -> None:
+    """Start the requests one by one, each once the one before has joined the group's batch."""
+    for n, request in enumerate(requests, start=1):
+        request.start()
+        until(lambda n=n: _pending(together, group) == n, f"{n} waiting together")
+
+
 def test_requests_that_wait_together_train_in_one_call(busy):
     turns, release = busy
     together, trainer = Together(turns, max_size=20), Trainer()
     requests = [Request(together, "seedless", x, trainer) for x in (3, 1, 4, 2)]
-    for n, request in enumerate(requests, start=1):
-        request.start()
-        _until(lambda n=n: _pending(together, "seedless") == n, f"{n} waiting together")
+    _one_batch(together, "seedless", requests)
     release.set()
     for request in requests:
         request.join(PATIENCE_S)
@@ -94,9 +89,7 @@ def test_each_request_gets_its_own_error_and_the_others_their_results(busy):
     turns, release = busy
     together, trainer = Together(turns, max_size=20), Trainer()
     requests = [Request(together, "g", x, trainer) for x in (2, -1, 5)]
-    for n, request in enumerate(requests, start=1):
-        request.start()
-        _until(lambda n=n: _pending(together, "g") == n, f"{n} waiting")
+    _one_batch(together, "g", requests)
     release.set()
     for request in requests:
         request.join(PATIENCE_S)
@@ -116,7 +109,7 @@ def test_groups_do_not_mix_and_a_full_batch_starts_another(busy):
         request.start()
         requests.append(request)
         # a leader queues for a turn; a follower joins its group's batch
-        _until(lambda g=group, b=before: turns.waiting > b or _pending(together, g) == 2,
+        until(lambda g=group, b=before: turns.waiting > b or _pending(together, g) == 2,
                f"{group}{item} waiting")
     release.set()
     for request in requests:
@@ -139,12 +132,12 @@ def test_a_request_after_the_batch_started_waits_for_the_next(busy):
 
     first = Request(together, "g", 1, slow)
     first.start()
-    _until(lambda: turns.waiting == 1, "the first queued")
+    until(lambda: turns.waiting == 1, "the first queued")
     release.set()
     started.wait(PATIENCE_S)
     second = Request(together, "g", 2, slow)
     second.start()
-    _until(lambda: turns.waiting == 1, "the second queued behind the running batch")
+    until(lambda: turns.waiting == 1, "the second queued behind the running batch")
     finish.set()
     for request in (first, second):
         request.join(PATIENCE_S)
@@ -160,11 +153,9 @@ def test_waiting_requests_see_the_queue_and_then_the_batchs_progress(busy):
     requests = [Request(together, "g", x, trainer,
                         on_wait=lambda a, o, x=x: heard[x].append((a, o)),
                         progress=lambda f, m, x=x: progress[x].append((f, m))) for x in (1, 2)]
-    for n, request in enumerate(requests, start=1):
-        request.start()
-        _until(lambda n=n: _pending(together, "g") == n, f"{n} waiting")
-    _until(lambda: heard[2] and heard[2][-1] == (1, 1), "the follower told: 1 ahead, 1 other")
-    _until(lambda: heard[1] and heard[1][-1] == (1, 1), "the leader told the same")
+    _one_batch(together, "g", requests)
+    until(lambda: heard[2] and heard[2][-1] == (1, 1), "the follower told: 1 ahead, 1 other")
+    until(lambda: heard[1] and heard[1][-1] == (1, 1), "the leader told the same")
     release.set()
     for request in requests:
         request.join(PATIENCE_S)
@@ -184,15 +175,15 @@ def test_when_the_leader_leaves_the_others_ask_again_and_are_served(busy):
 
     leader = Request(together, "g", 7, trainer, on_wait=leader_wait)
     leader.start()
-    _until(lambda: _pending(together, "g") == 1, "the leader waits")
+    until(lambda: _pending(together, "g") == 1, "the leader waits")
     followers = [Request(together, "g", x, trainer) for x in (2, 3)]
     for n, request in enumerate(followers, start=2):
         request.start()
-        _until(lambda n=n: _pending(together, "g") == n, f"{n} waiting")
+        until(lambda n=n: _pending(together, "g") == n, f"{n} waiting")
     leave.set()
     leader.join(PATIENCE_S)
     assert isinstance(leader.outcome, KeyboardInterrupt)
-    _until(lambda: _pending(together, "g") == 2, "the two others formed a new batch")
+    until(lambda: _pending(together, "g") == 2, "the two others formed a new batch")
     release.set()
     for request in followers:
         request.join(PATIENCE_S)

@@ -4,21 +4,11 @@ a waiter told how many are ahead, and a waiter that gives up leaves the queue.""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
+from waiting import PATIENCE_S, until
 
 from labui.turns import SLOTS_ENV, Turns, slots_from_environment
-
-PATIENCE_S = 10.0  # how long a test waits for a thread to reach a state (never a timing claim)
-
-
-def _until(condition, what: str) -> None:
-    deadline = time.monotonic() + PATIENCE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.001)
 
 
 class Holder(threading.Thread):
@@ -49,7 +39,7 @@ def _queue(turns: Turns, names: str, entered: list[str], **kwargs) -> list[Holde
         before = turns.running + turns.waiting
         holder = Holder(turns, name, entered, **kwargs)
         holder.start()
-        _until(lambda before=before: turns.running + turns.waiting == before + 1, f"{name} arrived")
+        until(lambda before=before: turns.running + turns.waiting == before + 1, f"{name} arrived")
         holders.append(holder)
     return holders
 
@@ -62,7 +52,7 @@ def test_no_more_hold_a_turn_than_there_are_slots(slots):
     assert (turns.running, turns.waiting) == (slots, 5 - slots)
     holders[0].leave.set()
     holders[0].join(PATIENCE_S)
-    _until(lambda: len(entered) == slots + 1, "the next took the freed slot")
+    until(lambda: len(entered) == slots + 1, "the next took the freed slot")
     assert turns.running == slots
     for holder in holders:
         holder.leave.set()
@@ -75,7 +65,7 @@ def test_turns_are_taken_in_arrival_order():
     turns, entered = Turns(1), []
     holders = _queue(turns, "hqrstu", entered)  # h holds; q…u queue in that order
     for holder in holders:  # let each go as soon as it is inside: the queue drains in order
-        _until(holder.inside.is_set, f"{holder.name} inside")
+        until(holder.inside.is_set, f"{holder.name} inside")
         holder.leave.set()
         holder.join(PATIENCE_S)
     assert entered == list("hqrstu")
@@ -88,16 +78,16 @@ def test_a_waiter_is_told_how_many_trainings_are_ahead():
     b, c = (Holder(turns, name, entered, on_wait=heard[name].append, every_s=0.01)
             for name in "bc")
     b.start()
-    _until(lambda: heard["b"], "b reported")
+    until(lambda: heard["b"], "b reported")
     c.start()
-    _until(lambda: heard["c"], "c reported")
+    until(lambda: heard["c"], "c reported")
     assert heard["b"][-1] == 1  # a runs
     assert heard["c"][-1] == 2  # a runs, b waits before c
     first.leave.set()
-    _until(b.inside.is_set, "b inside")
-    _until(lambda: heard["c"][-1] == 1, "c told that only b is ahead now")
+    until(b.inside.is_set, "b inside")
+    until(lambda: heard["c"][-1] == 1, "c told that only b is ahead now")
     b.leave.set()
-    _until(c.inside.is_set, "c inside")
+    until(c.inside.is_set, "c inside")
     c.leave.set()
     for holder in (first, b, c):
         holder.join(PATIENCE_S)
@@ -123,14 +113,14 @@ def test_a_waiter_that_gives_up_leaves_the_queue_to_the_next():
     first, quitter = _queue(turns, "a", entered)[0], Holder(
         turns, "q", entered, on_wait=give_up, every_s=0.01)
     quitter.start()
-    _until(lambda: turns.waiting == 1, "q waits")
+    until(lambda: turns.waiting == 1, "q waits")
     behind = _queue(turns, "b", entered)[0]
     moved_on.set()
     quitter.join(PATIENCE_S)
     assert isinstance(quitter.error, KeyboardInterrupt)
     assert turns.waiting == 1  # only b is left waiting
     first.leave.set()
-    _until(behind.inside.is_set, "b inside after a left")
+    until(behind.inside.is_set, "b inside after a left")
     behind.leave.set()
     for holder in (first, behind):
         holder.join(PATIENCE_S)
