@@ -156,8 +156,11 @@ def _logged(fn_name: str, run_together: Callable[..., Any]) -> Callable[..., Any
 
 
 def _trainings(count: int) -> str:
-    """>>> _trainings(1), _trainings(3)
-    ('1 training', '3 trainings')"""
+    """How many trainings, in words.
+
+    >>> _trainings(1), _trainings(3)
+    ('1 training', '3 trainings')
+    """
     return f"{count} training{'' if count == 1 else 's'}"
 
 
