@@ -96,12 +96,13 @@ def _cached_call(
         if torch:
             started()  # torch's threads and the device are set before anything trains
         together = _together(fn) if torch else None
-        group = together[0](config) if together is not None else None
+        group = together.together_key(config) if together is not None else None
         with _session_computation():
             if together is not None and group is not None:
                 computed.append(True)
-                return BATCHES.run((fn_name, group), config, _logged(fn_name, together[1]),
-                                   progress=progress, on_wait=queued)
+                return BATCHES.run((fn_name, group), config,
+                                   _logged(fn_name, together.run_together), progress=progress,
+                                   on_wait=queued, max_size=together.MAX_TOGETHER)
             with TRAINING_TURNS.turn(on_wait=queued) if torch else contextlib.nullcontext():
                 logger.info("computing %s", fn_name)  # a training; the classroom tests count them
                 computed.append(True)
@@ -124,23 +125,21 @@ def _cached_call(
     return value
 
 
-BATCHES = Together(TRAINING_TURNS, max_size=20)
+BATCHES = Together(TRAINING_TURNS, max_size=20)  # each kind's own limit may be lower
 """Requests that wait for a turn and differ only in their seed (and, on Regression, noise level)
 train as one batch (:mod:`labui.together`)."""
 
-_TOGETHER = {  # a run function → the labcore module with its together_key and run_together
+_TOGETHER = {  # a run function → the labcore module with its together_key, run_together and
+    # MAX_TOGETHER (the most requests one batch may hold)
     "labcore.experiments.regression.run.run_regression": "labcore.experiments.regression.together",
 }
 
 
-def _together(fn: Callable[..., Any]) -> tuple[Callable[[Any], Any], Callable[..., Any]] | None:
-    """``(together_key, run_together)`` of a run function whose requests may train in one
-    batch, or None. Imported on first use (the modules import torch; Home's run must not)."""
+def _together(fn: Callable[..., Any]) -> Any:
+    """The labcore module that trains requests of ``fn`` in one batch, or None. Imported on
+    first use (such modules import torch; Home's run must not)."""
     name = _TOGETHER.get(_qualified_name(fn))
-    if name is None:
-        return None
-    module = importlib.import_module(name)
-    return module.together_key, module.run_together
+    return None if name is None else importlib.import_module(name)
 
 
 def _logged(fn_name: str, run_together: Callable[..., Any]) -> Callable[..., Any]:

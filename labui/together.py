@@ -57,7 +57,7 @@ class Together:
     def run(self, group: Hashable, item: Any, run_many: RunMany, *,
             progress: Callable[[float, str], None] | None = None,
             on_wait: Callable[[int, int], None] | None = None,
-            every_s: float = WAIT_REPORT_S) -> Any:
+            every_s: float = WAIT_REPORT_S, max_size: int | None = None) -> Any:
         """``item``'s outcome from a batch of its group: returned, or raised if an exception.
 
         Args:
@@ -69,10 +69,13 @@ class Together:
             on_wait: ``on_wait(ahead, others)`` about every ``every_s`` seconds while the
                 batch waits for its turn: trainings ahead of it, and how many other requests
                 it holds so far. If it raises, this request leaves (see the module's notes).
+            max_size: the most requests ``run_many`` takes, where it is fewer than the
+                instance's ``max_size``.
         """
+        limit = self.max_size if max_size is None else min(self.max_size, max_size)
         with self._lock:
             batch = self._forming.get(group)
-            if batch is not None and len(batch.items) < self.max_size:
+            if batch is not None and len(batch.items) < limit:
                 batch.items.append(item)
                 index = len(batch.items) - 1
             else:
@@ -89,7 +92,7 @@ class Together:
                 on_wait(batch.ahead, len(batch.items) - 1)
         if batch.dropped:  # the leader left: ask again
             return self.run(group, item, run_many, progress=progress, on_wait=on_wait,
-                            every_s=every_s)
+                            every_s=every_s, max_size=max_size)
         assert batch.outcomes is not None
         return _outcome(batch.outcomes[index])
 

@@ -27,16 +27,16 @@ class Trainer:
 
 class Request(threading.Thread):
     def __init__(self, together: Together, group: str, item: int, trainer: Trainer,
-                 on_wait=None, progress=None) -> None:
+                 on_wait=None, progress=None, max_size: int | None = None) -> None:
         super().__init__(daemon=True)
-        self.args = together, group, item, trainer, on_wait, progress
+        self.args = together, group, item, trainer, on_wait, progress, max_size
         self.outcome: object = None
 
     def run(self) -> None:
-        together, group, item, trainer, on_wait, progress = self.args
+        together, group, item, trainer, on_wait, progress, max_size = self.args
         try:
             self.outcome = together.run(group, item, trainer, on_wait=on_wait,
-                                        progress=progress, every_s=0.005)
+                                        progress=progress, every_s=0.005, max_size=max_size)
         except BaseException as error:
             self.outcome = error
 
@@ -116,6 +116,25 @@ def test_groups_do_not_mix_and_a_full_batch_starts_another(busy):
         request.join(PATIENCE_S)
     assert sorted(trainer.batches) == [[1, 2], [3], [10, 20]]
     assert [r.outcome for r in requests] == [1, 100, 4, 9, 400]
+
+
+def test_a_request_may_lower_the_batch_size(busy):
+    """A kind whose batch function takes fewer requests than the instance's limit says so."""
+    turns, release = busy
+    together, trainer = Together(turns, max_size=20), Trainer()
+    requests = []
+    for item in (1, 2, 3):
+        before = turns.waiting
+        request = Request(together, "g", item, trainer, max_size=2)
+        request.start()
+        requests.append(request)
+        until(lambda b=before: turns.waiting > b or _pending(together, "g") == 2,
+              f"{item} waiting")
+    release.set()
+    for request in requests:
+        request.join(PATIENCE_S)
+    assert trainer.batches == [[1, 2], [3]]
+    assert [r.outcome for r in requests] == [1, 4, 9]
 
 
 def test_a_request_after_the_batch_started_waits_for_the_next(busy):
