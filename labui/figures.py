@@ -16,7 +16,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from labcore.plots.describe import FigureText, array, describe_figure, is_band_edge, is_number
 from labui.downloads import csv_bytes
 from labui.errors import escape_markdown
-from labui.present import presentation_figure, presenting
+from labui.present import presenting
+from labui.present_figures import presentation_figure
 
 PNG_SCALE = 3  # the modebar's camera saves at 3× the shown size: sharp on slides
 CSV_LABEL = "⬇ Data (CSV)"
@@ -208,7 +209,7 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
     colour from #000001 to #000040 (its placeholders), which would turn the dark end of scales
     like Magma into the theme's colours. The figure's own template and colour scales are drawn
     exactly as built. In presentation mode a larger, bolder copy is drawn
-    (:func:`labui.present.presentation_figure`).
+    (:func:`labui.present_figures.presentation_figure`).
 
     A chart to look at has no drag action (``dragmode=False``) unless its figure sets one: with
     Plotly's default (drag to zoom) a finger moving over a chart on a phone zooms it instead

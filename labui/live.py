@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from labui import present
+from labui import present, present_figures
 
 MIN_REDRAW_S = 0.1  # at most 10 redraws a second
 _DRAWS = "_labui.live_draws"  # session state: live frames drawn so far
@@ -57,7 +57,7 @@ class RedrawPacer:
 
 def live_font_scale() -> float:
     """Text size factor of live charts: presentation mode's, or 1."""
-    return present.FONT_SCALE if present.presenting() else 1.0
+    return present_figures.FONT_SCALE if present.presenting() else 1.0
 
 
 def draw_live(slot: DeltaGenerator, spec: dict[str, Any], table: pd.DataFrame,

@@ -34,7 +34,8 @@ from labcore.plots import conformal as conformal_plots
 from labui import download_csv, download_figure_html, download_pair, guard, notice, run_cached
 from labui.figures import show_figure
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view
-from labui.present import height_limit, presenting
+from labui.present import presenting
+from labui.present_figures import height_limit
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.views import choice, flag, number

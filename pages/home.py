@@ -14,7 +14,8 @@ from labui import download_script, guard, notice, run_cached
 from labui.figures import show_figure
 from labui.nav import LABS
 from labui.page import LabPage, page_header, settings, start_settings
-from labui.present import presenting, side_by_side
+from labui.present import presenting
+from labui.present_figures import side_by_side
 from labui.teacher import teacher_link
 from labui.views import number
 from labui.whatif import pin_button, whatif_section

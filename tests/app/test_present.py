@@ -20,7 +20,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from labcore.plots._spec import axis_key, figure, grid, merge, on_axes, scatter  # noqa: E402
-from labui import figures, present  # noqa: E402
+from labui import figures, present, present_figures  # noqa: E402
 
 PAGE = str(HERE / "present_page.py")
 ROOT = HERE.parents[1]
@@ -91,9 +91,9 @@ def test_present_1_restyles_the_page(page_configs: list[dict[str, Any]]) -> None
     assert not at.caption
     spec = chart_spec(at)
     trace = spec["data"][0]
-    assert trace["line"]["width"] == pytest.approx(2 * present.LINE_SCALE)
-    assert trace["marker"]["size"] == pytest.approx(5 * present.MARKER_SCALE)
-    assert spec["layout"]["font"]["size"] == pytest.approx(12 * present.FONT_SCALE)
+    assert trace["line"]["width"] == pytest.approx(2 * present_figures.LINE_SCALE)
+    assert trace["marker"]["size"] == pytest.approx(5 * present_figures.MARKER_SCALE)
+    assert spec["layout"]["font"]["size"] == pytest.approx(12 * present_figures.FONT_SCALE)
     # the sidebar is collapsed once, when the presentation starts, not on every rerun
     at.slider(key="fx.n").set_value(40).run()
     assert page_configs[-1]["initial_sidebar_state"] is None
@@ -127,7 +127,8 @@ def test_present_with_hidden_controls_and_the_quiz(page_configs: list[dict[str, 
     assert not at.exception
     assert at.success[0].value.startswith("✓ Right: *Yes*.")
     assert [i.value for i in at.info] == ["Notice: the mean is 0.1450."]  # 0.01 · 14.5
-    assert chart_spec(at)["data"][0]["line"]["width"] == pytest.approx(2 * present.LINE_SCALE)
+    assert chart_spec(at)["data"][0]["line"]["width"] == pytest.approx(
+        2 * present_figures.LINE_SCALE)
 
 
 def test_teacher_link_can_open_in_presentation_mode() -> None:
@@ -199,7 +200,7 @@ def test_presentation_figure_scales_a_copy() -> None:
          go.Scatter(x=[0, 1], y=[2, 3], mode="markers", marker={"size": [4, 8]})],
         layout={"height": 400, "annotations": [{"text": "panel", "font": {"size": 16}}]},
     )
-    big = present.presentation_figure(fig)
+    big = present_figures.presentation_figure(fig)
     assert big.data[0].line.width == 0  # an invisible edge stays invisible
     assert big.data[1].line.width == pytest.approx(2 * 1.75)  # plotly's default 2 px
     assert big.data[1].marker.size == pytest.approx(6 * 1.4)  # plotly's default 6 px
@@ -207,7 +208,7 @@ def test_presentation_figure_scales_a_copy() -> None:
     assert big.layout.font.size == pytest.approx(12 * 1.6)
     assert big.layout.annotations[0].font.size == pytest.approx(16 * 1.6)
     assert big.layout.height == 420  # 400 · 1.2, cut to what fits a 1280×720 projector
-    assert present.MAX_HEIGHT == 420
+    assert present_figures.MAX_HEIGHT == 420
     assert fig.data[1].line.width is None and fig.layout.font.size is None  # unchanged
 
 
@@ -227,18 +228,19 @@ def _grid_figure(cols: int, title: str, panel: str, y_title: str, x_title: str,
 
 def _px(text: str, size: float) -> float:
     """The estimate presentation_figure fits texts with (longest line, tags dropped)."""
-    return present._text_width(text, size)
+    return present_figures._text_width(text, size)
 
 
 def test_a_figure_taller_than_a_projector_is_cut_but_a_gallery_is_not() -> None:
-    tall = present.presentation_figure(go.Figure(layout={"height": 950}))
-    assert tall.layout.height == present.MAX_HEIGHT
+    tall = present_figures.presentation_figure(go.Figure(layout={"height": 950}))
+    assert tall.layout.height == present_figures.MAX_HEIGHT
     gallery = go.Figure(go.Heatmap(z=[[0, 1], [1, 0]]), layout={"height": 700})
-    assert present.presentation_figure(gallery).layout.height == 840  # pictures keep their size
-    with present.height_limit(500):  # a page with little above its first chart
-        assert present.presentation_figure(go.Figure(layout={"height": 950})).layout.height == 500
-        assert present.presentation_figure(go.Figure(layout={"height": 400})).layout.height == 480
-    assert present.presentation_figure(go.Figure(layout={"height": 950})).layout.height == 420
+    fitted = present_figures.presentation_figure
+    assert fitted(gallery).layout.height == 840  # pictures keep their size
+    with present_figures.height_limit(500):  # a page with little above its first chart
+        assert fitted(go.Figure(layout={"height": 950})).layout.height == 500
+        assert fitted(go.Figure(layout={"height": 400})).layout.height == 480
+    assert fitted(go.Figure(layout={"height": 950})).layout.height == 420
 
 
 def test_titles_fit_the_chart_and_stay_clear_of_each_other() -> None:
@@ -246,18 +248,18 @@ def test_titles_fit_the_chart_and_stay_clear_of_each_other() -> None:
     fig = _grid_figure(2, "Clean → heavily shifted test digits, averaged over the six corruptions",
                        "Expected calibration error", "ECE (top-label, 15 bins)",
                        "corruption severity (0 = clean)", 680)
-    big = present.presentation_figure(fig)
+    big = present_figures.presentation_figure(fig)
     layout = big.to_plotly_json()["layout"]
     title = layout["title"]
     assert (title["yref"], title["y"], title["yanchor"]) == ("container", 1, "top")
     title_size = title.get("font", {}).get("size", round(12 * 1.6 * 1.4))
-    assert _px(title["text"], title_size) <= present.REFERENCE_WIDTH * 0.95
+    assert _px(title["text"], title_size) <= present_figures.REFERENCE_WIDTH * 0.95
     # the top margin holds the title and, under it, the subplot titles
     panel = layout["annotations"][0]
     title_h = len(title["text"].split("<br>")) * title_size * 1.3
     panel_h = len(panel["text"].split("<br>")) * panel["font"]["size"] * 1.3
-    assert layout["margin"]["t"] >= present.TITLE_PAD + title_h + panel_h
-    assert big.layout.height == present.MAX_HEIGHT
+    assert layout["margin"]["t"] >= present_figures.TITLE_PAD + title_h + panel_h
+    assert big.layout.height == present_figures.MAX_HEIGHT
     # the original is untouched
     assert fig.layout.title.y is None and fig.layout.margin.t == 60
 
@@ -268,9 +270,9 @@ def test_narrow_panels_get_smaller_or_wrapped_titles_and_one_y_title_per_row() -
                        "<br><sup>ECE 0.019 · accuracy 93.6% · mean confidence 92.7%</sup>",
                        "accuracy in the bin",
                        "confidence = max softmax probability (equal-width bins)", 520)
-    layout = present.presentation_figure(fig).to_plotly_json()["layout"]
-    assert layout["font"]["size"] == pytest.approx(12 * present.WIDE_FONT_SCALE)
-    plot_width = present.REFERENCE_WIDTH - 60 - 20
+    layout = present_figures.presentation_figure(fig).to_plotly_json()["layout"]
+    assert layout["font"]["size"] == pytest.approx(12 * present_figures.WIDE_FONT_SCALE)
+    plot_width = present_figures.REFERENCE_WIDTH - 60 - 20
     for note in layout["annotations"]:
         x0, x1 = next(layout[axis_key("x", k)]["domain"] for k in range(1, 5)
                       if abs(sum(layout[axis_key("x", k)]["domain"]) / 2 - note["x"]) < 0.01)
@@ -284,30 +286,30 @@ def test_narrow_panels_get_smaller_or_wrapped_titles_and_one_y_title_per_row() -
 
 def test_a_legend_below_the_plot_clears_the_larger_axis_title() -> None:
     fig = _grid_figure(1, "t", "", "y", "x (input; grey = no training data)", 480)
-    layout = present.presentation_figure(fig).to_plotly_json()["layout"]
+    layout = present_figures.presentation_figure(fig).to_plotly_json()["layout"]
     legend, margin = layout["legend"], layout["margin"]
-    assert legend["font"]["size"] == pytest.approx(12 * present.LEGEND_SCALE)
+    assert legend["font"]["size"] == pytest.approx(12 * present_figures.LEGEND_SCALE)
     plot = layout["height"] - margin["t"] - margin["b"]
     below = -legend["y"] * plot  # px from the plot's bottom edge to the legend's top
     assert below >= 1.4 * 12 * 1.6 + 12 * 1.6 * 1.3  # tick labels and the x-axis title
-    assert margin["b"] >= below + 12 * present.LEGEND_SCALE  # the legend's line fits too
+    assert margin["b"] >= below + 12 * present_figures.LEGEND_SCALE  # the legend's line fits too
 
 
 def test_side_by_side_fits_titles_to_a_share_of_the_width() -> None:
     text = "The sample and the fitted density, with a longer ending"
     fig = go.Figure(layout={"title": {"text": text, "x": 0.05}, "height": 420})
-    alone = present.presentation_figure(fig).layout.title
+    alone = present_figures.presentation_figure(fig).layout.title
     assert alone.text == text and alone.font.size is None  # fits a full-width chart
-    with present.side_by_side(2):
-        half = present.presentation_figure(fig).layout.title
+    with present_figures.side_by_side(2):
+        half = present_figures.presentation_figure(fig).layout.title
     size = half.font.size
-    assert _px(half.text, size) <= present.REFERENCE_WIDTH / 2 * 0.95
+    assert _px(half.text, size) <= present_figures.REFERENCE_WIDTH / 2 * 0.95
 
 
 def test_presentation_figures_are_figures_plotly_accepts_unchanged() -> None:
     fig = _grid_figure(4, "A title", "a long panel title that has to be wrapped somewhere",
                        "y", "a long x-axis title that needs two lines", 520)
-    sent = json.loads(present.presentation_figure(fig).to_json())
+    sent = json.loads(present_figures.presentation_figure(fig).to_json())
     assert json.loads(go.Figure(sent).to_json()) == sent
 
 
