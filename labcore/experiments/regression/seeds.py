@@ -159,9 +159,9 @@ def _run_stacked(configs: list[RegressionConfig], problems: list[Problem],
     data = [standardised(p, device) for p in problems]
     models = [build_model(c, device) for c in configs]
     m = models[0].members
-    # One network with one output per seed: torch multiplies a single member's matrix by a
-    # vector with another kernel than a batch of them, so the stacked model does that too.
-    stack = OutputByMember if m == 1 and models[0].out_dim == 1 else BatchedMLP
+    # One network per seed: torch multiplies a single member's matrices with other kernels
+    # than a batch of them where a side is one wide, so the stacked model does that too.
+    stack = OutputByMember if m == 1 else BatchedMLP
     model = stack.stacked(models)
     n_train, n_val = data[0][1][0].shape[0], data[0][2][0].shape[0]
     # (n·m, rows, 1) inputs and (n·m, rows) targets: each member its own seed's data.
@@ -196,20 +196,32 @@ def _run_stacked(configs: list[RegressionConfig], problems: list[Problem],
 
 
 class OutputByMember(BatchedMLP):
-    """A stacked model whose last layer runs member by member (a batch of one each), the way
-    a one-member model runs it: with one output, torch multiplies a batch of one by another
-    kernel than a larger batch, which rounds differently. The hidden layers run batched (their
-    products round the same for any batch). No dropout (the stacked seeds have none)."""
+    """A stacked model of one-network seeds whose first and last layers run member by member
+    (a batch of one each), the way a one-member model runs them.
+
+    Where a product has a side one wide — the last layer's single output, and the first
+    layer's weight gradient, (1 × rows) · (rows × hidden) for the one input feature — torch
+    multiplies a batch of one with another kernel than a larger batch, and on some CPUs the two
+    round differently (seen: the single output on every CPU tried; the first layer's gradient
+    on an AVX-512 Xeon, by 1 ulp, which 500 steps carry into the predictions). Running those
+    layers member by member makes autograd's backward do the same. The hidden-to-hidden layers
+    run batched (their products round the same for any batch). No dropout (the stacked seeds
+    have none)."""
 
     def forward(self, x: torch.Tensor, dropout: bool | None = None) -> torch.Tensor:
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.members, -1, -1)
-        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
-            x = torch.relu(torch.baddbmm(b, x, w))
-        outputs = [torch.baddbmm(b.unsqueeze(0), h.unsqueeze(0), w.unsqueeze(0))
-                   for b, h, w in zip(self.biases[-1].unbind(0), x.unbind(0),
-                                      self.weights[-1].unbind(0), strict=True)]
-        return torch.cat(outputs)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if i in (0, last):
+                x = torch.cat([torch.baddbmm(b_k.unsqueeze(0), x_k.unsqueeze(0), w_k.unsqueeze(0))
+                               for b_k, x_k, w_k in zip(b.unbind(0), x.unbind(0), w.unbind(0),
+                                                         strict=True)])
+            else:
+                x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = torch.relu(x)
+        return x
 
 
 class AdamPaths:
