@@ -343,7 +343,11 @@ def test_the_count_line_adds_up():
 @pytest.mark.science
 @pytest.mark.parametrize(("preset", "region", "at_most"), [
     ("S3 · A gap in the data", "-1.25:1.25:50", 0.5),
-    ("S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)", "-4:-2:40", 0.8),
+    # One drag's 20 points beyond the data (the cubic's 20 points lie in [-4, 4]), where the
+    # lecture puts the epistemic band. Measured ratios, seeds 0–7: 0.02–0.36 with AVX-512
+    # kernels, 0.04–0.24 with AVX2 ones (seed 0: 0.16 and 0.07). The region this case used
+    # before, 40 points in [-4, -2] among the data, measured 0.84 on seed 0 with AVX-512.
+    ("S2 · Cubic, 20 points (Lakshminarayanan et al. 2017)", "-5.5:-4:20", 0.5),
 ])
 def test_dragging_points_in_shrinks_the_epistemic_band_there(preset, region, at_most):
     torch.set_num_threads(1)
