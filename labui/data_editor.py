@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from labcore.experiments.regression import chart_edits, regions
+from labcore.experiments.regression import chart_edits, drag_report, regions
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.cost import check_before_after
 from labcore.experiments.regression.run import run_regression
@@ -236,7 +236,7 @@ def drag_data(page: LabPage, fig, mode: str, below_chart: Callable[[], None] | N
             check_before_after(config, config.replace(add_regions=""))
             before = run_cached(run_regression, config.replace(add_regions=""),
                                 label="Before the dragged points")
-        rows = regions.region_summary(before, result, config.add_regions)
-        notice(regions.drag_notice(rows, result.member_means.shape[0]))
+        rows = drag_report.region_summary(before, result, config.add_regions)
+        notice(drag_report.drag_notice(rows, result.member_means.shape[0]))
     else:
-        notice(regions.drag_notice([], result.member_means.shape[0]))
+        notice(drag_report.drag_notice([], result.member_means.shape[0]))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from labcore.calibration import N_BINS
 from labcore.calibration.conformal_sets import SCORES
-from labcore.experiments.calibration import LAB, methods, report
+from labcore.experiments.calibration import LAB, methods, notices, report
 from labcore.experiments.calibration.config import CalibrationConfig, training_config
 from labcore.experiments.calibration.run import (
     T_MAX,
@@ -97,7 +97,7 @@ def four_models(page: LabPage) -> None:
                                    strategy=config.strategy)
     with height_limit(500):
         show_figure(fig, key=page.state_key("grid_fig"))
-    notice(report.four_models_notice(panels, config.smoothing, run.plain.name))
+    notice(notices.four_models_notice(panels, config.smoothing, run.plain.name))
     st.caption("How to read it: red hatching is over-confidence (bar below the diagonal), "
                "orange is under-confidence; bins with only a few predictions (see the counts) "
                "have noisy gaps, which the ECE weights by their count and the MCE does not.")
@@ -135,7 +135,7 @@ def temperature_slider(page: LabPage) -> None:
     with left:
         show_figure(plots.reliability_figure([scores], cols=1, strategy=config.strategy),
                     key=page.state_key("slider_fig"))
-        notice(report.slider_notice(raw, scores, model.temperature))
+        notice(notices.slider_notice(raw, scores, model.temperature))
     with right:
         st.markdown("**Test-set metrics at T = 1 and at the slider's T**")
         st.dataframe(pd.DataFrame(report.comparison_rows(raw, scores)), hide_index=True)
@@ -159,7 +159,7 @@ def nll_or_ece(page: LabPage) -> None:
                          name=f"T fitted by ECE on validation (T = {curves.t_ece:.2f})")
     fig = plots.temperature_figure(curves)
     show_figure(fig, key=page.state_key("curves_fig"))
-    notice(report.curves_notice(curves, at_nll, at_ece))
+    notice(notices.curves_notice(curves, at_nll, at_ece))
     st.markdown("**Test-set metrics at the two fitted temperatures**")
     st.dataframe(pd.DataFrame(report.metrics_rows((at_nll, at_ece))), hide_index=True)
     download_figure_html(fig, "calibration_vs_temperature.html", "Download the figure (HTML)")
@@ -189,7 +189,7 @@ def many_eces(page: LabPage) -> None:
             f"{N_BINS} equal-width bins · ECE {pair[0].ece:.4f}",
             f"{N_BINS} equal-mass bins · ECE {pair[1].ece:.4f}"]),
         key=page.state_key("binning_fig"))
-    notice(report.binning_notice(*pair))
+    notice(notices.binning_notice(*pair))
 
 
 def sweeps(page: LabPage) -> None:
@@ -210,7 +210,7 @@ def sweeps(page: LabPage) -> None:
             sweep = run_cached(fn, cfg, label=f"Sweep ({title})")
         fig = plots.sweep_figure(sweep, report.SWEEP_LABELS[which])
         show_figure(fig, key=page.state_key(f"sweep_fig.{which}"))
-        notice(report.sweep_notice(sweep))
+        notice(notices.sweep_notice(sweep))
         download_csv(pd.DataFrame(report.sweep_table(sweep)), f"calibration_sweep_{which}.csv",
                      "Download the sweep (CSV)")
     else:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from labcore.experiments import classification
-from labcore.experiments.classification import flips, notices, report
+from labcore.experiments.classification import flips, inspector, notices, report
 from labcore.experiments.classification.run import ClassificationResult, run_classification
 from labcore.experiments.classification.sweep import (
     SWEEP_RATES,
@@ -107,14 +107,14 @@ def inspector_view(page: LabPage) -> None:
     with left:
         split = choice("Samples from", list(SPLITS), key=f"{KEY}.split", param="split",
                        format_func=SPLITS.get)
-        low, high, start = report.index_limits(result, split)
+        low, high, start = inspector.index_limits(result, split)
         index = number(
             f"Sample index ({low}–{high})", key=f"{KEY}.sample.{split}", param="sample",
             default=start, min_value=low, max_value=high, step=1, kind="number_input",
             help="Which sample to inspect. The lecture's slide shows test sample 14.")
         with guard():
-            index = report.check_index(result, split, int(index))
-            facts = report.sample_facts(for_markdown(result), split, index)
+            index = inspector.check_index(result, split, int(index))
+            facts = inspector.sample_facts(for_markdown(result), split, index)
         st.markdown("  \n".join(f"**{name}:** {value}" for name, value in facts.items()))
         if result.image_shape is not None:
             show_figure(plots.digit_figure(result, split, index), key=f"{KEY}.digit_fig")
@@ -123,13 +123,13 @@ def inspector_view(page: LabPage) -> None:
     with right:
         st.markdown(f"**Per view** — thresholds t_co = {config.t_co:.2f} on confidence, "
                     f"t_ce = {config.t_ce:.2f} on certainty")
-        st.dataframe(pd.DataFrame(report.view_rows(result, split, index, config.t_co,
+        st.dataframe(pd.DataFrame(inspector.view_rows(result, split, index, config.t_co,
                                                    config.t_ce)), hide_index=True)
         st.caption("co_s = max softmax probability, co_h = 1 if co_s ≥ t_co; ce_s = 1/(1+σ²) "
                    "from UANLL's s = log σ², ce_h = 1 if ce_s ≥ t_ce. "
                    + report.certainty_range_note(result))
         st.markdown("**Final class under each aggregation**")
-        final = report.final_rows(for_markdown(result), split, index, config.t_co, config.t_ce)
+        final = inspector.final_rows(for_markdown(result), split, index, config.t_co, config.t_ce)
         st.table(pd.DataFrame(final).set_index("aggregation"))  # st.table renders Markdown
         st.caption("Ties go to the class of the earliest view (view 0 first); when no view "
                    "passes a threshold, the flag vote falls back to the plain mode.")
@@ -139,7 +139,7 @@ def inspector_view(page: LabPage) -> None:
                 "shown on the decision map instead.")
     if result.image_shape is not None:
         show_figure(plots.views_figure(result, split, index), key=f"{KEY}.views_fig")
-        notice(report.views_notice(for_markdown(result), split, index))
+        notice(inspector.views_notice(for_markdown(result), split, index))
     else:
         whole, close = st.columns(2)
         with whole:

@@ -215,7 +215,7 @@ def trace_x(traces: list[dict], name: str) -> np.ndarray:
 
 
 def test_a_link_with_added_regions_and_dropped_points_reproduces_the_training_data():
-    from labcore.experiments.regression import regions
+    from labcore.experiments.regression import drag_report
 
     edits = {"add_regions": "-3.5:-2:20,1:2.5:15", "drop_points": "3,17"}
     at = open_page(edits)
@@ -230,8 +230,8 @@ def test_a_link_with_added_regions_and_dropped_points_reproduces_the_training_da
     captions = [c.value for c in at.caption]
     assert "Training points: 53 (20 generated − 2 dropped + 35 added by dragging)." in captions
     before = run_regression(config.replace(add_regions=""))
-    rows = regions.region_summary(before, result, config.add_regions)
-    assert regions.drag_notice(rows, config.members) in captions
+    rows = drag_report.region_summary(before, result, config.add_regions)
+    assert drag_report.drag_notice(rows, config.members) in captions
 
 
 def widget_text(at: AppTest, name: str) -> str:

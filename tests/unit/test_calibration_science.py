@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from labcore.experiments.calibration import report
+from labcore.experiments.calibration import notices, report
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.calibration.run import (
     CalibrationRun,
@@ -151,7 +151,7 @@ def test_longer_training_makes_plain_ce_more_over_confident():
     # Measured (seed 0): gap +2.2 points at 50 steps, +4.8 at 800; T 1.29 → 2.31.
     assert over[1] > over[0] + 0.015, numbers
     assert sweep.temperature[1] > sweep.temperature[0] + 0.5, numbers
-    assert report.sweep_notice(sweep).startswith(f"Notice: confidence − accuracy goes from "
+    assert notices.sweep_notice(sweep).startswith(f"Notice: confidence − accuracy goes from "
                                                  f"{100 * over[0]:+.1f} points")
 
 
@@ -172,7 +172,7 @@ LS_SCALED = fake(accuracy=0.936, mean_confidence=0.93, ece=0.019, nll=0.226, tem
 
 
 def test_four_models_notice_states_the_numbers_it_was_given():
-    text = report.four_models_notice((OVER_RAW, OVER_SCALED, LS_RAW, LS_SCALED), 0.01)
+    text = notices.four_models_notice((OVER_RAW, OVER_SCALED, LS_RAW, LS_SCALED), 0.01)
     assert text.startswith("Notice: Plain CE says 96.6 % on average but is right 92.3 % of the "
                            "time; temperature scaling at T = 2.04 brings its ECE from 0.044 "
                            "to 0.019.")
@@ -189,7 +189,7 @@ def test_notice_says_when_the_settings_do_not_show_over_confidence():
     calibrated = fake(accuracy=0.96, mean_confidence=0.965, ece=0.012, nll=0.15)
     scaled = fake(accuracy=0.96, mean_confidence=0.96, ece=0.011, nll=0.149, temperature=1.1)
     smooth = fake(accuracy=0.94, mean_confidence=0.935, ece=0.015, nll=0.14)
-    text = report.four_models_notice((calibrated, scaled, smooth, smooth), 0.01)
+    text = notices.four_models_notice((calibrated, scaled, smooth, smooth), 0.01)
     assert "not over-confident (it says 96.5 % and is right 96.0 % of the time)" in text
     assert "ECE from 0.012 to 0.011" in text
     assert f"The preset “{report.PRESET_DEFAULT}” shows an over-confident model." in text
@@ -201,17 +201,17 @@ def test_notice_says_when_the_settings_do_not_show_over_confidence():
 def test_notice_says_when_smoothing_overshoots_and_when_epsilon_is_zero():
     under = fake(accuracy=0.939, mean_confidence=0.765, ece=0.174, nll=0.372)
     sharpened = fake(accuracy=0.939, mean_confidence=0.93, ece=0.017, nll=0.21, temperature=0.56)
-    text = report.smoothing_sentence(0.1, OVER_RAW, OVER_SCALED, under, sharpened)
+    text = notices.smoothing_sentence(0.1, OVER_RAW, OVER_SCALED, under, sharpened)
     assert text.startswith("Label smoothing (ε = 0.1) overshoots: it says 76.5 % but is right "
                            "93.9 % of the time (under-confident), so its fitted T = 0.56")
     assert report.PRESET_SMOOTHING in text
-    assert report.PRESET_SMOOTHING in report.smoothing_sentence(
+    assert report.PRESET_SMOOTHING in notices.smoothing_sentence(
         0.0, OVER_RAW, OVER_SCALED, OVER_RAW, OVER_SCALED)
 
 
 def test_ts_that_does_not_halve_the_ece_is_not_called_a_fix():
     weak = fake(accuracy=0.923, mean_confidence=0.93, ece=0.03, nll=0.3, temperature=1.6)
-    text = report.overconfidence_sentence("Plain CE", OVER_RAW, weak)
+    text = notices.overconfidence_sentence("Plain CE", OVER_RAW, weak)
     assert "ECE from 0.044 to 0.030, less than half off" in text
     assert report.PRESET_DEFAULT in text
 
@@ -225,11 +225,11 @@ def sweep_of(parameter: str, gaps: list[float], temperatures: list[float]) -> Sw
 
 
 def test_sweep_notice_reads_the_sweep_and_admits_when_it_shows_nothing():
-    grows = report.sweep_notice(sweep_of("steps", [-0.041, 0.06], [0.73, 2.9]))
+    grows = notices.sweep_notice(sweep_of("steps", [-0.041, 0.06], [0.73, 2.9]))
     assert grows.startswith("Notice: confidence − accuracy goes from -4.1 points at 50 steps to "
                             "+6.0 points at 1600, the fitted T from 0.73 to 2.90")
     assert "every model's ECE is at most 0.030" in grows
-    flat = report.sweep_notice(sweep_of("steps", [0.03, 0.01], [1.5, 1.2]))
+    flat = notices.sweep_notice(sweep_of("steps", [0.03, 0.01], [1.5, 1.2]))
     assert flat.startswith("Notice: here training longer does not make plain CE more "
                            "over-confident")
     assert report.PRESET_DEFAULT in flat
@@ -237,22 +237,22 @@ def test_sweep_notice_reads_the_sweep_and_admits_when_it_shows_nothing():
 
 def test_slider_and_binning_notices_read_their_numbers():
     softer = fake(accuracy=0.923, mean_confidence=0.913, ece=0.019, nll=0.272, temperature=2.0)
-    text = report.slider_notice(OVER_RAW, softer, fitted=2.04)
+    text = notices.slider_notice(OVER_RAW, softer, fitted=2.04)
     assert text == ("Notice: T = 2.00 lowers the mean confidence from 96.6 % to 91.3 % while "
                     "the accuracy stays 92.3 %; the ECE goes from 0.044 to 0.019. The T fitted "
                     "on validation is 2.04.")
-    assert "would soften it" in report.slider_notice(OVER_RAW, OVER_RAW, fitted=2.04)
+    assert "would soften it" in notices.slider_notice(OVER_RAW, OVER_RAW, fitted=2.04)
     # Confidences .9 (right), .75 (wrong), .7 (right), .55 (right) in 5 equal-width bins:
     # counts [0, 0, 1, 2, 1], so 1 of 4 = 25 % in the top bin (0.8, 1] and 2 bins empty.
     probs = np.array([[0.9, 0.1], [0.75, 0.25], [0.3, 0.7], [0.55, 0.45]])
     width = score_logits(np.log(probs), np.array([0, 1, 1, 0]), n_bins=5)
     mass = score_logits(np.log(probs), np.array([0, 1, 1, 0]), n_bins=5, strategy="quantile")
-    assert report.binning_notice(width, mass).startswith(
+    assert notices.binning_notice(width, mass).startswith(
         "Notice: with 5 equal-width bins, 25.0 % of the predictions fall in the top bin "
         "(confidence above 0.80) and 2 of 5 bins are empty")
 
 
 def test_local_minima_count_ends_and_dips():
-    assert report._local_minima(np.array([3.0, 1.0, 2.0, 0.0, 4.0])) == 2  # two inner dips
-    assert report._local_minima(np.array([1.0, 2.0, 3.0])) == 1  # the left end
-    assert report._local_minima(np.array([3.0, 2.0, 2.5, 1.0])) == 2  # a dip and the right end
+    assert notices._local_minima(np.array([3.0, 1.0, 2.0, 0.0, 4.0])) == 2  # two inner dips
+    assert notices._local_minima(np.array([1.0, 2.0, 3.0])) == 1  # the left end
+    assert notices._local_minima(np.array([3.0, 2.0, 2.5, 1.0])) == 2  # a dip and the right end

@@ -10,7 +10,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from labcore.data.classification import make_toy
-from labcore.experiments.classification import flips, report
+from labcore.experiments.classification import flips, inspector, report
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.run import rejection_scores, run_classification
 from labcore.experiments.classification.sweep import run_noise_sweep, sweep_config
@@ -151,16 +151,16 @@ def test_same_config_gives_the_same_result(toy):
 
 
 def test_report_tables_follow_the_thresholds(toy):
-    rows = report.view_rows(toy, "test", 5, t_co=0.0, t_ce=1.0)
+    rows = inspector.view_rows(toy, "test", 5, t_co=0.0, t_ce=1.0)
     assert len(rows) == 4 and rows[0]["view"] == "0 (input)"
     assert all(r["co_h"] == 1 and r["ce_h"] == 0 for r in rows)  # co_s ≥ 0, ce_s < 1 always
-    finals = report.final_rows(toy, "test", 5, t_co=0.0, t_ce=1.0)
+    finals = inspector.final_rows(toy, "test", 5, t_co=0.0, t_ce=1.0)
     flags_ce = next(r for r in finals if r["aggregation"] == "Votes of views with ce_h = 1")
     assert flags_ce["note"] == "no view passed: mode used"
     with pytest.raises(ValueError, match=r"Sample index must be between 0 and 119\. Got 120\."):
-        report.check_index(toy, "test", 120)
+        inspector.check_index(toy, "test", 120)
     flipped = int(np.flatnonzero(toy.flipped)[0])
-    facts = report.sample_facts(toy, "train", flipped)
+    facts = inspector.sample_facts(toy, "train", flipped)
     assert facts["Training label"].endswith(f"(flipped from {toy.y_train[flipped]})")
 
 
@@ -455,7 +455,7 @@ def test_the_flip_notice_states_its_numbers_and_names_the_certainty_preset():
 def test_the_views_notice_counts_the_views_that_keep_the_class(toy):
     pred = toy.test
     classes = pred.view_probs[:, 0].argmax(axis=1)
-    notice = report.views_notice(toy, "test", 0)
+    notice = inspector.views_notice(toy, "test", 0)
     kept = int(np.sum(classes == classes[0]))
     if kept == classes.size:
         assert f"all {classes.size} views keep the input's class" in notice

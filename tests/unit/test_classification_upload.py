@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from labcore.data.user_csv import prepare, read_csv_bytes
-from labcore.experiments.classification import report
+from labcore.experiments.classification import inspector, report
 from labcore.experiments.classification.config import ClassificationConfig
 from labcore.experiments.classification.sweep import run_noise_sweep_upload
 from labcore.experiments.classification.upload import (
@@ -100,10 +100,10 @@ def test_three_classes_with_string_labels_keep_their_names():
     assert np.bincount(result.y_test).tolist() == [8, 8, 8]  # 20 % of 40 per class
     assert result.metrics["accuracy"] > 0.9  # blobs 4σ+ apart; measured 1.0
     i = int(np.flatnonzero(result.y_test == 2)[0])
-    facts = report.sample_facts(result, "test", i)
+    facts = inspector.sample_facts(result, "test", i)
     assert facts["Label"] == "virginica (test labels are clean)"
     assert facts["Prediction on the input (view 0)"] in result.class_names
-    finals = report.final_rows(result, "test", i, 0.5, 0.95)
+    finals = inspector.final_rows(result, "test", i, 0.5, 0.95)
     assert {row["final class"] for row in finals} <= set(result.class_names)
     table = report.view_table(result)
     assert table["true_label"][i] == "virginica"

@@ -21,7 +21,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labcore.experiments.regression import regions, report
+from labcore.experiments.regression import drag_report, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.run import run_regression
 
@@ -116,7 +116,7 @@ def check_drag_notice(before, after, add_regions: str, text: str) -> None:
     assert ("epistemic band widened in" in text) == widened.any(), text
     assert ("did not clearly narrow" in text) == flat.any(), text
     assert ("already thin" in text) == bool(np.any(flat & (e0 < 0.3 * a0))), text
-    assert (regions.NARROW_PRESET in text) == (not narrowed.any()), text
+    assert (drag_report.NARROW_PRESET in text) == (not narrowed.any()), text
     steady = bool(np.all(np.abs(a1 - a0) <= 0.2 * a0))
     assert ("stayed within 20%" in text) == steady, text
     closer = np.abs(a1 - truth) < np.abs(a0 - truth)
@@ -164,8 +164,8 @@ def test_dragging_points_in_beyond_the_data_keeps_the_noise_at_the_truth_on_the_
         ratio = aleatoric_over_truth(after)
         assert 1 / FACTOR <= ratio <= FACTOR, f"seed {seed}: σ / true σ = {ratio:.2f}"
         assert sigma_over_misses(after) <= 2.5, f"seed {seed}: {sigma_over_misses(after):.2f}"
-        rows = regions.region_summary(before, after, BEYOND)
-        check_drag_notice(before, after, BEYOND, regions.drag_notice(rows, 5))
+        rows = drag_report.region_summary(before, after, BEYOND)
+        check_drag_notice(before, after, BEYOND, drag_report.drag_notice(rows, 5))
         check_sigma_notice(after, config, report.sigma_notice(after, config))
 
 
@@ -232,8 +232,8 @@ def test_wherever_points_are_dragged_the_captions_read_the_runs_numbers(
                               seed=seed)
     before, after = run_regression(config), run_regression(
         config.replace(add_regions=add_regions))
-    rows = regions.region_summary(before, after, add_regions)
-    check_drag_notice(before, after, add_regions, regions.drag_notice(rows, 5))
+    rows = drag_report.region_summary(before, after, add_regions)
+    check_drag_notice(before, after, add_regions, drag_report.drag_notice(rows, 5))
     edited = config.replace(add_regions=add_regions)
     check_sigma_notice(after, edited, report.sigma_notice(after, edited))
 

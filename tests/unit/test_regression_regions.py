@@ -16,7 +16,7 @@ import torch
 
 from labcore.config import FieldError
 from labcore.data.regression import make_regression, true_mean, true_std
-from labcore.experiments.regression import chart_edits, regions, report
+from labcore.experiments.regression import chart_edits, drag_report, regions, report
 from labcore.experiments.regression.config import RegressionConfig
 from labcore.experiments.regression.regions import Region
 from labcore.experiments.regression.run import run_regression
@@ -301,7 +301,7 @@ def fake_result(epistemic, aleatoric, x_train=(1.0, 2.0)):
 def test_region_summary_averages_sigma_on_the_grid_inside_each_region():
     before = fake_result([1, 2, 3, 4, 5], [0.3] * 5)
     after = fake_result([1, 0.5, 1.0, 4, 5], [0.3, 0.3, 0.33, 0.3, 0.3])
-    (row,) = regions.region_summary(before, after, "0.5:2.5:20")  # grid points 1 and 2
+    (row,) = drag_report.region_summary(before, after, "0.5:2.5:20")  # grid points 1 and 2
     assert row["epistemic_before"] == pytest.approx((2 + 3) / 2)
     assert row["epistemic_after"] == pytest.approx((0.5 + 1.0) / 2)
     assert row["aleatoric_after"] == pytest.approx((0.3 + 0.33) / 2)
@@ -310,7 +310,7 @@ def test_region_summary_averages_sigma_on_the_grid_inside_each_region():
     assert row["points_before"] == 2  # the training points at x = 1 and 2
     # σ at x = 1, 2: 0.3 and 0.33 against misses of 0.3: √((0.09 + 0.1089)/2) / 0.3
     assert row["noise_to_misses"] == pytest.approx(np.sqrt((0.09 + 0.1089) / 2) / 0.3)
-    text = regions.drag_notice([row], members=5)
+    text = drag_report.drag_notice([row], members=5)
     assert "narrowed" in text and "2.5 → 0.75" in text and "stayed within 20%" in text
     assert "finished learning" not in text and "carried over" not in text
 
@@ -318,15 +318,15 @@ def test_region_summary_averages_sigma_on_the_grid_inside_each_region():
 def test_the_notice_says_when_the_band_did_not_narrow_and_names_the_preset():
     before = fake_result([1, 2, 3, 4, 5], [0.3] * 5)
     after = fake_result([1, 1.9, 2.9, 4, 5], [0.3, 0.6, 0.6, 0.3, 0.3])
-    rows = regions.region_summary(before, after, "0.5:2.5:20")
-    text = regions.drag_notice(rows, members=5)
+    rows = drag_report.region_summary(before, after, "0.5:2.5:20")
+    text = drag_report.drag_notice(rows, members=5)
     assert "did not clearly narrow" in text and "2.5 → 2.4" in text
-    assert regions.NARROW_PRESET in report.PRESETS and regions.NARROW_PRESET in text
+    assert drag_report.NARROW_PRESET in report.PRESETS and drag_report.NARROW_PRESET in text
     assert "narrowed where" not in text and "estimate there moved" in text
     # 2.5 is not under 30 % of the aleatoric 0.3, so the band was not "already thin"; the
     # aleatoric σ went 0.3 → 0.6 against a true 0.3: no closer to it.
     assert "already thin" not in text and "no closer to the true noise" in text
-    assert "no epistemic band" in regions.drag_notice(rows, members=1)
+    assert "no epistemic band" in drag_report.drag_notice(rows, members=1)
 
 
 def test_the_count_line_adds_up():
@@ -354,10 +354,10 @@ def test_dragging_points_in_shrinks_the_epistemic_band_there(preset, region, at_
     base = report.PRESETS[preset]
     before = run_regression(base)
     after = run_regression(base.replace(add_regions=region))
-    (row,) = regions.region_summary(before, after, region)
+    (row,) = drag_report.region_summary(before, after, region)
     ratio = row["epistemic_after"] / row["epistemic_before"]
     assert ratio < at_most, f"epistemic σ {row['epistemic_before']:.3f} → " \
         f"{row['epistemic_after']:.3f} (ratio {ratio:.2f}) in {region}"
-    text = regions.drag_notice([row], after.member_means.shape[0])
+    text = drag_report.drag_notice([row], after.member_means.shape[0])
     assert "narrowed where you added points" in text, text
     assert math.isfinite(row["aleatoric_after"])

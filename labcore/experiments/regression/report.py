@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from labcore.experiments.regression.config import RegressionConfig
-from labcore.experiments.regression.regions import (
+from labcore.experiments.regression.drag_report import (
     MIN_SETTLE_POINTS,
     UNSETTLED,
     noise_to_misses,
@@ -235,12 +235,12 @@ def noise_diagnosis(result: RegressionResult, config: RegressionConfig) -> str:
 
     At the training points the learned σ relates to the truth through the points' misses
     |y − μ|: σ/true σ ≈ (σ / misses) · (misses / true σ). A settled Gaussian NLL makes the
-    first factor about 1 (:func:`~labcore.experiments.regression.regions.noise_to_misses`);
+    first factor about 1 (:func:`~labcore.experiments.regression.drag_report.noise_to_misses`);
     the second is about 1 when the curve follows f(x) without chasing the noise.
 
     - Not settled (any data, the truth unknown too): with at least
-      :data:`~labcore.experiments.regression.regions.MIN_SETTLE_POINTS` points, σ is more than
-      :data:`~labcore.experiments.regression.regions.UNSETTLED` times their misses: more steps.
+      :data:`~labcore.experiments.regression.drag_report.MIN_SETTLE_POINTS` points, σ is more than
+      :data:`~labcore.experiments.regression.drag_report.UNSETTLED` times their misses: more steps.
     - Where the truth is known and the mean σ among the points is more than :data:`OFF` times
       the true one, or less than its inverse, the larger factor is named: σ above its misses
       (not settled: more steps), misses above the noise (the curve misses f(x): the networks
