@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from labcore.config import Config
 from labcore.script import scene_script
+
+if TYPE_CHECKING:  # imported where used: a page that downloads nothing never pays for it
+    import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """How a cell that a spreadsheet would run as a formula starts (OWASP, CSV injection)."""
@@ -45,6 +47,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     Lines end in CRLF (RFC 4180): then a cell holding a carriage return is quoted too, so it
     stays one cell.
     """
+    import pandas as pd
+
     safe = frame.rename(columns=spreadsheet_text)
     for column in range(safe.shape[1]):
         values = safe.iloc[:, column]

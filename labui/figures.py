@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -18,6 +17,9 @@ from labui.downloads import csv_bytes
 from labui.errors import escape_markdown
 from labui.present import presenting
 from labui.present_figures import presentation_figure
+
+if TYPE_CHECKING:  # imported where used: only a click on a CSV button needs it
+    import pandas as pd
 
 PNG_SCALE = 3  # the modebar's camera saves at 3× the shown size: sharp on slides
 CSV_LABEL = "⬇ Data (CSV)"
@@ -166,6 +168,8 @@ def figure_table(fig: Any) -> pd.DataFrame:
         >>> figure_table(fig).to_dict("list")
         {'trace': ['mean', 'mean', 'count'], 'x': [0, 1, 'a'], 'y': [2, 3, 5]}
     """
+    import pandas as pd
+
     spec = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
     traces: Sequence[Mapping[str, Any]] = spec.get("data", [])
     parts: list[pd.DataFrame] = []

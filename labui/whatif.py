@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import pandas as pd
 import streamlit as st
 
 from labcore.config import Config, echo
@@ -264,7 +263,7 @@ def compare_view(page: Any, runner: Runner | None = None) -> None:
         if whatif.caption:
             notice(whatif.caption)
         rows = compare_rows(numbers_a, numbers_b)
-        st.dataframe(pd.DataFrame(rows).drop(columns=["in words"]), hide_index=True)
+        st.dataframe(_frame(rows).drop(columns=["in words"]), hide_index=True)
         st.markdown("\n".join(f"- {escape_markdown(r['in words'])}" for r in rows))
     if seeds > 1:
         _spread(page, whatif, runner, a, config, seeds)
@@ -272,8 +271,16 @@ def compare_view(page: Any, runner: Runner | None = None) -> None:
 
 
 def _numbers_table(numbers) -> None:
-    st.dataframe(pd.DataFrame([{"number": n.label, "value": n.text(), "better": n.rule}
-                               for n in numbers]), hide_index=True)
+    st.dataframe(_frame([{"number": n.label, "value": n.text(), "better": n.rule}
+                         for n in numbers]), hide_index=True)
+
+
+def _frame(rows: list[dict[str, Any]]) -> Any:
+    """``rows`` as a pandas DataFrame; pandas is imported here, where a comparison is shown,
+    not with the page (Home's first run does without it)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows)
 
 
 def _spread(page: Any, whatif: WhatIf, runner: Runner, a: Config | None, b: Config, n: int

@@ -13,13 +13,15 @@ import hashlib
 import io
 import warnings
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from labcore.config import echo
 from labcore.errors import FileError
+
+if TYPE_CHECKING:  # imported where a file is read: a page that only asks whether one is
+    import pandas as pd  # in use (labui.teacher) does without it
 
 MAX_MB = 5
 MAX_BYTES = MAX_MB * 1_000_000
@@ -145,6 +147,8 @@ def read_csv_bytes(raw: bytes, name: str = "the file") -> pd.DataFrame:
         FileError: empty, too large, too wide, not text, or not a table with a header and
             rows.
     """
+    import pandas as pd
+
     check_size(len(raw), name)
     name = _file_name(name)
     if len(raw) == 0:
@@ -222,6 +226,8 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+    import pandas as pd
+
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & frame[column].notna()
     if bad.any():

@@ -3,6 +3,9 @@ presentation toggle."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,6 +63,29 @@ def test_home_on_a_fresh_server_neither_waits_for_torch_nor_starts_it(
     assert shell._start is None
     assert f"Computing on: {STARTING}" in sidebar_captions(at)
     assert at.get("plotly_chart"), "Home draws its chart without torch"
+
+
+HOME_IMPORTS = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
+assert not at.exception, [e.value for e in at.exception]
+assert at.get("plotly_chart"), "Home drew no chart"
+print(" ".join(m for m in ("pandas", "torch") if m in sys.modules))
+"""
+
+
+def test_home_first_run_in_a_fresh_process_imports_neither_pandas_nor_torch() -> None:
+    """What a page does not need is not paid before its first chart (issue #25): Home shows
+    no table, so pandas (0.3-0.5 s to import on the lab's 2-core machines) waits for a page
+    that does; labui.teacher's check for an uploaded file used to pull it in through the CSV
+    reader. A fresh interpreter, as the server's first run is."""
+    env = {**os.environ, "LAB_DEVICE": "cpu", "LAB_WARM": "0"}
+    done = subprocess.run([sys.executable, "-c", HOME_IMPORTS, APP], capture_output=True,
+                          text=True, timeout=120, env=env,
+                          cwd=Path(APP).parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [], f"Home's first run imported {done.stdout.strip()}"
 
 
 def test_present_link_collapses_the_sidebar_and_adds_the_stylesheet(

@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labcore.config import Config
-from labcore.data import user_csv
 from labcore.data.user_csv import MAX_COLUMNS, prepare, read_csv_bytes
 from labcore.experiments.calibration.config import CalibrationConfig
 from labcore.experiments.classification.config import ClassificationConfig
@@ -245,7 +244,7 @@ def test_a_wide_file_is_refused_with_the_limit_and_its_width(monkeypatch) -> Non
     def no_parse(*args, **kwargs):
         raise AssertionError("the whole file was parsed")
 
-    monkeypatch.setattr(user_csv.pd, "read_csv", no_parse)
+    monkeypatch.setattr(pd, "read_csv", no_parse)  # the module user_csv imports on use
     header = ",".join(f"c{i}" for i in range(50_000))
     raw = (header + "\n" + ",".join("1" for _ in range(50_000)) + "\n").encode()
     with pytest.raises(ValueError) as caught:
