@@ -202,11 +202,11 @@ class OutputByMember(BatchedMLP):
     Where a product has a side one wide — the last layer's single output, and the first
     layer's weight gradient, (1 × rows) · (rows × hidden) for the one input feature — torch
     multiplies a batch of one with another kernel than a larger batch, and on some CPUs the two
-    round differently (seen: the single output on every CPU tried; the first layer's gradient
-    on an AVX-512 Xeon, by 1 ulp, which 500 steps carry into the predictions). Running those
-    layers member by member makes autograd's backward do the same. The hidden-to-hidden layers
-    run batched (their products round the same for any batch). No dropout (the stacked seeds
-    have none)."""
+    round differently (the single output on the machines this was first built on; the first
+    layer's gradient also on an AVX-512 Xeon, by 1 ulp, which 500 steps carry into the
+    predictions). Running those layers member by member makes autograd's backward do the
+    same. The hidden-to-hidden layers run batched (their products round the same for any
+    batch). No dropout (the stacked seeds have none)."""
 
     def forward(self, x: torch.Tensor, dropout: bool | None = None) -> torch.Tensor:
         if x.dim() == 2:
