@@ -41,15 +41,16 @@ def _fused(device_type: str, dtype: torch.dtype) -> bool:
 
 
 class FlatAdam:
-    """``torch.optim.Adam(fused=True)`` over one parameter, its step one call of the kernel.
+    """``torch.optim.Adam(fused=True)`` over one parameter (or a few, stepped together), its
+    step one call of the kernel.
 
     The state is the one Adam keeps (first and second moments, a float32 step count on the
     parameter's device) and :meth:`step` makes the calls Adam's fused step makes, with the
-    same arguments, so the parameter moves exactly as Adam would move it (the count goes up by
-    one with ``add_`` of a tensor made once, not ``_foreach_add_`` of the number 1, which is
+    same arguments, so each parameter moves exactly as Adam would move it (the count goes up
+    by one with ``add_`` of a tensor made once, not ``_foreach_add_`` of the number 1, which is
     copied into a new tensor every step: the same whole number in float32, five operator calls
-    fewer). Like Adam it has
-    ``param_groups[0]["lr"]``, which a schedule may change between steps.
+    fewer). Parameters that always step together share one count: the kernel only reads it.
+    Like Adam it has ``param_groups[0]["lr"]``, which a schedule may change between steps.
 
     >>> w = nn.Parameter(torch.tensor([1.0, -2.0])); w.grad = torch.tensor([0.5, 0.5])
     >>> adam = FlatAdam(w, lr=0.1, weight_decay=0.0)
@@ -57,22 +58,30 @@ class FlatAdam:
     [0.9, -2.1]
     """
 
-    def __init__(self, param: nn.Parameter, lr: float, weight_decay: float,
-                 beta2: float = 0.999) -> None:
-        if param.grad is None:
-            raise ValueError("FlatAdam needs a parameter whose .grad is a tensor. Got None.")
+    def __init__(self, param: nn.Parameter | Sequence[nn.Parameter], lr: float,
+                 weight_decay: float, beta2: float = 0.999) -> None:
+        params = [param] if isinstance(param, torch.Tensor) else list(param)
+        if not params or any(p.grad is None for p in params):
+            raise ValueError("FlatAdam needs parameters whose .grad is a tensor. Got "
+                             f"{[None if p.grad is None else 'a tensor' for p in params]}.")
         self.param_groups = [{"lr": lr}]
         self.weight_decay, self.beta2 = weight_decay, beta2
-        self._params, self._grads = [param.detach()], [param.grad]
-        self._exp_avgs = [torch.zeros_like(param, memory_format=torch.preserve_format)]
-        self._exp_avg_sqs = [torch.zeros_like(param, memory_format=torch.preserve_format)]
-        self._steps = [torch.zeros((), dtype=torch.float32, device=param.device)]
-        self._one = torch.ones((), dtype=torch.float32, device=param.device)
+        self._params, self._grads = [p.detach() for p in params], [p.grad for p in params]
+        self._exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format)
+                          for p in params]
+        self._exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format)
+                             for p in params]
+        count = torch.zeros((), dtype=torch.float32, device=params[0].device)
+        self._steps = [count] * len(params)  # one count, read once per parameter
+        self._one = torch.ones((), dtype=torch.float32, device=params[0].device)
 
     @staticmethod
-    def supported(param: nn.Parameter) -> bool:
-        """Whether torch has Adam's fused kernel for this parameter's device and dtype."""
-        return _fused(param.device.type, param.dtype)
+    def supported(param: nn.Parameter | Sequence[nn.Parameter]) -> bool:
+        """Whether torch has Adam's fused kernel for these parameters' device and dtype (one
+        call takes tensors of one device and dtype)."""
+        params = [param] if isinstance(param, torch.Tensor) else list(param)
+        kinds = {(p.device.type, p.dtype) for p in params}
+        return len(kinds) == 1 and _fused(*kinds.pop())
 
     def step(self) -> None:
         """One Adam step with the current gradient."""

@@ -36,9 +36,38 @@ def test_flat_adam_moves_the_parameter_as_torch_adam_does(weight_decay: float, s
     assert not torch.equal(ours.detach(), start)
 
 
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
+def test_several_tensors_stepped_together_move_as_torch_adam_moves_them(
+        weight_decay: float) -> None:
+    """One call over a list, one shared step count (Repeat × N's shadow step, seeds.AdamPaths),
+    against torch.optim.Adam's own count per tensor."""
+    generator = torch.Generator().manual_seed(7)
+    sizes = (3, 16, 1, 21)  # tails and whole vectors, as the shadows are
+    starts = [torch.randn(n, generator=generator) for n in sizes]
+    ours = [nn.Parameter(s.clone()) for s in starts]
+    theirs = [nn.Parameter(s.clone()) for s in starts]
+    for p in (*ours, *theirs):
+        p.grad = torch.zeros_like(p)
+    flat = FlatAdam(ours, lr=0.01, weight_decay=weight_decay, beta2=0.99)
+    adam = make_adam(theirs, lr=0.01, weight_decay=weight_decay, beta2=0.99)
+    for step in range(1, 30):
+        for a, b in zip(ours, theirs, strict=True):
+            grad = torch.randn(a.shape, generator=generator) * step
+            a.grad.copy_(grad)
+            b.grad.copy_(grad)
+        flat.param_groups[0]["lr"] = adam.param_groups[0]["lr"] = 0.01 / step
+        flat.step()
+        adam.step()
+        for a, b in zip(ours, theirs, strict=True):
+            assert torch.equal(a.detach(), b.detach()), step
+    assert all(not torch.equal(a.detach(), s) for a, s in zip(ours, starts, strict=True))
+
+
 def test_flat_adam_needs_a_gradient_buffer() -> None:
-    with pytest.raises(ValueError, match="Got None"):
+    with pytest.raises(ValueError, match="Got \\[None\\]"):
         FlatAdam(nn.Parameter(torch.zeros(2)), lr=0.1, weight_decay=0.0)
+    with pytest.raises(ValueError, match="Got \\[\\]"):
+        FlatAdam([], lr=0.1, weight_decay=0.0)
 
 
 def test_fused_adam_is_supported_for_float32_on_the_cpu() -> None:

@@ -49,6 +49,7 @@ from labcore.experiments.regression.run import RegressionResult, measure, run_re
 from labcore.models.mlp import BatchedMLP
 from labcore.models.train import (
     EarlyStopping,
+    FlatAdam,
     LossFn,
     Progress,
     TrainConfig,
@@ -286,8 +287,11 @@ class AdamPaths:
             shadow = nn.Parameter(self.values[begin : begin + size])  # views: one gather
             shadow.grad = self.grads[begin : begin + size]
             shadows.append(shadow)
-        self.optimiser = make_adam(shadows, settings.lr, settings.weight_decay,
-                                   settings.adam_beta2)
+        # Adam's fused kernel over the shadows, called directly: torch.optim.Adam's step wraps
+        # the same call in Python bookkeeping for each of its tensors (a sixth of a 20-seed
+        # repeat's time).
+        self.optimiser = (FlatAdam if FlatAdam.supported(shadows) else make_adam)(
+            shadows, settings.lr, settings.weight_decay, settings.adam_beta2)
         self._flat: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def _buffers(self) -> tuple[torch.Tensor, torch.Tensor]:
