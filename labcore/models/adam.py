@@ -40,6 +40,10 @@ def _fused(device_type: str, dtype: torch.dtype) -> bool:
     return True
 
 
+def _listed(param: nn.Parameter | Sequence[nn.Parameter]) -> list[nn.Parameter]:
+    return [param] if isinstance(param, torch.Tensor) else list(param)
+
+
 class FlatAdam:
     """``torch.optim.Adam(fused=True)`` over one parameter (or a few, stepped together), its
     step one call of the kernel.
@@ -60,7 +64,7 @@ class FlatAdam:
 
     def __init__(self, param: nn.Parameter | Sequence[nn.Parameter], lr: float,
                  weight_decay: float, beta2: float = 0.999) -> None:
-        params = [param] if isinstance(param, torch.Tensor) else list(param)
+        params = _listed(param)
         if not params or any(p.grad is None for p in params):
             raise ValueError("FlatAdam needs parameters whose .grad is a tensor. Got "
                              f"{[None if p.grad is None else 'a tensor' for p in params]}.")
@@ -79,7 +83,7 @@ class FlatAdam:
     def supported(param: nn.Parameter | Sequence[nn.Parameter]) -> bool:
         """Whether torch has Adam's fused kernel for these parameters' device and dtype (one
         call takes tensors of one device and dtype)."""
-        params = [param] if isinstance(param, torch.Tensor) else list(param)
+        params = _listed(param)
         kinds = {(p.device.type, p.dtype) for p in params}
         return len(kinds) == 1 and _fused(*kinds.pop())
 
