@@ -15,7 +15,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from labcore.plots.describe import FigureText, array, describe_figure, is_band_edge, is_number
 from labui.downloads import csv_bytes
 from labui.errors import escape_markdown
-from labui.present import presenting
+from labui.phone_figures import one_column
+from labui.present import on_a_phone, presenting
 from labui.present_figures import presentation_figure
 
 if TYPE_CHECKING:  # imported where used: only a click on a CSV button needs it
@@ -213,7 +214,8 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
     colour from #000001 to #000040 (its placeholders), which would turn the dark end of scales
     like Magma into the theme's colours. The figure's own template and colour scales are drawn
     exactly as built. In presentation mode a larger, bolder copy is drawn
-    (:func:`labui.present_figures.presentation_figure`).
+    (:func:`labui.present_figures.presentation_figure`); on a phone a copy whose panels are
+    stacked in one column (:func:`labui.phone_figures.one_column`).
 
     A chart to look at has no drag action (``dragmode=False``) unless its figure sets one: with
     Plotly's default (drag to zoom) a finger moving over a chart on a phone zooms it instead
@@ -241,7 +243,8 @@ def show_figure(fig: Any, *, key: str, filename: str | None = None, csv: bool = 
         selection_mode: ``st.plotly_chart``'s ``selection_mode`` (with ``on_select`` only).
     """
     name = filename or figure_name(key)
-    shown = presentation_figure(fig) if presenting() else fig
+    shown = (presentation_figure(fig) if presenting()
+             else one_column(fig) if on_a_phone() else fig)
     if on_select is None and shown.layout.dragmode is None:
         shown.layout.dragmode = False  # a finger on the chart scrolls the page (see above)
     with st.container(key=f"{CONTAINER_KEY}.{key}"):

@@ -82,6 +82,26 @@ def presenting() -> bool:
     return st.query_params.get(PRESENT_PARAM) == "1"
 
 
+MOBILE_MARK = "Mobi"
+"""What a phone's browser puts in its User-Agent header (Chrome and Firefox on Android,
+Safari on an iPhone: "Mobile"); a tablet's and a computer's do not, and their screens are
+wide enough for panels side by side."""
+
+
+def on_a_phone() -> bool:
+    """Whether this session's browser is a phone's (its User-Agent says so): its figures are
+    drawn with their panels in one column (:func:`labui.phone_figures.one_column`).
+
+    The server learns no screen width, so the browser's own word is used; without a header
+    (a test's AppTest, a script) it is False.
+    """
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except (AttributeError, RuntimeError):
+        return False
+    return MOBILE_MARK in agent
+
+
 def present_toggle() -> bool:
     """The "Presentation mode" toggle in the sidebar, kept in ``?present=1``.
 

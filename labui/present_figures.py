@@ -116,7 +116,7 @@ def _wrap(text: str, size: float, width: float) -> str:
     return "<br>".join(lines)
 
 
-def _fit_text(node: dict[str, Any], size: float, floor: float, width: float) -> float:
+def fit_text(node: dict[str, Any], size: float, floor: float, width: float) -> float:
     """Make ``node``'s text (a title or annotation) fit ``width``: a smaller font (down to
     ``floor``), then lines broken at spaces. Returns the height in px the text then takes."""
     text = str(node.get("text") or "")
@@ -191,7 +191,7 @@ def _fit_titles(layout: dict[str, Any], template: Any) -> None:
                      2 * min(x, 1 - x))  # its subplot's width, else up to the nearer edge
         room = share * (width - left - right) - 8
         size = float((note.get("font") or {}).get("size") or body)
-        height = _fit_text(note, size, min(size, body), room)
+        height = fit_text(note, size, min(size, body), room)
         if float(note.get("y", 0)) >= 0.98:
             above = max(above, height)
     title = layout.get("title")
@@ -206,7 +206,7 @@ def _fit_titles(layout: dict[str, Any], template: Any) -> None:
         anchor = "left" if x < 1 / 3 else "right" if x > 2 / 3 else "center"
     room = width * {"left": 1 - x, "right": x}.get(anchor, 2 * min(x, 1 - x))
     size = float((title.get("font") or {}).get("size") or round(body * TITLE_SCALE))
-    height = _fit_text(title, size, min(size, body), room - 2 * TITLE_PAD)
+    height = fit_text(title, size, min(size, body), room - 2 * TITLE_PAD)
     title.update({"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": TITLE_PAD}})
     needed = TITLE_PAD + height + (above + 4 if above else 4)
     margin["t"] = max(margin.get("t", 100), round(needed))
@@ -247,7 +247,7 @@ def _fit_axis_titles(layout: dict[str, Any], height: float) -> None:
             continue
         low, high = axis.get("domain") or (0, 1)
         size = float((title.get("font") or {}).get("size") or round(body * AXIS_TITLE_SCALE))
-        _fit_text(title, size, min(size, body), (high - low) * plot[match.group(1)] - 8)
+        fit_text(title, size, min(size, body), (high - low) * plot[match.group(1)] - 8)
 
 
 def _legend_entries(data: list[dict[str, Any]]) -> list[str]:

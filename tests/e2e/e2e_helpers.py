@@ -14,8 +14,13 @@ PROJECTOR = {"width": 1280, "height": 720}
 """A classroom projector's viewport, the size the lab is designed for."""
 PHONE = {"width": 390, "height": 844}
 """A phone's viewport."""
-PHONE_CONTEXT = {"viewport": PHONE, "has_touch": True, "is_mobile": True}
-"""A browser context like a phone's: its viewport, touch, mobile layout."""
+PHONE_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+               "Chrome/131.0.0.0 Mobile Safari/537.36")
+"""A phone's User-Agent header (Chrome on Android): the lab draws a phone's figures in one
+column (labui.present.on_a_phone)."""
+PHONE_CONTEXT = {"viewport": PHONE, "has_touch": True, "is_mobile": True,
+                 "user_agent": PHONE_AGENT}
+"""A browser context like a phone's: its viewport, touch, mobile layout, User-Agent."""
 
 APP_IDLE = (
     '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from e2e_helpers import PHONE, PROJECTOR, fresh_context_page
+from e2e_helpers import PHONE, PHONE_AGENT, PROJECTOR, fresh_context_page
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_drag_data import choose_chart_mode
@@ -107,7 +107,8 @@ def _open_charted(page: Any, path: str) -> None:
 def test_train_live_keeps_a_drawn_chart_on_screen(browser: Any, app_url: str, path: str,
                                                    viewport: dict[str, int]) -> None:
     with fresh_context_page(browser, app_url, 60_000, viewport=viewport,
-                            has_touch=viewport is PHONE, is_mobile=viewport is PHONE) as page:
+                            has_touch=viewport is PHONE, is_mobile=viewport is PHONE,
+                            user_agent=PHONE_AGENT if viewport is PHONE else None) as page:
         _open_charted(page, path)
         samples, seconds = _watch_live_training(page)
         wait_for_app(page)
@@ -216,7 +217,8 @@ SCROLLED = "() => [...document.querySelectorAll('*')].reduce((a, e) => a + e.scr
 def test_on_a_phone_a_swipe_over_a_chart_scrolls_the_page(browser: Any, app_url: str,
                                                            path: str) -> None:
     with fresh_context_page(browser, app_url, 60_000, viewport=PHONE, has_touch=True,
-                            is_mobile=True, device_scale_factor=2) as page:
+                            is_mobile=True, device_scale_factor=2,
+                            user_agent=PHONE_AGENT) as page:
         _open_charted(page, path)
         assert_no_error(page)
         chart = (".st-key-regression-bands_fig" if path == "/regression"

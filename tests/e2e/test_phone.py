@@ -1,0 +1,76 @@
+"""On a phone, a figure of several panels reads top to bottom (labui.phone_figures).
+
+A student opens a page on a phone (390×844, touch, a phone's User-Agent): each panel of the
+first chart is as wide as the chart, no two titles over the panels run into each other, and
+no title spills out of the chart. On a projector (a computer's browser) the same chart keeps
+its panels side by side. Measured on the chart as drawn, from plotly's own layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from e2e_helpers import PHONE_CONTEXT, PROJECTOR, assert_clean, fresh_context_page
+
+WAIT_MS = 240_000
+
+PANELS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const full = gd._fullLayout;
+  const names = Object.keys(full).filter(k => /^xaxis\\d*$/.test(k) && full[k].visible);
+  const chart = gd.getBoundingClientRect();
+  return {
+    plotWidth: full.width - full.margin.l - full.margin.r,
+    panels: names.map(k => ({offset: full[k]._offset, length: full[k]._length})),
+    chart: [chart.left, chart.right],
+    titles: [...gd.querySelectorAll('.infolayer .annotation')].map(a => {
+      const r = a.getBoundingClientRect();
+      return {text: a.textContent, box: [r.left, r.top, r.right, r.bottom]};
+    }),
+  };
+}"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+
+def _first_chart(browser: Any, app_url: str, path: str, **context: Any) -> dict[str, Any]:
+    with fresh_context_page(browser, app_url, WAIT_MS, **context) as page:
+        page.goto(path)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
+        assert_clean(page)
+        return page.evaluate(PANELS)
+
+
+# The default views whose first chart is a grid: four reliability diagrams with their counts
+# (Calibration), four metrics under shift (OOD).
+PATHS = ["/calibration", "/ood"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_on_a_phone_each_panel_is_as_wide_as_the_chart_and_titles_do_not_collide(
+        browser: Any, app_url: str, path: str) -> None:
+    drawn = _first_chart(browser, app_url, path, **PHONE_CONTEXT)
+    assert len(drawn["panels"]) >= 4, drawn["panels"]
+    for panel in drawn["panels"]:
+        assert panel["length"] >= 0.95 * drawn["plotWidth"], drawn["panels"]
+    titles = drawn["titles"]
+    assert titles, "no subplot titles drawn"
+    left, right = drawn["chart"]
+    for title in titles:
+        box = title["box"]
+        assert left - 1 <= box[0] and box[2] <= right + 1, (title, drawn["chart"])
+    for i, a in enumerate(titles):
+        for b in titles[i + 1:]:
+            assert not _overlap(a["box"], b["box"]), (a, b)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_on_a_projector_the_panels_stay_side_by_side(browser: Any, app_url: str,
+                                                     path: str) -> None:
+    drawn = _first_chart(browser, app_url, path, viewport=PROJECTOR)
+    offsets = {round(panel["offset"]) for panel in drawn["panels"]}
+    assert len(offsets) == 2, drawn["panels"]  # two columns of panels
