@@ -19,7 +19,8 @@ another, each as tall in pixels as it was and as wide as the chart:
 - the figure grows by what the column adds.
 
 Plain figure dictionaries in, a plotly figure out; no Streamlit calls. A figure of one panel,
-or of panels already in one column, is returned as it is.
+or of panels already in one column, is returned as it is unless a title is too wide for a
+phone: then only its titles are fitted.
 """
 
 from __future__ import annotations
@@ -117,12 +118,19 @@ def _subplot_title(layout: dict[str, Any], panel: _Panel) -> dict[str, Any] | No
     return None
 
 
-def _fit_to_phone(layout: dict[str, Any], panels: list[_Panel], old_px: float) -> None:
+def _fit_to_phone(layout: dict[str, Any], panels: list[_Panel], old_px: float) -> float:
     """Fit the subplot titles and the axis titles to a panel as wide as a phone's chart, and
-    the figure's title to the chart (a smaller font, then more lines)."""
+    the figure's title to the chart (a smaller font, then more lines).
+
+    Returns:
+        The px the x-axis titles of the lowest panels grew by (a legend under them moves down
+        by as much).
+    """
     margin = layout.get("margin") or {}
     plot_w = PHONE_WIDTH - margin.get("l", 80) - margin.get("r", 80)
     body = float((layout.get("font") or {}).get("size") or DEFAULT_FONT)
+    lowest = min((p.y[0] for p in panels), default=0.0)
+    grew = 0.0
     for panel in panels:
         note = _subplot_title(layout, panel)
         if note is not None:
@@ -133,11 +141,42 @@ def _fit_to_phone(layout: dict[str, Any], panels: list[_Panel], old_px: float) -
             title = (layout.get(name) or {}).get("title")
             if isinstance(title, dict) and title.get("text"):
                 size = float((title.get("font") or {}).get("size") or body)
-                fit_text(title, size, min(size, body), room - 8)
+                before = _lines(title["text"]) * size * 1.3
+                after = fit_text(title, size, min(size, body), room - 8)
+                if name == panel.x_name and abs(panel.y[0] - lowest) < 1e-6:
+                    grew = max(grew, after - before)
     title = layout.get("title")
     if isinstance(title, dict) and title.get("text"):
         size = float((title.get("font") or {}).get("size") or round(body * TITLE_SCALE))
         fit_text(title, size, min(size, body), PHONE_WIDTH - 2 * TITLE_PAD)
+    return grew
+
+
+def _top_margin(layout: dict[str, Any], first: _Panel | None, top: float) -> int:
+    """The top margin that holds the figure's title (placed at the top of the chart) over the
+    top panel's subplot title: at least ``top``."""
+    room = _above(layout, first) if first is not None else 0.0
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        size = float((title.get("font") or {}).get("size")
+                     or round(float((layout.get("font") or {}).get("size") or DEFAULT_FONT)
+                              * TITLE_SCALE))
+        title.update({"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": TITLE_PAD}})
+        room += TITLE_PAD + _lines(title["text"]) * size * 1.3 + 4
+    return max(round(top), round(room))
+
+
+def _room_under(layout: dict[str, Any], grew: float, plot_px: float) -> None:
+    """``grew`` px more under the plot area (an x-axis title took more lines): the bottom
+    margin and the figure grow by it, and a legend under the plot moves down by it."""
+    if grew <= 0:
+        return
+    margin = layout.setdefault("margin", {})
+    margin["b"] = round(margin.get("b", DEFAULT_MARGIN["b"]) + grew)
+    layout["height"] = round(layout["height"] + grew)
+    legend = layout.get("legend")
+    if isinstance(legend, dict) and isinstance(legend.get("y"), int | float) and legend["y"] < 0:
+        legend["y"] -= grew / plot_px
 
 
 def _paper(value: float) -> float:
@@ -167,12 +206,18 @@ def one_column(fig: go.Figure) -> go.Figure:
     layout = fig.layout.to_plotly_json()  # a deep copy: ``fig`` is not changed
     panels = _panels(layout)
     columns = _columns(panels)
-    if len(columns) < 2:
-        return fig
     height = float(layout.get("height") or DEFAULT_HEIGHT)
     margin = {**DEFAULT_MARGIN, **(layout.get("margin") or {})}
     old_px = height - margin["t"] - margin["b"]
-    _fit_to_phone(layout, panels, old_px)
+    grew = _fit_to_phone(layout, panels, old_px)
+    if len(columns) < 2:  # one column already: only titles too wide for a phone change
+        if layout == fig.layout.to_plotly_json():
+            return fig
+        top = _top_margin(layout, panels[0] if panels else None, margin["t"])
+        layout["margin"] = {**(layout.get("margin") or {}), "t": top}
+        layout["height"] = round(height + top - margin["t"])
+        _room_under(layout, grew, old_px)
+        return go.Figure(data=fig.data, layout=layout, _validate=False)
 
     def px(span: tuple[float, float]) -> float:
         return (span[1] - span[0]) * old_px
@@ -253,17 +298,10 @@ def one_column(fig: go.Figure) -> go.Figure:
         bars[i] = {"y": new_y(bar.y, panel)}
         if isinstance(bar.len, int | float) and bar.lenmode != "pixels":
             bars[i]["len"] = bar.len * scale
-    top_room = _above(layout, order[0])
-    title = layout.get("title")
-    if isinstance(title, dict) and title.get("text"):
-        size = float((title.get("font") or {}).get("size")
-                     or round(float((layout.get("font") or {}).get("size") or DEFAULT_FONT)
-                              * TITLE_SCALE))
-        title.update({"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": TITLE_PAD}})
-        top_room += TITLE_PAD + _lines(title["text"]) * size * 1.3 + 4
-    margin["t"] = max(margin["t"], round(top_room))
+    margin["t"] = _top_margin(layout, order[0], margin["t"])
     layout["margin"] = {**(layout.get("margin") or {}), "t": margin["t"]}
     layout["height"] = round(new_px + margin["t"] + margin["b"])
+    _room_under(layout, grew, new_px)
     phone = go.Figure(data=fig.data, layout=layout, _validate=False)
     for i, changes in bars.items():
         phone.data[i].colorbar.update(changes)

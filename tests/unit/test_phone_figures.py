@@ -81,6 +81,19 @@ def test_one_panel_or_one_column_comes_back_unchanged():
     assert one_column(column) is column
 
 
+def test_one_panel_gets_only_its_too_long_title_fitted():
+    fig = _grid(1, 1)
+    long = "A test digit (a 2) under each corruption: predicted class and confidence"
+    fig.update_layout(title={"text": long})
+    phone = one_column(fig).to_plotly_json()["layout"]
+    lines = phone["title"]["text"].split("<br>")
+    assert len(lines) >= 2 and " ".join(lines) == long
+    # The plot area keeps its height: the figure grows by what the top margin grew.
+    assert phone["height"] - phone["margin"]["t"] == 500 - 60
+    assert phone["margin"]["t"] > 60
+    assert phone["xaxis"]["domain"] == [0.0, 1.0]  # the one panel stays where it was
+
+
 def test_a_secondary_axis_stays_on_its_panel():
     fig = make_subplots(1, 2, specs=[[{"secondary_y": True}, {}]])
     fig.add_scatter(x=[0, 1], y=[0, 1], row=1, col=1)
@@ -141,3 +154,18 @@ def test_a_colour_bar_beside_a_panel_moves_with_it():
     assert bar.y == pytest.approx((low + high) / 2)
     assert bar.len == pytest.approx(0.8 * (high - low))  # the same px: 80 % of the panel
     assert fig.data[1].colorbar.y == 0.5
+
+
+def test_a_legend_under_an_x_title_that_wraps_moves_down_by_the_lines_added():
+    fig = _grid(1, 1)
+    fig.update_xaxes(title_text="confidence = max softmax probability (equal-width bins)")
+    fig.update_layout(legend={"orientation": "h", "y": -60 / 400, "yanchor": "top"})
+    phone = one_column(fig).to_plotly_json()["layout"]
+    title = phone["xaxis"]["title"]
+    lines = title["text"].count("<br>") + 1
+    assert lines == 2
+    # One more line at the title's font (12 px × 1.3 line height) under the plot area:
+    added = (lines - 1) * title["font"]["size"] * 1.3
+    assert phone["margin"]["b"] == round(40 + added)
+    assert phone["legend"]["y"] * 400 == pytest.approx(-60 - added)
+    assert phone["height"] - phone["margin"]["t"] - phone["margin"]["b"] == 400
