@@ -52,12 +52,6 @@ class _Panel:
     new_y: tuple[float, float] = (0.0, 1.0)  # paper domain after (x becomes 0–1)
 
 
-def _ref(name: str) -> str:
-    """The trace or anchor reference of a layout axis name: ``xaxis2`` → ``x2``."""
-    match = _AXIS.match(name)
-    return f"{match.group(1)}{match.group(2)}" if match else name
-
-
 def _name(ref: str) -> str:
     """The layout axis name of a reference: ``x2`` (or ``x2 domain``) → ``xaxis2``."""
     ref = ref.split()[0]
