@@ -16,11 +16,13 @@ another, each as tall in pixels as it was and as wide as the chart:
   legend or a note outside the plot keeps its distance in pixels from the plot's edge;
 - titles, subplot titles and axis titles that would not fit a phone's width get a smaller
   font or more lines, and the space above each panel grows with its title's lines;
+- the figure's title sits under Plotly's toolbar, which a touch screen shows all the time
+  over the chart's top right (on a computer it appears only under the mouse);
 - the figure grows by what the column adds.
 
 Plain figure dictionaries in, a plotly figure out; no Streamlit calls. A figure of one panel,
-or of panels already in one column, is returned as it is unless a title is too wide for a
-phone: then only its titles are fitted.
+or of panels already in one column, is returned as it is unless it has a title (moved under
+the toolbar) or a title too wide for a phone: then only its titles change.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ DEFAULT_MARGIN = {"t": 100, "b": 80}  # px: plotly's default top and bottom marg
 TICKS_PX = 36  # room under a panel for its x tick labels
 AXIS_TITLE_PX = 26  # … and its x axis title
 TITLE_LINE_PX = 22  # room above a panel for each line of its subplot title
+MODEBAR_PX = 28  # Plotly's toolbar: 26 px at the top of a chart, shown for good on a phone
 NEAR_PX = 60  # a paper-placed note this close to a panel belongs to it
 _AXIS = re.compile(r"^([xy])axis(\d*)$")
 
@@ -146,17 +149,23 @@ def _fit_to_phone(layout: dict[str, Any], panels: list[_Panel], old_px: float) -
     return grew
 
 
-def _top_margin(layout: dict[str, Any], first: _Panel | None, top: float) -> int:
-    """The top margin that holds the figure's title (placed at the top of the chart) over the
-    top panel's subplot title: at least ``top``."""
-    room = _above(layout, first) if first is not None else 0.0
+def _top_margin(layout: dict[str, Any], above: float, top: float) -> int:
+    """The top margin that holds, from the top of the chart down, Plotly's toolbar (always
+    shown on a touch screen, over the chart's top right), the figure's title and the top
+    panel's subplot title (``above`` px): at least ``top``. The title is placed under the
+    toolbar."""
+    room = MODEBAR_PX + above
     title = layout.get("title")
     if isinstance(title, dict) and title.get("text"):
         size = float((title.get("font") or {}).get("size")
                      or round(float((layout.get("font") or {}).get("size") or DEFAULT_FONT)
                               * TITLE_SCALE))
-        title.update({"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": TITLE_PAD}})
-        room += TITLE_PAD + _lines(title["text"]) * size * 1.3 + 4
+        lines = _lines(title["text"])
+        # Plotly draws a title of several lines half a line higher per extra line than its
+        # "top" anchor says (measured in Chromium): the pad makes up for it.
+        pad = MODEBAR_PX + TITLE_PAD + (lines - 1) * size * 1.3 / 2
+        title.update({"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": round(pad)}})
+        room += TITLE_PAD + lines * size * 1.3 + 4
     return max(round(top), round(room))
 
 
@@ -204,10 +213,10 @@ def one_column(fig: go.Figure) -> go.Figure:
     margin = {**DEFAULT_MARGIN, **(layout.get("margin") or {})}
     old_px = height - margin["t"] - margin["b"]
     grew = _fit_to_phone(layout, panels, old_px)
-    if len(columns) < 2:  # one column already: only titles too wide for a phone change
-        if layout == fig.layout.to_plotly_json():
+    if len(columns) < 2:  # one column already: only titles change (too wide, under the toolbar)
+        top = _top_margin(layout, _above(layout, panels[0]) if panels else 0.0, margin["t"])
+        if top <= margin["t"] and layout == fig.layout.to_plotly_json():
             return fig
-        top = _top_margin(layout, panels[0] if panels else None, margin["t"])
         layout["margin"] = {**(layout.get("margin") or {}), "t": top}
         layout["height"] = round(height + top - margin["t"])
         _room_under(layout, grew, old_px)
@@ -227,6 +236,7 @@ def one_column(fig: go.Figure) -> go.Figure:
                 kept = (column[i - 1].y[0] - panel.y[1]) * old_px if i else max(inner, default=0)
                 gaps.append(max(room, kept))
             order.append(panel)
+    above_first = _above(layout, order[0])  # before the titles move with their panels
     new_px = sum(px(p.y) for p in order) + sum(gaps)
     top = new_px
     for i, panel in enumerate(order):
@@ -292,7 +302,7 @@ def one_column(fig: go.Figure) -> go.Figure:
         bars[i] = {"y": new_y(bar.y, panel)}
         if isinstance(bar.len, int | float) and bar.lenmode != "pixels":
             bars[i]["len"] = bar.len * scale
-    margin["t"] = _top_margin(layout, order[0], margin["t"])
+    margin["t"] = _top_margin(layout, above_first, margin["t"])
     layout["margin"] = {**(layout.get("margin") or {}), "t": margin["t"]}
     layout["height"] = round(new_px + margin["t"] + margin["b"])
     _room_under(layout, grew, new_px)

@@ -74,3 +74,33 @@ def test_on_a_projector_the_panels_stay_side_by_side(browser: Any, app_url: str,
     drawn = _first_chart(browser, app_url, path, viewport=PROJECTOR)
     offsets = {round(panel["offset"]) for panel in drawn["panels"]}
     assert len(offsets) == 2, drawn["panels"]  # two columns of panels
+
+
+TITLES_AND_TOOLBARS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+  const box = e => {
+    const r = e.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+  };
+  const bar = gd.querySelector('.modebar-group');
+  const title = gd.querySelector('.gtitle');
+  return {
+    toolbar: bar && getComputedStyle(bar).opacity !== '0'
+      ? box(gd.querySelector('.modebar')) : null,
+    title: title ? box(title) : null, text: title ? title.textContent : null,
+  };
+})"""
+
+
+@pytest.mark.parametrize("path", ["/", *PATHS])
+def test_on_a_phone_no_chart_title_sits_under_the_toolbar(browser: Any, app_url: str,
+                                                          path: str) -> None:
+    # A touch screen shows Plotly's toolbar all the time, over the chart's top right.
+    with fresh_context_page(browser, app_url, WAIT_MS, **PHONE_CONTEXT) as page:
+        page.goto(path)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
+        charts = page.evaluate(TITLES_AND_TOOLBARS)
+    shown = [c for c in charts if c["toolbar"] and c["title"]]
+    assert shown, charts  # the toolbar is there on a phone, and the charts have titles
+    for chart in shown:
+        assert not _overlap(chart["toolbar"], chart["title"]), chart

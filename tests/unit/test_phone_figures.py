@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 from plotly.subplots import make_subplots
 
-from labui.phone_figures import AXIS_TITLE_PX, TICKS_PX, TITLE_LINE_PX, one_column
+from labui.phone_figures import (
+    AXIS_TITLE_PX,
+    MODEBAR_PX,
+    TICKS_PX,
+    TITLE_LINE_PX,
+    one_column,
+)
+from labui.present_figures import TITLE_PAD
 
 
 def _grid(rows: int, cols: int, **options):
@@ -169,3 +176,28 @@ def test_a_legend_under_an_x_title_that_wraps_moves_down_by_the_lines_added():
     assert phone["margin"]["b"] == round(40 + added)
     assert phone["legend"]["y"] * 400 == pytest.approx(-60 - added)
     assert phone["height"] - phone["margin"]["t"] - phone["margin"]["b"] == 400
+
+
+def test_a_title_sits_under_the_toolbar_a_phone_always_shows():
+    fig = _grid(1, 1)
+    fig.update_layout(title={"text": "Short", "font": {"size": 16}})
+    phone = one_column(fig).to_plotly_json()["layout"]
+    title = phone["title"]
+    assert (title["yref"], title["y"], title["yanchor"]) == ("container", 1, "top")
+    assert title["pad"]["t"] == MODEBAR_PX + TITLE_PAD
+    # Under the chart's top edge: the toolbar, the title's line (16 px × 1.3), a 4 px gap
+    # and the panel's one-line subplot title, then the plot area, as tall as before.
+    needed = MODEBAR_PX + TITLE_PAD + 16 * 1.3 + 4 + TITLE_LINE_PX
+    assert phone["margin"]["t"] == round(needed)
+    assert phone["height"] - phone["margin"]["t"] - phone["margin"]["b"] == 400
+
+
+def test_a_grids_top_margin_holds_the_toolbar_the_title_and_the_top_panels_title():
+    fig = _grid(1, 2)
+    fig.update_layout(title={"text": "Short", "font": {"size": 16}})
+    phone = one_column(fig).to_plotly_json()["layout"]
+    # The toolbar, the title's one line, a 4 px gap, then "panel 1"'s one line over panel 1.
+    needed = MODEBAR_PX + TITLE_PAD + 16 * 1.3 + 4 + TITLE_LINE_PX
+    assert phone["margin"]["t"] == round(needed)
+    top_title = next(a for a in phone["annotations"] if a["text"] == "panel 1")
+    assert top_title["y"] == pytest.approx(1.0)  # right over the top panel, under the title
