@@ -8,6 +8,7 @@ its panels side by side. Measured on the chart as drawn, from plotly's own layou
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,16 +33,32 @@ PANELS = """() => {
 }"""
 
 
+SHOW_CHART_TOP = """() => {
+  const chart = document.querySelector('.js-plotly-plot');
+  chart.scrollIntoView({block: 'start'});
+  let box = chart;  // the element that scrolls: back 60 px, clear of the page's header
+  while (box && !(box.scrollHeight > box.clientHeight + 5
+                  && getComputedStyle(box).overflowY !== 'visible')) box = box.parentElement;
+  if (box) box.scrollTop -= 60;
+}"""
+
+
 def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
 
 
-def _first_chart(browser: Any, app_url: str, path: str, **context: Any) -> dict[str, Any]:
+def _first_chart(browser: Any, app_url: str, path: str, picture: Path | None = None,
+                 **context: Any) -> dict[str, Any]:
+    """The first chart of ``path``, measured; its screen saved as ``picture`` if given."""
     with fresh_context_page(browser, app_url, WAIT_MS, **context) as page:
         page.goto(path)
         page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
         assert_clean(page)
+        if picture is not None:  # the README's picture with LAB_UPDATE_SCREENSHOTS=1
+            page.evaluate(SHOW_CHART_TOP)
+            picture.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(picture))
         return page.evaluate(PANELS)
 
 
@@ -52,8 +69,9 @@ PATHS = ["/calibration", "/ood"]
 
 @pytest.mark.parametrize("path", PATHS)
 def test_on_a_phone_each_panel_is_as_wide_as_the_chart_and_titles_do_not_collide(
-        browser: Any, app_url: str, path: str) -> None:
-    drawn = _first_chart(browser, app_url, path, **PHONE_CONTEXT)
+        browser: Any, app_url: str, path: str, screenshot_dir: Path) -> None:
+    picture = screenshot_dir / "phone.png" if path == "/calibration" else None
+    drawn = _first_chart(browser, app_url, path, picture, **PHONE_CONTEXT)
     assert len(drawn["panels"]) >= 4, drawn["panels"]
     for panel in drawn["panels"]:
         assert panel["length"] >= 0.95 * drawn["plotWidth"], drawn["panels"]
