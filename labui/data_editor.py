@@ -23,6 +23,7 @@ from labui.figures import show_figure
 from labui.page import LabPage
 from labui.present import notice
 from labui.run import run_cached
+from labui.state import rerun_page
 from labui.views import choice, number
 
 KEY = "regression"
@@ -39,6 +40,7 @@ def set_edits(config: RegressionConfig, fields: tuple[str, str], *, remember: bo
         history.append((config.add_regions, config.drop_points))
     for name, value in zip(EDIT_FIELDS, fields, strict=True):
         st.session_state[f"{KEY}.{name}"] = value
+    rerun_page()  # the page trains on the edited data (the chart is inside a view's fragment)
 
 
 CHART_MODES = {"look": "Look", "add": "Add points", "remove": "Remove points", "xray": "X-ray"}

@@ -32,7 +32,7 @@ from labui.errors import guard
 from labui.presets import preset_picker
 from labui.shell import page_setup
 from labui.state import hidden_fields, init_form_state, sync_url
-from labui.teacher import teacher_link
+from labui.teacher import teacher_link, teacher_link_open
 from labui.views import choice
 from labui.whatif import LABEL as WHATIF_LABEL
 from labui.whatif import VIEW as WHATIF_VIEW
@@ -138,15 +138,41 @@ def page_sidebar(page: LabPage, *, script: Config | None = None,
 
 
 def show_view(page: LabPage, views: Mapping[str, tuple[str, View]], *,
-              default: str | None = None) -> str:
-    """The "View" picker (kept in ``?view=``) and the chosen view, drawn; returns its key.
+              default: str | None = None, whole_page: Collection[str] = ()) -> str:
+    """The "View" picker (kept in ``?view=``) and the chosen view, drawn (:func:`draw_view`);
+    returns its key.
 
-    Every page's views end with "A/B · seeds" (:func:`labui.whatif.compare_view`)."""
+    Every page's views end with "A/B · seeds" (:func:`labui.whatif.compare_view`).
+    ``whole_page`` names views to draw without a fragment on this run."""
     views = with_compare(views)
     view = choose_view(page, {name: label for name, (label, _) in views.items()},
                        default=default)
-    views[view][1](page)
+    draw_view(page, views[view][1], fragment=view not in whole_page)
     return view
+
+
+def draw_view(page: LabPage, view: View, *, fragment: bool = True) -> None:
+    """Draw ``view(page)`` as a fragment: a control of the view (a temperature, the X-ray's x,
+    the bands to show, a sample's index) then reruns the view alone, not the settings form,
+    the cached run's lookup and the sidebar around it, so the chart answers sooner and a
+    classroom's server does less.
+
+    A view's control that changes the page's settings or its A ends its callback with
+    :func:`labui.state.rerun_page`. The whole page runs instead of a fragment
+
+    - while the teacher link is open: its link is built from the URL on a run of the whole
+      page, before the view, so a view that changed the URL runs the page once more for the
+      link to carry the change;
+    - where ``fragment`` is False: a live training's Stop button must interrupt the run, and a
+      fragment's button does not interrupt a run in progress (Streamlit queues it).
+    """
+    if not teacher_link_open(page.key):
+        (st.fragment(view) if fragment else view)(page)
+        return
+    url = st.query_params.to_dict()
+    view(page)
+    if st.query_params.to_dict() != url:
+        st.rerun()  # the link, drawn above the view, was built from the URL before the change
 
 
 def with_compare(views: Mapping[str, tuple[str, View]]) -> dict[str, tuple[str, View]]:

@@ -24,6 +24,7 @@ from streamlit.navigation.page import StreamlitPage
 from labui import present
 
 ICON = Path(__file__).resolve().parent / "icon.png"  # a local file: no icon font from a CDN
+logger = logging.getLogger(__name__)
 _STARTED = "_labui.started"  # set once a session has run a page
 _VIA_APP = "_labui.via_app"  # True while app.py's navigation runs the page
 
@@ -282,6 +283,8 @@ def page_setup(*, main: bool = False) -> None:
     if main:
         present.inject_css()
     _configure_logging()
+    if main:  # a view's fragment reruns without this line (tests/e2e/test_view_fragments.py)
+        logger.info("running the whole page")
 
 
 def lazy_expander(label: str, body: Callable[[], None], *, key: str,

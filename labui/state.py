@@ -214,3 +214,15 @@ def hidden_fields() -> frozenset[str]:
     for raw in st.query_params.get_all(HIDE_PARAM):
         names.update(part.strip() for part in raw.split(",") if part.strip())
     return frozenset(names)
+
+
+def rerun_page() -> None:
+    """Run the whole page next: the last line of a widget callback that changed the page's
+    settings (or its A, :mod:`labui.whatif`).
+
+    A control inside a view belongs to the view's fragment (:func:`labui.page.draw_view`), and
+    a fragment's control reruns the fragment alone: the settings form, the URL's settings and
+    the result the view draws would stay as they were. Outside a view it changes nothing (a
+    control there reruns the whole page anyway).
+    """
+    st.rerun()

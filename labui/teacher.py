@@ -98,6 +98,13 @@ def teacher_link(config: Config, *, key: str, container: DeltaGenerator = st.sid
     lazy_expander("Teacher link", link_builder, key=f"{key}.teacher", container=container)
 
 
+def teacher_link_open(key: str) -> bool:
+    """Whether the teacher link of the page ``key`` is open: its link is built from the URL on
+    a run of the whole page, so while it is open a view's control must run the whole page
+    (:func:`labui.page.draw_view`) for the link to follow it."""
+    return bool(st.session_state.get(f"{key}.teacher"))
+
+
 def quiz_mode() -> bool:
     """Whether the link asks students to predict before results are shown (``?quiz=1``)."""
     return st.query_params.get(QUIZ_PARAM) == "1"

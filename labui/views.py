@@ -205,12 +205,9 @@ def number(
     return value
 
 
-def flag(label: str, *, key: str, param: str, default: bool = False, **kwargs: Any) -> bool:
-    """A toggle kept in ``?param=1`` / ``?param=0`` (nothing when it is at its default).
-
-    Returns:
-        Whether the toggle is on.
-    """
+def flag_value(*, key: str, param: str, default: bool = False) -> bool:
+    """What :func:`flag` with this ``key`` and ``param`` shows on this run, known before it is
+    drawn (from the URL on a session's first run, else the session's choice)."""
 
     def parse(text: str) -> bool:
         if text not in ("0", "1"):
@@ -218,6 +215,16 @@ def flag(label: str, *, key: str, param: str, default: bool = False, **kwargs: A
         return text == "1"
 
     _load(key, param, default, parse)
+    return bool(st.session_state[key])
+
+
+def flag(label: str, *, key: str, param: str, default: bool = False, **kwargs: Any) -> bool:
+    """A toggle kept in ``?param=1`` / ``?param=0`` (nothing when it is at its default).
+
+    Returns:
+        Whether the toggle is on.
+    """
+    flag_value(key=key, param=param, default=default)
     value = bool(st.toggle(label, key=key, persist_state="session", **kwargs))
     _write(param, None if value == default else str(int(value)))
     return value

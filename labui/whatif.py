@@ -45,6 +45,7 @@ from labui.figures import show_figure
 from labui.present import notice
 from labui.run import run_cached
 from labui.shell import lazy_expander
+from labui.state import rerun_page
 from labui.teacher import Quiz, predict_then_reveal
 from labui.views import number
 
@@ -107,11 +108,13 @@ def _show_view(lab_key: str) -> None:
 def _pin(lab_key: str, config: Config) -> None:
     st.query_params[A_PARAM] = encode(config)
     _show_view(lab_key)
+    rerun_page()  # the sidebar and the view picker follow
 
 
 def _clear() -> None:
     if A_PARAM in st.query_params:
         del st.query_params[A_PARAM]
+    rerun_page()
 
 
 def _set_pair(lab_key: str, cls: type[Config], a: Config, b: Config) -> None:
@@ -123,6 +126,7 @@ def _set_pair(lab_key: str, cls: type[Config], a: Config, b: Config) -> None:
     write_url(b)
     st.query_params[A_PARAM] = encode(a)
     _show_view(lab_key)
+    rerun_page()  # the form shows b, and the page's own run is b's
 
 
 def pin_button(lab_key: str, config: Config, *, container: Any = None) -> None:

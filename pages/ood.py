@@ -27,6 +27,7 @@ from labui.figures import show_figure
 from labui.page import (
     LabPage,
     choose_view,
+    draw_view,
     page_header,
     page_sidebar,
     settings,
@@ -178,5 +179,5 @@ config = settings(LAB, OODLabConfig, rules=VIEW_CONFIGS[view],
                   hidden=OODLabConfig.hidden_for(VIEW_CONFIGS[view]), started=True)
 page = LabPage(LAB, config)
 page_sidebar(page)
-VIEWS[view][1](page)
+draw_view(page, VIEWS[view][1])
 lazy_expander("The maths behind this page", maths, key=page.state_key("maths"))

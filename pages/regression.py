@@ -34,12 +34,16 @@ from labui.figures import show_figure
 from labui.live_panels import regression_live
 from labui.page import LabPage, page_header, page_sidebar, settings, show_view, start_settings
 from labui.shell import lazy_expander
+from labui.state import rerun_page
 from labui.teacher import Quiz, predict_then_reveal, quiz_mode
 from labui.upload import data_source
-from labui.views import flag, multi_choice, number
+from labui.views import flag, flag_value, multi_choice, number
 
 LAB = regression.LAB
 KEY = LAB.key
+LIVE = f"{KEY}.live"
+"""The Bands view's "Train live" switch. While it is on, the view runs as the whole page, not
+as a fragment: its Stop button must interrupt the training (labui.page.draw_view)."""
 DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
                "add_where", "add_n", "add_regions", "drop_points"}
 BAND_NAMES = {
@@ -123,7 +127,7 @@ def bands_view(page: LabPage) -> None:
                  if b in bands],
         format_func=BAND_NAMES.get,
     )
-    live = flag("Train live", key=f"{KEY}.live", param="live",
+    live = flag("Train live", key=LIVE, param="live", on_change=rerun_page,  # see LIVE
                 help="Watch the bands form while the networks train (a fresh, uncached run).")
     mode = data_editor.chart_mode(st, edits=page.uploaded is None)
     if live:
@@ -310,5 +314,6 @@ if uploaded is not None:  # the A/B view trains A and the seeds on the same file
     page.runner = lambda variant, label: run_variant(page, variant, label)
 page_sidebar(page, extra=data_editor.xray_script)
 quiz_view = "more_data" if adding(page) else "mse_vs_nll"  # the view a quiz link opens on
-show_view(page, VIEWS, default=quiz_view if quiz_mode() else "bands")
+show_view(page, VIEWS, default=quiz_view if quiz_mode() else "bands",
+          whole_page=("bands",) if flag_value(key=LIVE, param="live") else ())
 lazy_expander("The maths behind this page", maths, key=f"{KEY}.maths")

@@ -168,6 +168,10 @@ def test_on_a_phone_the_view_works_by_taps_and_fits_the_width(browser: Any, app_
         page.keyboard.press("Escape")  # close the popover, if it stayed open
         wait_for_charts(page, LOAD_WAIT_MS)
         assert_no_error(page)
+        # The pair set B (the page's settings) as well as A: they differ in the loss alone.
+        differs = main.get_by_text(re.compile(r"^A and B differ in "))
+        assert re.fullmatch(r"A and B differ in Loss[^;]*\(A: [^;]*, B: [^;]*\)\.",
+                            differs.inner_text().strip()), differs.inner_text()
 
         chart = page.locator(AB_CHART)
         chart.scroll_into_view_if_needed()
