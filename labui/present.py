@@ -44,6 +44,8 @@ ROW_WIDGET_WIDTH = 240  # px per control in the presentation row
 # and without the intro paragraph under the title (the teacher tells it). The notices' callouts
 # keep Streamlit's blue on light blue, pinned here because they carry the page's findings on a
 # washed-out projector: 6.7:1 (tests/unit/test_contrast.py).
+# The controls of the main column (not in columns) put their label beside them, those of the
+# chosen view too, which sits in its fragment's container (labui.page.draw_view).
 PRESENT_CSS = """<style>
 html { font-size: 20px; }
 [data-testid="stHeader"] { background: transparent; pointer-events: none; }
@@ -55,13 +57,19 @@ html { font-size: 20px; }
   + [data-testid="stElementContainer"]:has([data-testid="stMarkdown"]) { display: none; }
 [data-testid="stMain"] [data-testid="stExpander"] summary {
   min-height: 0; padding-top: 0.1rem; padding-bottom: 0.1rem; }
-[data-testid="stMainBlockContainer"] > div > [data-testid="stElementContainer"]
+:is([data-testid="stMainBlockContainer"] > div, [data-testid="stMainBlockContainer"] > div
+  > [data-testid="stLayoutWrapper"] > [data-testid="stVerticalBlock"])
+  > [data-testid="stElementContainer"]
   > :is([data-testid="stButtonGroup"], [data-testid="stSelectbox"]) {
   display: flex; align-items: center; column-gap: 0.8rem; }
-[data-testid="stMainBlockContainer"] > div > [data-testid="stElementContainer"]
+:is([data-testid="stMainBlockContainer"] > div, [data-testid="stMainBlockContainer"] > div
+  > [data-testid="stLayoutWrapper"] > [data-testid="stVerticalBlock"])
+  > [data-testid="stElementContainer"]
   > :is([data-testid="stButtonGroup"], [data-testid="stSelectbox"])
   > [data-testid="stWidgetLabel"] { margin: 0; flex: none; }
-[data-testid="stMainBlockContainer"] > div > [data-testid="stElementContainer"]
+:is([data-testid="stMainBlockContainer"] > div, [data-testid="stMainBlockContainer"] > div
+  > [data-testid="stLayoutWrapper"] > [data-testid="stVerticalBlock"])
+  > [data-testid="stElementContainer"]
   > [data-testid="stSelectbox"] > div:last-child { flex: 0 1 32rem; }
 [data-testid="stMetricValue"] { font-size: 1.8rem; }
 [data-testid="stAlertContainer"] p { font-size: 1.2rem; line-height: 1.4; }

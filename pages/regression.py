@@ -41,9 +41,9 @@ from labui.views import flag, flag_value, multi_choice, number
 
 LAB = regression.LAB
 KEY = LAB.key
+# The Bands view's "Train live" switch. While it is on, the view runs as the whole page, not as
+# a fragment: its Stop button must interrupt the training (labui.page.draw_view).
 LIVE = f"{KEY}.live"
-"""The Bands view's "Train live" switch. While it is on, the view runs as the whole page, not
-as a fragment: its Stop button must interrupt the training (labui.page.draw_view)."""
 DATA_FIELDS = {"function", "noise_shape", "noise_scale", "n_points", "gap_width", "x_noise",
                "add_where", "add_n", "add_regions", "drop_points"}
 BAND_NAMES = {

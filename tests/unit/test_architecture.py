@@ -88,6 +88,30 @@ def test_the_html_checker_sees_markup_built_from_a_variable(tmp_path):
     assert _html_calls_with_text_from_outside(page) == [5]
 
 
+def _magic_lines(path: Path) -> list[int]:
+    """Lines of a script's bare module-level expressions besides its docstring: Streamlit's
+    "magic" writes each one on the page (a string meant as a constant's docstring shows up
+    above the title)."""
+    body = ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the module docstring: magic skips it
+    return [node.lineno for node in body
+            if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call)]
+
+
+def test_no_page_script_writes_a_bare_value_by_magic():
+    scripts = [ROOT / "app.py", *_python_files("pages")]
+    offenders = {str(p.relative_to(ROOT)): lines for p in scripts if (lines := _magic_lines(p))}
+    assert offenders == {}
+
+
+def test_the_magic_checker_sees_a_constant_docstring(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('"""The page."""\nimport streamlit as st\nKEY = "k"\n"""What KEY is."""\n'
+                    'st.write(KEY)\n')
+    assert _magic_lines(page) == [4]
+
+
 _DOTTED = re.compile(r"\b((?:labcore|labui|labserve)(?:\.[A-Za-z_]\w*)+)")
 _PATH = re.compile(r"\b((?:labcore|labui|labserve|pages|tests|benchmarks)/[\w/]+\.py)\b")
 
