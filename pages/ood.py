@@ -34,7 +34,7 @@ from labui.page import (
     start_settings,
     with_compare,
 )
-from labui.present import presenting
+from labui.present import on_a_phone, presenting
 from labui.shell import lazy_expander
 from labui.teacher import Quiz, predict_then_reveal
 from labui.views import choice, multi_choice
@@ -72,7 +72,7 @@ def distribution_shift(page: LabPage) -> None:
     fitted = (f" Fitted temperature T = {shift.temperature:.2f} (clean validation digits)."
               if page.config.temperature else "")
     st.caption(f"Each cell: clean → severity 5, for the corruption chosen above.{fitted}")
-    gallery = plots.corruption_gallery_figure(shift)
+    gallery = plots.corruption_gallery_figure(shift, narrow=on_a_phone())
     show_figure(gallery, key=page.state_key("gallery_fig"))
     notice("Notice: where a person still reads the digit easily, the prediction already "
            "flips, often with high confidence. (Shown: of the test digits the first method "
@@ -109,7 +109,8 @@ def ood_detection(page: LabPage) -> None:
     show_figure(plots.roc_figure(det, ood_set, chosen or []), key=page.state_key("roc_fig"))
     notice("Notice: a curve hugging the top-left corner separates well; where a curve "
            "crosses the dotted 95 % TPR line, read off its FPR at 95 % TPR.")
-    show_figure(plots.ood_examples_figure(det), key=page.state_key("examples_fig"))
+    show_figure(plots.ood_examples_figure(det, narrow=on_a_phone()),
+                key=page.state_key("examples_fig"))
     notice(report.fooling_notice(det))
     st.dataframe(pd.DataFrame(report.fooling_rows(det)), hide_index=True)
     download_csv(pd.DataFrame(report.detection_table(det)), "ood_detection.csv",

@@ -101,49 +101,101 @@ def _mosaic(images: np.ndarray, row_gap: int, col_gap: int) -> np.ndarray:
     return out
 
 
+NARROW_COLUMNS = 6
+"""The most image columns a phone's grid shows: at about 50 px an image, a note such as
+"0 · 100.0%" still fits over it."""
+NARROW_PLOT_PX = 340
+"""The plot's width on a phone (390 px wide, less the page's and the figure's margins)."""
+
+
+def _shared_word(labels: Sequence[str]) -> str:
+    """The first word every label starts with, followed by a space ("severity" of "severity 0",
+    "severity 1" …), or "" when they share none.
+
+    >>> _shared_word(["severity 0", "severity 5"]), _shared_word(["a b", "c d"])
+    ('severity', '')
+    """
+    words = {label.split(" ", 1)[0] for label in labels}
+    if len(words) != 1 or not all(" " in label for label in labels):
+        return ""
+    return words.pop()
+
+
 def _image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
-                notes: np.ndarray | None, title: str) -> go.Figure:
-    """A grid of 8×8 images (ink dark on white), row and column labels, a note above each."""
+                notes: np.ndarray | None, title: str, narrow: bool = False) -> go.Figure:
+    """A grid of 8×8 images (ink dark on white), row and column labels, a note above each.
+
+    ``narrow`` (a phone's width): each row's label goes above the row instead of beside it, so
+    the images take the whole width; a word all column labels share becomes the axis title
+    (their ticks keep the rest: "severity 0" … → "severity", 0 …); the notes are smaller, the
+    colour bar lies under the grid, and at most :data:`NARROW_COLUMNS` columns are shown (the
+    first), so that a note fits over its image.
+    """
+    if narrow:
+        images, col_labels = images[:, :NARROW_COLUMNS], col_labels[:NARROW_COLUMNS]
+        notes = notes[:, :NARROW_COLUMNS] if notes is not None else None
     r, c, h, w = images.shape
-    row_gap = 4 if notes is not None else 1
+    row_gap = (7 if notes is not None else 4) if narrow else (4 if notes is not None else 1)
+    bar = ({"orientation": "h", "len": 0.6, "thickness": 12, "y": -0.02, "yanchor": "top",
+            "title": {"text": "pixel intensity", "side": "right"}} if narrow else
+           {"title": {"text": "pixel<br>intensity", "side": "top"}, "len": 0.6})
     heat = trace(
         "heatmap", z=_mosaic(images, row_gap, 1), colorscale=colorscale("Greys"), zmin=0,
-        zmax=1, showscale=True,
-        colorbar={"title": {"text": "pixel<br>intensity", "side": "top"}, "len": 0.6},
+        zmax=1, showscale=True, colorbar=bar,
         hovertemplate="pixel intensity %{z:.2f}<extra></extra>")
-    layout: Spec = {}
+    annotations: list[Spec] = []
     if notes is not None:  # one layout list instead of an add_annotation per image
-        layout["annotations"] = [
+        annotations = [
             {"x": j * (w + 1) + (w - 1) / 2, "y": i * (h + row_gap) + row_gap - 1.3,
-             "text": str(notes[i, j]), "showarrow": False, "font": {"size": 11}}
+             "text": str(notes[i, j]), "showarrow": False, "font": {"size": 9 if narrow else 11}}
             for i in range(r) for j in range(c)]
-    merge(layout, {
-        "xaxis": {"tickvals": [j * (w + 1) + (w - 1) / 2 for j in range(c)],
-                  "ticktext": list(col_labels), "side": "top", "showgrid": False,
-                  "zeroline": False, "constrain": "domain"},
-        "yaxis": {"tickvals": [i * (h + row_gap) + row_gap + (h - 1) / 2 for i in range(r)],
-                  "ticktext": list(row_labels), "autorange": "reversed", "showgrid": False,
-                  "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
-        **_title(title), "height": 120 + 90 * r,
-        "margin": {"l": 150, "r": 20, "t": 80, "b": 10}})
+    shared = _shared_word(col_labels) if narrow else ""
+    ticks = [label[len(shared):].strip() for label in col_labels] if shared else list(col_labels)
+    x_axis: Spec = {"tickvals": [j * (w + 1) + (w - 1) / 2 for j in range(c)],
+                    "ticktext": ticks, "side": "top", "showgrid": False, "zeroline": False,
+                    "constrain": "domain"}
+    y_axis: Spec = {"autorange": "reversed", "showgrid": False, "zeroline": False,
+                    "scaleanchor": "x", "constrain": "domain"}
+    if narrow:
+        if shared:
+            x_axis["title"] = {"text": shared, "standoff": 4}
+        y_axis.update(showticklabels=False)
+        annotations += [  # each row's label, left-aligned over the row's notes
+            {"x": 0, "xref": "paper", "xanchor": "left", "y": i * (h + row_gap) + 1.2,
+             "yanchor": "middle", "text": label, "showarrow": False, "font": {"size": 12}}
+            for i, label in enumerate(row_labels)]
+        # tall enough for the images to take the phone's width (scaleanchor keeps them square)
+        units_px = NARROW_PLOT_PX / (c * (w + 1) - 1)
+        margin, height = {"l": 8, "r": 8, "t": 110, "b": 60}, 170 + round(
+            r * (h + row_gap) * units_px)
+    else:
+        y_axis.update(tickvals=[i * (h + row_gap) + row_gap + (h - 1) / 2 for i in range(r)],
+                      ticktext=list(row_labels))
+        margin, height = {"l": 150, "r": 20, "t": 80, "b": 10}, 120 + 90 * r
+    layout: Spec = {"xaxis": x_axis, "yaxis": y_axis, **_title(title), "height": height,
+                    "margin": margin}
+    if annotations:
+        layout["annotations"] = annotations
     return figure([heat], layout)
 
 
-def corruption_gallery_figure(result: ShiftResult) -> go.Figure:
+def corruption_gallery_figure(result: ShiftResult, narrow: bool = False) -> go.Figure:
     """One test digit under every corruption (rows) and severity (columns), with the first
-    method's prediction and confidence above each image."""
+    method's prediction and confidence above each image (``narrow``: for a phone, see
+    :func:`_image_grid`)."""
     notes = np.vectorize(lambda p, q: f"{p} · {q:.1%}")(result.example_pred,
                                                         result.example_confidence)
     rows = [CORRUPTION_LABELS[c] for c in result.corruptions]
     cols = [f"severity {s}" for s in result.severities]
     return _image_grid(result.example_images, rows, cols, notes,
                        f"A test digit (a {result.example_label}) under each corruption: "
-                       "predicted digit · confidence")
+                       "predicted digit · confidence", narrow)
 
 
-def ood_examples_figure(result: OODResult) -> go.Figure:
+def ood_examples_figure(result: OODResult, narrow: bool = False) -> go.Figure:
     """Example images of the in-distribution digits and of each OOD set (one row each); the
-    fooling images carry the plain network's target class and confidence."""
+    fooling images carry the plain network's target class and confidence (``narrow``: for a
+    phone, see :func:`_image_grid`)."""
     keys = ["in", *result.ood_sets]
     images = np.stack([result.examples[k] for k in keys])
     n = images.shape[1]
@@ -155,7 +207,7 @@ def ood_examples_figure(result: OODResult) -> go.Figure:
     digits = " ".join(str(c) for c in result.classes)
     labels = [f"In-distribution ({digits})", *[OOD_SETS[k] for k in result.ood_sets]]
     return _image_grid(images, labels, [f"example {j + 1}" for j in range(n)], notes,
-                       "What the networks see: in-distribution digits and each OOD set")
+                       "What the networks see: in-distribution digits and each OOD set", narrow)
 
 
 def score_histogram_figure(result: OODResult, detector: str) -> go.Figure:

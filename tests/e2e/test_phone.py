@@ -122,3 +122,42 @@ def test_on_a_phone_no_chart_title_sits_under_the_toolbar(browser: Any, app_url:
     assert shown, charts  # the toolbar is there on a phone, and the charts have titles
     for chart in shown:
         assert not _overlap(chart["toolbar"], chart["title"]), chart
+
+
+# The OOD page's image grid (one test digit under six corruptions at six severities, a
+# prediction over each image): each image's drawn width in pixels, from plotly's axis, and the
+# drawn boxes of every note and row label.
+GALLERY = ".st-key-ood-gallery_fig .js-plotly-plot"
+IMAGES = """(sel) => {
+  const gd = document.querySelector(sel);
+  gd.scrollIntoView({block: 'start'});
+  const xa = gd._fullLayout.xaxis;
+  const chart = gd.getBoundingClientRect();
+  return {
+    image_px: Math.abs(xa.l2p(8) - xa.l2p(0)),
+    chart: [chart.left, chart.right],
+    texts: [...gd.querySelectorAll('.infolayer .annotation')].map(a => {
+      const r = a.getBoundingClientRect();
+      return {text: a.textContent, box: [r.left, r.top, r.right, r.bottom]};
+    }),
+  };
+}"""
+
+
+def test_on_a_phone_the_corruption_gallery_shows_images_a_person_can_see(
+        browser: Any, app_url: str) -> None:
+    with fresh_context_page(browser, app_url, WAIT_MS, **PHONE_CONTEXT) as page:
+        page.goto("/ood")
+        page.locator(f"{GALLERY} .main-svg").first.wait_for(state="visible")
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
+        assert_clean(page)
+        drawn = page.evaluate(IMAGES, GALLERY)
+    assert drawn["image_px"] >= 40, drawn["image_px"]  # an 8×8 digit, 5 px a pixel or more
+    texts = drawn["texts"]
+    assert len(texts) >= 36, texts  # a note over every image, and the rows' labels
+    left, right = drawn["chart"]
+    for t in texts:
+        assert left - 1 <= t["box"][0] and t["box"][2] <= right + 1, (t, drawn["chart"])
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            assert not _overlap(a["box"], b["box"]), (a, b)
