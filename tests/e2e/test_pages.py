@@ -36,6 +36,7 @@ APP_IDLE = (
 )
 STATUS_WIDGET = '[data-testid="stStatusWidget"]'
 SPINNER = '[data-testid="stSpinner"]'
+SKELETON = '[data-testid="stSkeleton"]'  # an element whose code is still loading
 EXCEPTION = '[data-testid="stException"]'
 ALERT = '[data-testid="stAlert"]'
 ERROR_ALERT = '[data-testid="stAlertContentError"]'
@@ -99,19 +100,25 @@ def assert_no_error(page: Any) -> None:
 
 
 def wait_for_charts(page: Any, timeout_ms: int = WAIT_MS) -> None:
-    """At least one plotly chart is visible and every chart element has drawn its plot.
+    """At least one plotly chart is visible, every chart element has drawn its plot and no
+    element is still loading its code.
+
+    Each element sits in its own React ``Suspense`` whose placeholder is ``stSkeleton``: a
+    page's charts appear one commit at a time once Plotly's module has loaded, so "every chart
+    drawn" alone can hold while the second chart is still a placeholder (CI saw one chart of
+    the Calibration shoot-out's two, on a busy machine).
 
     Stops early, failing with its text, when the page shows an exception instead.
     """
     page.wait_for_function(
-        """([exception, chart, plot]) => {
+        """([exception, chart, plot, loading]) => {
             if (document.querySelector(exception)) return true;
             const charts = document.querySelectorAll(chart).length;
             const drawn = [...document.querySelectorAll(plot)].filter(
                 el => el.querySelector('.main-svg') && el.getClientRects().length > 0);
-            return charts > 0 && drawn.length >= charts;
+            return charts > 0 && drawn.length >= charts && !document.querySelector(loading);
         }""",
-        arg=[EXCEPTION, CHART, PLOTLY],
+        arg=[EXCEPTION, CHART, PLOTLY, SKELETON],
         timeout=timeout_ms,
     )
     assert_no_exception(page)
