@@ -5,6 +5,11 @@ Its gradients are checked against autograd's on the same loss, bit for bit (``to
 the step is meant to make the calls autograd's backward formulas make, so anything short of
 equality is a bug. A whole training through ``train`` must end on the same weights with the
 step as with autograd, and the step must stand aside where it does not apply.
+
+The Regression NLL heads add up the loss's *value* in fewer calls than autograd's forward (its
+gradient does not depend on how the value is summed), so that value is checked to float32
+rounding: within 16 float32 ulps of autograd's (``VALUE_RTOL``). The gradients and the trained
+weights stay equal to the bit.
 """
 
 from __future__ import annotations
@@ -52,12 +57,20 @@ def autograd_gradient(config, model, flat, batch, n_train):
 
 
 LOSSES = ["gaussian_nll", "beta_nll", "mse"]
+VALUE_RTOL = 16 * torch.finfo(torch.float32).eps  # ~2e-6: a sum of float32 terms, reordered
+
+
+def assert_same_value(lean: torch.Tensor, autograd: torch.Tensor) -> None:
+    """The loss values agree to float32 rounding of terms of order one (standardised units;
+    a trained network's loss may sum them to near zero) or of the value itself; a missing
+    term, the penalty or the log 2π constant, is 1e-2 or more."""
+    torch.testing.assert_close(lean, autograd, rtol=VALUE_RTOL, atol=VALUE_RTOL)
 METHODS = ["ensemble", "none"]
 
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("method", METHODS)
-def test_the_step_gives_autograds_loss_and_gradient_to_the_bit(loss: str, method: str) -> None:
+def test_the_step_gives_autograds_gradient_to_the_bit(loss: str, method: str) -> None:
     config, (xt, yt), _ = setting(loss, method)
     model, flat = flat_model(config)
     step = fit.loss_fn(config, xt.shape[0]).lean_for(model)
@@ -67,8 +80,11 @@ def test_the_step_gives_autograds_loss_and_gradient_to_the_bit(loss: str, method
     lean_grad = flat.grad.clone()
     ref_loss, ref_grad = autograd_gradient(config, model, flat, (xt, yt), xt.shape[0])
     assert lean_loss.shape == (model.members,)
-    assert torch.equal(lean_loss, ref_loss)
     assert torch.equal(lean_grad, ref_grad)
+    if loss == "mse":
+        assert torch.equal(lean_loss, ref_loss)
+    else:
+        assert_same_value(lean_loss, ref_loss)
     assert ref_grad.abs().max() > 0
 
 
@@ -82,7 +98,8 @@ def test_the_step_matches_autograd_on_a_mini_batch_and_a_second_shape() -> None:
         lean_loss = step(batch)
         lean_grad = flat.grad.clone()
         ref_loss, ref_grad = autograd_gradient(config, model, flat, batch, xt.shape[0])
-        assert torch.equal(lean_loss, ref_loss) and torch.equal(lean_grad, ref_grad), rows
+        assert torch.equal(lean_grad, ref_grad), rows
+        assert_same_value(lean_loss, ref_loss)
 
 
 def test_the_head_penalty_gradient_is_twice_its_strength_times_the_weight() -> None:
@@ -121,7 +138,8 @@ def test_training_with_the_step_ends_on_autograds_weights(loss: str) -> None:
         ends.append((torch.cat([p.detach().reshape(-1) for p in model.parameters()]),
                      history.train_loss, history.val_loss))
     assert torch.equal(ends[0][0], ends[1][0])
-    assert (ends[0][1] == ends[1][1]).all() and (ends[0][2] == ends[1][2]).all()
+    assert (ends[0][2] == ends[1][2]).all()  # validation: the same weights, the same loss
+    assert_same_value(torch.from_numpy(ends[0][1]), torch.from_numpy(ends[1][1]))
 
 
 def test_the_step_stands_aside_where_it_does_not_apply() -> None:
