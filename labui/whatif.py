@@ -56,6 +56,9 @@ VIEW = "compare"
 LABEL = "A/B · seeds"
 DEFAULTS = "default"
 """``?a=default``: A is the page's default settings."""
+# Streamlit's own icon font, not the 📌 emoji: a projector's Linux browser without an emoji
+# font drew that as an empty box (Debian's Chromium here did)
+PIN_ICON = ":material/push_pin:"
 
 
 def encode(config: Config) -> str:
@@ -133,7 +136,7 @@ def pin_button(lab_key: str, config: Config, *, container: Any = None) -> None:
     """The sidebar's "Pin as A" button (every page): keeps these settings as A and opens the
     A/B view."""
     where = container or st.sidebar
-    where.button("📌 Pin as A", key=_state(lab_key, "pin_side"), on_click=_pin,
+    where.button("Pin as A", icon=PIN_ICON, key=_state(lab_key, "pin_side"), on_click=_pin,
                  args=(lab_key, config), use_container_width=True,
                  help="Keep these settings as A, then change any setting: the A/B view shows "
                  "the new result (B) beside A.")
@@ -223,7 +226,7 @@ def compare_view(page: Any, runner: Runner | None = None) -> None:
     a = pinned(cls)
     b1, b2, b3, b4 = st.columns([1, 1, 1.3, 1.3], vertical_alignment="bottom")
     if a is None:
-        b1.button("📌 Pin as A", key=_state(lab.key, "pin"), on_click=_pin,
+        b1.button("Pin as A", icon=PIN_ICON, key=_state(lab.key, "pin"), on_click=_pin,
                   args=(lab.key, config), type="primary",
                   help="Keep these settings as A; then change any setting in the sidebar.")
     else:

@@ -112,6 +112,41 @@ def test_the_magic_checker_sees_a_constant_docstring(tmp_path):
     assert _magic_lines(page) == [4]
 
 
+# Pictographs (U+1F000–U+1FAFF: 📌, 📊, 🎯 …) exist only in colour emoji fonts, which a school's
+# Linux projector machine may lack: Debian's Chromium here drew "📌 Pin as A" with an empty
+# box. Symbols from the older blocks (✓ ✗ ✕ ⬇ ⇄ ▶) are in DejaVu Sans and the like.
+_PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF]")
+
+
+def _pictographs_in_strings(path: Path) -> list[tuple[int, str]]:
+    """(line, character) of every pictograph in a string literal of ``path`` (text the app
+    may show; comments and docstrings are not shown)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                          | ast.AsyncFunctionDef)
+            and node.body and isinstance(node.body[0], ast.Expr)}
+    return [(node.lineno, char) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docs for char in _PICTOGRAPH.findall(node.value)]
+
+
+def test_no_text_the_app_shows_needs_an_emoji_font():
+    shown = [ROOT / "app.py", *_python_files("pages"), *_python_files("labui"),
+             *_python_files("labcore")]
+    offenders = {str(p.relative_to(ROOT)): found for p in shown
+                 if (found := _pictographs_in_strings(p))}
+    assert offenders == {}, "use a Streamlit icon (icon=\":material/…:\") instead"
+
+
+def test_the_pictograph_checker_sees_an_emoji_label(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('"""📌 in a docstring is not shown."""\nimport streamlit as st\n'
+                    '# 📌 nor in a comment\nst.button("\U0001F4CC Pin as A")\n'
+                    'st.button("✕ Clear")\n')
+    assert _pictographs_in_strings(page) == [(4, "\U0001F4CC")]
+
+
 _DOTTED = re.compile(r"\b((?:labcore|labui|labserve)(?:\.[A-Za-z_]\w*)+)")
 _PATH = re.compile(r"\b((?:labcore|labui|labserve|pages|tests|benchmarks)/[\w/]+\.py)\b")
 
